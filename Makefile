@@ -1,0 +1,55 @@
+# The two commands of the README: `make run` and `make test`. Everything else here serves them.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+DEMO_APPLICATIONS ?= 3000
+
+.PHONY: run test setup deps-dev lint check serve demo-data clean-db
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.runtime: requirements.txt | $(BIN)/activate
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements-dev.txt requirements.txt | $(BIN)/activate
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+
+static/vendor/.done: node_modules/.package-lock.json scripts/vendor.mjs
+	npm run --silent vendor
+	touch $@
+
+setup: $(VENV)/.runtime static/vendor/.done
+	$(PY) manage.py compilemessages --ignore=.venv --ignore=node_modules -v 0
+	$(PY) manage.py migrate --noinput -v 0
+
+## make run: set up, load demo users and demo data, serve at http://127.0.0.1:8000
+run: setup demo-data serve
+
+demo-data:
+	$(PY) manage.py create_demo_users
+	$(PY) manage.py seed_demo --applications $(DEMO_APPLICATIONS) --seed 1 --if-empty
+	$(PY) manage.py recompute_indicators --full
+
+serve:
+	@echo "CONATT portal: http://127.0.0.1:8000  (stop with Ctrl+C)"
+	$(PY) manage.py runserver 127.0.0.1:8000
+
+## make test: install what the tests need, then lint, check and run the whole suite
+test: $(VENV)/.dev static/vendor/.done
+	@command -v chromium >/dev/null 2>&1 || [ "$$(id -u)" != 0 ] || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || \
+		echo "chromium could not be installed: browser tests will be skipped"
+	$(PY) manage.py compilemessages --ignore=.venv --ignore=node_modules -v 0
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	CONATT_ENV=test $(PY) manage.py check
+	CONATT_ENV=test $(PY) manage.py makemigrations --check --dry-run
+	CONATT_ENV=test $(BIN)/pytest $(PYTEST_ARGS)

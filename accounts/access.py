@@ -1,0 +1,203 @@
+"""The one place that decides what a user may see and do.
+
+Every view, export, API endpoint and task asks this module; none filters records on its own. Each helper fails
+closed: an anonymous user, a user without an active membership or an unknown role gets an empty queryset or a
+refusal, never everything. Another institution's case answers 404 (its existence is not revealed); a role
+that lacks a right answers 403.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import TYPE_CHECKING
+
+from django.apps import apps
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from .models import AccessEvent, Membership, Role
+
+if TYPE_CHECKING:
+    from records.models import Application
+
+VIEW_APPLICATION = "view_application"
+
+
+def memberships(user) -> list[Membership]:
+    """The user's active memberships, read once per request object."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return []
+    cached = getattr(user, "_conatt_memberships", None)
+    if cached is None:
+        cached = list(
+            Membership.objects.filter(user=user, active=True, institution__active=True).select_related("institution")
+        )
+        user._conatt_memberships = cached
+    return cached
+
+
+def roles(user) -> frozenset[str]:
+    return frozenset(m.role for m in memberships(user))
+
+
+def has_role(user, *wanted: str) -> bool:
+    return bool(roles(user) & set(wanted))
+
+
+def institution_ids(user, role: str) -> set[int]:
+    """Ids of the institutions in which the user holds ``role``."""
+    return {m.institution_id for m in memberships(user) if m.role == role}
+
+
+def institutions(user, role: str) -> list:
+    return [m.institution for m in memberships(user) if m.role == role]
+
+
+def home_role(user) -> str | None:
+    """The role whose home page the user lands on: the most specific work first."""
+    for role in (Role.COORDINATOR, Role.OFFICER, Role.ANALYST, Role.ADMIN):
+        if has_role(user, role):
+            return role
+    return None
+
+
+# --- Records -------------------------------------------------------------------------------------------------
+
+
+def applications_visible_to(user) -> QuerySet[Application]:
+    """Applications the user may open: officers see their institutions' applications and those shared with
+    their institution or with them; coordinators see every application that has been submitted (never another
+    institution's draft); analysts and admins see none by virtue of their role."""
+    Application = apps.get_model("records", "Application")
+    visible = Q(pk__in=[])  # fail closed: no role, no rows
+    officer_of = institution_ids(user, Role.OFFICER)
+    if officer_of:
+        GroupPermission = apps.get_model("records", "ApplicationGroupObjectPermission")
+        UserPermission = apps.get_model("records", "ApplicationUserObjectPermission")
+        shared_with_institution = GroupPermission.objects.filter(
+            group__institution__in=officer_of, permission__codename=VIEW_APPLICATION
+        ).values("content_object_id")
+        shared_with_user = UserPermission.objects.filter(user=user, permission__codename=VIEW_APPLICATION).values(
+            "content_object_id"
+        )
+        visible |= Q(institution_id__in=officer_of) | Q(pk__in=shared_with_institution) | Q(pk__in=shared_with_user)
+    if has_role(user, Role.COORDINATOR):
+        visible |= ~Q(status="DRAFT")
+    return Application.objects.filter(visible)
+
+
+def get_application(user, pk) -> Application:
+    """The application ``pk`` if the user may see it; otherwise 404, whether it exists or not."""
+    try:
+        return applications_visible_to(user).get(pk=pk)
+    except (ValueError, TypeError, apps.get_model("records", "Application").DoesNotExist):
+        raise Http404 from None
+
+
+def owns(user, application: Application) -> bool:
+    """Whether the user is an officer of the institution that submitted the application."""
+    return application.institution_id in institution_ids(user, Role.OFFICER)
+
+
+def can_edit_application(user, application: Application) -> bool:
+    """Officers of the owning institution edit until the ERI decides; coordinators comment and decide."""
+    return owns(user, application) and application.is_editable
+
+
+def can_create_application(user) -> bool:
+    return has_role(user, Role.OFFICER)
+
+
+def can_decide(user) -> bool:
+    return has_role(user, Role.COORDINATOR)
+
+
+def can_see_identity(user, application: Application) -> bool:
+    """Identity data: the owning institution, institutions granted the case, and coordinators. The caller has
+    already obtained ``application`` through ``get_application``, so visibility holds; this adds the role check
+    that keeps analysts and admins out even if a grant were made to them."""
+    return (
+        has_role(user, Role.OFFICER, Role.COORDINATOR)
+        and applications_visible_to(user).filter(pk=application.pk).exists()
+    )
+
+
+def can_see_history(user, application: Application) -> bool:
+    return has_role(user, Role.COORDINATOR) or owns(user, application)
+
+
+def can_manage_sharing(user) -> bool:
+    """Admins see, grant and revoke who can see a case (without seeing its identity data)."""
+    return has_role(user, Role.ADMIN)
+
+
+def can_import_records(user) -> bool:
+    return has_role(user, Role.OFFICER)
+
+
+def can_export_records(user) -> bool:
+    return has_role(user, Role.OFFICER, Role.COORDINATOR)
+
+
+# --- Aggregates ----------------------------------------------------------------------------------------------
+
+
+def can_view_reports(user) -> bool:
+    """Suppressed aggregates are for every role; a user without a membership sees nothing."""
+    return bool(roles(user))
+
+
+def sees_exact_counts(user) -> bool:
+    """Coordinators may see counts below the disclosure threshold; everyone else sees them suppressed."""
+    return has_role(user, Role.COORDINATOR)
+
+
+def can_administer(user) -> bool:
+    return has_role(user, Role.ADMIN)
+
+
+# --- View helpers --------------------------------------------------------------------------------------------
+
+
+def require(check: Callable[[object], bool]) -> Callable:
+    """Decorate a view: anonymous users go to the login page, users who fail ``check`` get 403 (logged)."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if not check(request.user):
+                log_access(request, AccessEvent.Action.ACCESS_DENIED, detail=request.resolver_match.view_name)
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def require_role(*wanted: str) -> Callable:
+    return require(lambda user: has_role(user, *wanted))
+
+
+def client_ip(request) -> str | None:
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def log_access(request, action: str, *, obj=None, object_type: str = "", object_id: str = "", detail: str = "") -> None:
+    """Record who did what to which object. Only ids and action names: never the data that was seen."""
+    user = request.user if getattr(request, "user", None) and request.user.is_authenticated else None
+    if obj is not None:
+        object_type, object_id = obj._meta.label_lower, str(obj.pk)
+    AccessEvent.objects.create(
+        user=user,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        detail=detail[:200],
+        ip_address=client_ip(request),
+    )

@@ -1,0 +1,110 @@
+"""Users, institutions and the memberships that give a user a role in an institution."""
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+
+class User(AbstractUser):
+    """A person who logs in. What they may see comes from their memberships, never from Django's staff flags
+    alone: an admin reads no victim's data by virtue of being admin (separation of duties)."""
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+
+class Institution(models.Model):
+    """An institution that submits applications (reporting) or reviews them (coordination: ERI, CONATT)."""
+
+    class Kind(models.TextChoices):
+        REPORTING = "reporting", _("Reporting institution")
+        COORDINATION = "coordination", _("Coordination body")
+
+    code = models.CharField(_("code"), max_length=20, unique=True)
+    name_es = models.CharField(_("name (Spanish)"), max_length=200)
+    name_en = models.CharField(_("name (English)"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.REPORTING)
+    active = models.BooleanField(_("active"), default=True)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    # The group that object permissions are granted to when a case is shared with this institution.
+    group = models.OneToOneField("auth.Group", null=True, blank=True, on_delete=models.SET_NULL, editable=False)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("institution")
+        verbose_name_plural = _("institutions")
+
+    def __str__(self) -> str:
+        return self.code
+
+    @property
+    def name(self) -> str:
+        return self.name_en if (get_language() or "es").startswith("en") else self.name_es
+
+
+class Role(models.TextChoices):
+    OFFICER = "officer", _("Institution officer")
+    COORDINATOR = "coordinator", _("ERI / CONATT coordinator")
+    ANALYST = "analyst", _("Analyst")
+    ADMIN = "admin", _("Administrator")
+
+
+class Membership(models.Model):
+    """A user's role in one institution. A user may hold several; an inactive one grants nothing."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    institution = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="memberships")
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["user__username", "institution__code", "role"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "institution", "role"], name="membership_unique_role"),
+        ]
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.institution} · {self.get_role_display()}"
+
+
+class AccessEvent(models.Model):
+    """An append-only audit row: who did what to which object, when. It never holds the data itself (no names,
+    no document numbers), only ids and the kind of action. On PostgreSQL the portal's role may only insert."""
+
+    class Action(models.TextChoices):
+        IDENTITY_VIEW = "identity_view", _("Viewed identity data")
+        EXPORT = "export", _("Exported records")
+        IDENTITY_EXPORT = "identity_export", _("Exported identity data")
+        ACCESS_DENIED = "access_denied", _("Access denied")
+        LOGIN = "login", _("Logged in")
+        LOGIN_FAILED = "login_failed", _("Failed login")
+        LOGOUT = "logout", _("Logged out")
+        GRANT = "grant", _("Granted access to a case")
+        REVOKE = "revoke", _("Revoked access to a case")
+        IMPORT = "import", _("Imported records")
+
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Failed logins have no user; the attempted username is not stored (it may be a mistyped password).
+    action = models.CharField(max_length=30, choices=Action.choices)
+    object_type = models.CharField(max_length=50, blank=True)
+    object_id = models.CharField(max_length=50, blank=True)
+    detail = models.CharField(max_length=200, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-at"]
+        indexes = [models.Index(fields=["object_type", "object_id"])]
+        verbose_name = _("access event")
+        verbose_name_plural = _("access events")
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.user_id} {self.action} {self.object_type}:{self.object_id}"

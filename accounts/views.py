@@ -1,0 +1,103 @@
+from base64 import b32encode
+from io import BytesIO
+
+import qrcode
+import qrcode.image.svg
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+from django_otp import login as otp_login
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from .forms import LoginForm, PortalPasswordChangeForm, TokenForm
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "accounts/login.html"
+    form_class = LoginForm
+    redirect_authenticated_user = True
+
+
+class LogoutView(auth_views.LogoutView):
+    pass
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    template_name = "accounts/password_change.html"
+    form_class = PortalPasswordChangeForm
+    success_url = reverse_lazy("home")
+
+    def form_valid(self, form):
+        messages.success(self.request, _("Your password was changed."))
+        return super().form_valid(form)
+
+
+def lockout(request, credentials=None, *args, **kwargs):
+    """What django-axes shows a locked-out login: a plain explanation, in the user's language."""
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    return render(request, "accounts/locked_out.html", {"minutes": minutes}, status=429)
+
+
+def _safe_next(request) -> str:
+    target = request.GET.get("next") or request.POST.get("next") or ""
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return target
+    return reverse_lazy("home")
+
+
+def _qr_svg(uri: str) -> str:
+    image = qrcode.make(uri, image_factory=qrcode.image.svg.SvgPathImage, box_size=8)
+    buffer = BytesIO()
+    image.save(buffer)
+    return buffer.getvalue().decode()
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def two_factor_setup(request):
+    """Enrol a TOTP device: show the QR code (and the key for manual entry), confirm with one code."""
+    if TOTPDevice.objects.filter(user=request.user, confirmed=True).exists():
+        return redirect("accounts:two_factor_verify")
+    device = TOTPDevice.objects.filter(user=request.user, confirmed=False).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=request.user, name="authenticator", confirmed=False)
+    form = TokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if device.verify_token(form.cleaned_data["otp_token"]):
+            device.confirmed = True
+            device.save(update_fields=["confirmed"])
+            otp_login(request, device)
+            messages.success(request, _("Two-factor authentication is now active for your account."))
+            return redirect(_safe_next(request))
+        form.add_error("otp_token", _("That code is not valid. Check the time on your phone and try again."))
+    context = {
+        "form": form,
+        # Built by the qrcode library from our own data: safe to insert as markup.
+        "qr_svg": mark_safe(_qr_svg(device.config_url)),  # noqa: S308
+        "secret": b32encode(device.bin_key).decode(),
+        "next": request.GET.get("next", ""),
+    }
+    return render(request, "accounts/two_factor_setup.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def two_factor_verify(request):
+    """Ask for the current TOTP code after the password."""
+    if request.user.is_verified():
+        return redirect(_safe_next(request))
+    form = TokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        for device in TOTPDevice.objects.filter(user=request.user, confirmed=True):
+            if device.verify_token(form.cleaned_data["otp_token"]):
+                otp_login(request, device)
+                return redirect(_safe_next(request))
+        form.add_error("otp_token", _("That code is not valid. Check the time on your phone and try again."))
+    return render(request, "accounts/two_factor_verify.html", {"form": form, "next": request.GET.get("next", "")})

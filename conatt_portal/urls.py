@@ -1,0 +1,18 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from . import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("accounts/", include("accounts.urls")),
+    path("records/", include("records.urls")),
+    path("reports/", include("indicators.urls")),
+    path("api/", include("conatt_portal.api_urls")),
+    path("admin/", admin.site.urls),
+]
+
+admin.site.site_header = "CONATT"
+admin.site.site_title = "CONATT"

@@ -1,0 +1,511 @@
+"""People, applications for accreditation of victim status, ERI decisions, code lists and geography.
+
+Identity data (names, document, birth date, contact, narrative) lives in ``Identity`` and
+``Application.narrative`` only; everything else here is profile and case facts, the material of statistics.
+Writes go through ``records.services``; reads that depend on who asks go through ``accounts.access``.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+from simple_history.models import HistoricalRecords
+
+
+def _localised(obj, es: str, en: str) -> str:
+    return getattr(obj, en) if (get_language() or "es").startswith("en") and getattr(obj, en) else getattr(obj, es)
+
+
+class CodeList(models.TextChoices):
+    """The controlled vocabularies of a case. The lists are fixed by the schema (each feeds one field); their
+    codes are data that an admin extends, relabels or retires."""
+
+    EXPLOITATION_FORM = "exploitation_form", _("Form of exploitation")
+    SEXUAL_EXPLOITATION_TYPE = "sexual_exploitation_type", _("Type of sexual exploitation")
+    LABOUR_SECTOR = "labour_sector", _("Labour sector")
+    MEANS = "means", _("Means")
+    ACT = "act", _("Act")
+    RECRUITMENT_METHOD = "recruitment_method", _("Recruitment method")
+    CONTROL_METHOD = "control_method", _("Method of control")
+    RELATIONSHIP_TO_TRAFFICKER = "relationship_to_trafficker", _("Relationship to the trafficker")
+    SEX = "sex", _("Sex")
+    GENDER_IDENTITY = "gender_identity", _("Gender identity")
+    MIGRATION_STATUS = "migration_status", _("Migration status")
+    EDUCATION_LEVEL = "education_level", _("Education level")
+    OCCUPATION = "occupation", _("Occupation")
+    APPLICATION_STATUS = "application_status", _("Application status")
+    AGE_GROUP = "age_group", _("Age group")
+
+
+class Code(models.Model):
+    """One value of a code list, with its crosswalks to ICCS and HTCDS for international reporting.
+    A retired code (``active=False``) is no longer offered in forms but stays valid on old records."""
+
+    list = models.CharField(_("code list"), max_length=40, choices=CodeList.choices, db_index=True)
+    code = models.CharField(_("code"), max_length=40)
+    label_es = models.CharField(_("label (Spanish)"), max_length=200)
+    label_en = models.CharField(_("label (English)"), max_length=200)
+    iccs = models.CharField(_("ICCS code"), max_length=20, blank=True)
+    htcds = models.CharField(_("HTCDS code"), max_length=60, blank=True)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    sort_order = models.PositiveIntegerField(_("order"), default=0)
+    active = models.BooleanField(_("active"), default=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["list", "sort_order", "code"]
+        constraints = [models.UniqueConstraint(fields=["list", "code"], name="code_unique_in_list")]
+        verbose_name = _("code")
+        verbose_name_plural = _("codes")
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        return _localised(self, "label_es", "label_en")
+
+
+class Province(models.Model):
+    """A first-level division (Costa Rica: 7 provinces, codes 1-7)."""
+
+    code = models.CharField(_("code"), max_length=10, primary_key=True)
+    name = models.CharField(_("name"), max_length=100)
+    iso_3166_2 = models.CharField(_("ISO 3166-2"), max_length=10, blank=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("province")
+        verbose_name_plural = _("provinces")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Canton(models.Model):
+    """A second-level division (Costa Rica: 84 cantons, 3-digit official codes)."""
+
+    code = models.CharField(_("code"), max_length=10, primary_key=True)
+    name = models.CharField(_("name"), max_length=100)
+    province = models.ForeignKey(Province, on_delete=models.PROTECT, related_name="cantons")
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("canton")
+        verbose_name_plural = _("cantons")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class District(models.Model):
+    """A third-level division (Costa Rica: 492 districts, 5-digit official codes)."""
+
+    code = models.CharField(_("code"), max_length=10, primary_key=True)
+    name = models.CharField(_("name"), max_length=100)
+    canton = models.ForeignKey(Canton, on_delete=models.PROTECT, related_name="districts")
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("district")
+        verbose_name_plural = _("districts")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.canton.name})"
+
+
+class Language(models.Model):
+    """A mother tongue, by its ISO 639-3 code."""
+
+    code = models.CharField(_("ISO 639-3 code"), max_length=3, primary_key=True)
+    iso639_1 = models.CharField(_("ISO 639-1 code"), max_length=2, blank=True)
+    name_en = models.CharField(_("name (English)"), max_length=100)
+    name_es = models.CharField(_("name (Spanish)"), max_length=100)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["name_es"]
+        verbose_name = _("language")
+        verbose_name_plural = _("languages")
+
+    def __str__(self) -> str:
+        return _localised(self, "name_es", "name_en")
+
+
+class Population(models.Model):
+    """Resident population per year and sex, the denominator of SDG 16.2.2 (victims per 100,000).
+    Entered by an admin from the national statistics office's estimates."""
+
+    year = models.PositiveSmallIntegerField(_("year"))
+    sex = models.ForeignKey(Code, on_delete=models.PROTECT, limit_choices_to={"list": CodeList.SEX}, related_name="+")
+    age_group = models.ForeignKey(
+        Code, on_delete=models.PROTECT, limit_choices_to={"list": CodeList.AGE_GROUP}, related_name="+"
+    )
+    population = models.PositiveIntegerField(_("population"))
+    source = models.CharField(_("source"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["year", "sex", "age_group"]
+        constraints = [models.UniqueConstraint(fields=["year", "sex", "age_group"], name="population_unique_cell")]
+        verbose_name = _("population")
+        verbose_name_plural = _("population")
+
+
+class Person(models.Model):
+    """A person as registered by one institution. Two institutions that refer the same person hold two Person
+    rows with the same ``person_key`` (an HMAC of the normalised identity document), so coordinators see the
+    possible duplicate without either institution seeing the other's data."""
+
+    institution = models.ForeignKey("accounts.Institution", on_delete=models.PROTECT, related_name="people")
+    person_key = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("person")
+        verbose_name_plural = _("people")
+
+    def __str__(self) -> str:
+        # Never the name: str() ends up in logs, admin lists and error pages.
+        return _("Person %(id)s") % {"id": self.pk}
+
+
+class Identity(models.Model):
+    """Identity data of a person: visible only to the owning institution, institutions granted one of the
+    person's cases, and coordinators; every view is logged. Never copied into analytics, logs or URLs."""
+
+    class DocumentType(models.TextChoices):
+        NATIONAL_ID = "national_id", _("National identity card")
+        DIMEX = "dimex", _("Foreigner identity document (DIMEX)")
+        PASSPORT = "passport", _("Passport")
+        REFUGEE_ID = "refugee_id", _("Refugee or asylum-seeker document")
+        OTHER = "other", _("Other document")
+        NONE = "none", _("No document")
+
+    person = models.OneToOneField(Person, on_delete=models.CASCADE, related_name="identity")
+    given_names = models.CharField(_("given names"), max_length=150, blank=True)
+    family_names = models.CharField(_("family names"), max_length=150, blank=True)
+    document_type = models.CharField(
+        _("identity document type"), max_length=20, choices=DocumentType.choices, default=DocumentType.NONE
+    )
+    document_number = models.CharField(_("identity document number"), max_length=50, blank=True)
+    birth_date = models.DateField(_("birth date"), null=True, blank=True)
+    phone = models.CharField(_("phone"), max_length=50, blank=True)
+    email = models.EmailField(_("email"), blank=True)
+    address = models.CharField(_("address"), max_length=300, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("identity data")
+        verbose_name_plural = _("identity data")
+
+    def __str__(self) -> str:
+        return _("Identity of person %(id)s") % {"id": self.person_id}
+
+
+def _codes(list_name: str) -> dict:
+    return {"list": list_name}
+
+
+class Status(models.TextChoices):
+    DRAFT = "DRAFT", _("Draft")
+    SUBMITTED = "SUBMITTED", _("Submitted")
+    UNDER_REVIEW = "UNDER_REVIEW", _("Under ERI review")
+    INFO_REQUESTED = "INFO_REQUESTED", _("More information requested")
+    ACCREDITED = "ACCREDITED", _("Accredited")
+    NOT_ACCREDITED = "NOT_ACCREDITED", _("Not accredited")
+    WITHDRAWN = "WITHDRAWN", _("Withdrawn")
+
+
+DECIDED_STATUSES = frozenset({Status.ACCREDITED, Status.NOT_ACCREDITED})
+CLOSED_STATUSES = DECIDED_STATUSES | {Status.WITHDRAWN}
+
+
+class Application(models.Model):
+    """An application for accreditation of victim status (solicitud de acreditación), submitted by one
+    institution for one person, decided by the ERI within the legal deadline. Profile fields describe the person
+    at the application date. ``version`` refuses a save over somebody else's newer edit."""
+
+    institution = models.ForeignKey("accounts.Institution", on_delete=models.PROTECT, related_name="applications")
+    case_reference = models.CharField(_("institution's case reference"), max_length=60)
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="applications")
+    received_on = models.DateField(_("received on"))
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.DRAFT)
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    decided_on = models.DateField(_("decided on"), null=True, blank=True)
+    due_on = models.DateField(_("decision due on"), null=True, blank=True)
+
+    # Facts of the case.
+    exploitation_forms = models.ManyToManyField(
+        Code,
+        blank=True,
+        related_name="+",
+        limit_choices_to=_codes(CodeList.EXPLOITATION_FORM),
+        verbose_name=_("forms of exploitation"),
+    )
+    sexual_exploitation_types = models.ManyToManyField(
+        Code,
+        blank=True,
+        related_name="+",
+        limit_choices_to=_codes(CodeList.SEXUAL_EXPLOITATION_TYPE),
+        verbose_name=_("types of sexual exploitation"),
+    )
+    labour_sectors = models.ManyToManyField(
+        Code,
+        blank=True,
+        related_name="+",
+        limit_choices_to=_codes(CodeList.LABOUR_SECTOR),
+        verbose_name=_("labour sectors"),
+    )
+    means = models.ManyToManyField(
+        Code, blank=True, related_name="+", limit_choices_to=_codes(CodeList.MEANS), verbose_name=_("means")
+    )
+    acts = models.ManyToManyField(
+        Code, blank=True, related_name="+", limit_choices_to=_codes(CodeList.ACT), verbose_name=_("acts")
+    )
+    recruitment_methods = models.ManyToManyField(
+        Code,
+        blank=True,
+        related_name="+",
+        limit_choices_to=_codes(CodeList.RECRUITMENT_METHOD),
+        verbose_name=_("recruitment methods"),
+    )
+    control_methods = models.ManyToManyField(
+        Code,
+        blank=True,
+        related_name="+",
+        limit_choices_to=_codes(CodeList.CONTROL_METHOD),
+        verbose_name=_("methods of control"),
+    )
+    relationship_to_trafficker = models.ForeignKey(
+        Code,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        limit_choices_to=_codes(CodeList.RELATIONSHIP_TO_TRAFFICKER),
+        verbose_name=_("relationship to the trafficker"),
+    )
+    recruitment_district = models.ForeignKey(
+        District,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("district of recruitment"),
+    )
+    recruitment_country = CountryField(_("country of recruitment"), blank=True)
+    exploitation_districts = models.ManyToManyField(
+        District, blank=True, related_name="+", verbose_name=_("districts of exploitation")
+    )
+
+    # Profile of the person at the application date.
+    birth_date_known = models.BooleanField(default=False, editable=False)
+    age_at_application = models.PositiveSmallIntegerField(_("age at application"), null=True, blank=True)
+    age_at_recruitment = models.PositiveSmallIntegerField(_("age at recruitment"), null=True, blank=True)
+    sex = models.ForeignKey(
+        Code,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        limit_choices_to=_codes(CodeList.SEX),
+        verbose_name=_("sex"),
+    )
+    gender_identity = models.ForeignKey(
+        Code,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        limit_choices_to=_codes(CodeList.GENDER_IDENTITY),
+        verbose_name=_("gender identity"),
+    )
+    migration_status = models.ForeignKey(
+        Code,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        limit_choices_to=_codes(CodeList.MIGRATION_STATUS),
+        verbose_name=_("migration status"),
+    )
+    education_level = models.ForeignKey(
+        Code,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        limit_choices_to=_codes(CodeList.EDUCATION_LEVEL),
+        verbose_name=_("education level"),
+    )
+    occupation = models.ForeignKey(
+        Code,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        limit_choices_to=_codes(CodeList.OCCUPATION),
+        verbose_name=_("occupation"),
+    )
+    residence_district = models.ForeignKey(
+        District,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("district of residence"),
+    )
+    mother_tongue = models.ForeignKey(
+        Language, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("mother tongue")
+    )
+
+    # Identity data: a free-text account of the case. Never leaves the case page.
+    narrative = models.TextField(_("narrative"), blank=True)
+
+    version = models.PositiveIntegerField(default=1, editable=False)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords(
+        m2m_fields=[
+            exploitation_forms,
+            sexual_exploitation_types,
+            labour_sectors,
+            means,
+            acts,
+            recruitment_methods,
+            control_methods,
+            exploitation_districts,
+        ],
+        excluded_fields=["updated_at"],
+    )
+
+    class Meta:
+        ordering = ["-received_on", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["institution", "case_reference"], name="application_unique_reference"),
+            models.CheckConstraint(
+                condition=models.Q(age_at_application__isnull=True) | models.Q(age_at_application__lte=110),
+                name="application_age_range",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "due_on"]),
+            models.Index(fields=["received_on"]),
+        ]
+        verbose_name = _("application")
+        verbose_name_plural = _("applications")
+
+    def __str__(self) -> str:
+        return f"{self.institution.code} {self.case_reference}"
+
+    @property
+    def is_decided(self) -> bool:
+        return self.status in DECIDED_STATUSES
+
+    @property
+    def is_editable(self) -> bool:
+        """Officers edit until the ERI decides; a decision is changed only by a new resolution."""
+        return self.status in {Status.DRAFT, Status.INFO_REQUESTED}
+
+
+class ApplicationNationality(models.Model):
+    """One nationality of the person at the application date (a person may hold several)."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="nationalities")
+    country = CountryField(_("nationality"))
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["application", "country"], name="nationality_unique")]
+        verbose_name = _("nationality")
+        verbose_name_plural = _("nationalities")
+
+
+class ApplicationExploitationCountry(models.Model):
+    """A country where the person was exploited (several are possible; Costa Rica included)."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="exploitation_countries")
+    country = CountryField(_("country of exploitation"))
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["application", "country"], name="exploitation_country_unique")]
+        verbose_name = _("country of exploitation")
+        verbose_name_plural = _("countries of exploitation")
+
+
+class Decision(models.Model):
+    """An ERI reasoned technical resolution (resolución técnica razonada), adopted by simple majority. A decision
+    is final: changing it takes a new resolution of kind appeal or correction that supersedes the earlier one."""
+
+    class Outcome(models.TextChoices):
+        ACCREDITED = "ACCREDITED", _("Accredited as victim of trafficking")
+        NOT_ACCREDITED = "NOT_ACCREDITED", _("Not accredited")
+
+    class Kind(models.TextChoices):
+        ORIGINAL = "original", _("Original resolution")
+        APPEAL = "appeal", _("Resolution of an appeal")
+        CORRECTION = "correction", _("Correction")
+
+    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="decisions")
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.ORIGINAL)
+    supersedes = models.OneToOneField(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="superseded_by",
+        verbose_name=_("supersedes"),
+    )
+    resolution_number = models.CharField(_("resolution number"), max_length=60)
+    resolution_date = models.DateField(_("resolution date"))
+    votes_in_favour = models.PositiveSmallIntegerField(_("votes in favour"))
+    votes_against = models.PositiveSmallIntegerField(_("votes against"))
+    abstentions = models.PositiveSmallIntegerField(_("abstentions"), default=0)
+    outcome = models.CharField(_("decision"), max_length=20, choices=Outcome.choices)
+    reasons = models.TextField(_("reasons"))
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["application", "recorded_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["resolution_number"], name="decision_unique_resolution_number"),
+        ]
+        verbose_name = _("decision")
+        verbose_name_plural = _("decisions")
+
+    def __str__(self) -> str:
+        return self.resolution_number
+
+
+class ApplicationEvent(models.Model):
+    """One step of the workflow (who moved the application from which status to which, and why). The clock of
+    the legal deadline is computed from these rows."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="events")
+    from_status = models.CharField(max_length=20, choices=Status.choices, blank=True)
+    to_status = models.CharField(max_length=20, choices=Status.choices)
+    at = models.DateTimeField(auto_now_add=True)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    comment = models.TextField(_("comment"), blank=True)
+
+    class Meta:
+        ordering = ["application", "at", "id"]
+        verbose_name = _("workflow event")
+        verbose_name_plural = _("workflow events")
+
+
+# Object permissions for sharing a case with another institution (django-guardian, direct foreign keys, which
+# are indexed joins instead of the generic content-type tables). Each institution has a group; granting
+# ``records.view_application`` to that group lets the institution's officers see the case.
+class ApplicationUserObjectPermission(UserObjectPermissionBase):
+    content_object = models.ForeignKey(Application, on_delete=models.CASCADE)
+
+
+class ApplicationGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(Application, on_delete=models.CASCADE)
