@@ -27,6 +27,11 @@ def test_each_role_lands_on_its_home_page_in_spanish(cast, member):
     assert response.headers["Content-Language"] == "es"
 
 
+def test_spanish_whatever_the_browser_asks_for(cast):
+    response = cast.client_for(cast.officer_a).get(reverse("home"), HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert "Solicitudes de su institución" in response.content.decode()
+
+
 def test_english_is_selectable_and_sticks(cast):
     client = cast.client_for(cast.officer_a)
     response = client.post(reverse("set_language"), {"language": "en", "next": reverse("home")}, follow=True)
