@@ -30,7 +30,8 @@ class Command(BaseCommand):
         def progress(totals):
             if verbosity >= 2:
                 elapsed = time.perf_counter() - started
-                self.stdout.write(f"  {totals['applications']:>9,} applications  {elapsed:7.1f} s")
+                stage = totals.get("stage", "applications")
+                self.stdout.write(f"  {totals['applications']:>9,} {stage}  {elapsed:7.1f} s")
 
         totals = demo.seed(applications=applications, seed=seed, chunk_size=chunk_size, progress=progress)
         elapsed = time.perf_counter() - started
