@@ -1,5 +1,6 @@
-from django.urls import path  # noqa: F401
+from django.urls import include, path  # noqa: F401
 
 app_name = "records"
 
 urlpatterns: list = []
+urlpatterns.append(path("import/", include("records.imports.urls")))
