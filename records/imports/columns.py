@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 from django.utils.translation import gettext_lazy as _
 
@@ -153,10 +154,16 @@ M2M_CODE_KEYS = tuple(c.key for c in COLUMNS if c.kind == "codes")
 FK_CODE_KEYS = tuple(c.key for c in COLUMNS if c.kind == "code")
 
 
-def normalise(text: object) -> str:
-    """Case-, accent- and spacing-insensitive form used to match headers, codes and labels."""
+@lru_cache(maxsize=100_000)
+def _normalise(text: str) -> str:
     text = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode("ascii")
     return " ".join(text.casefold().split())
+
+
+def normalise(text: object) -> str:
+    """Case-, accent- and spacing-insensitive form used to match headers, codes and labels. Cached: an import
+    repeats the same few hundred codes and labels thousands of times."""
+    return _normalise(text if isinstance(text, str) else str(text))
 
 
 def header_key(text: object) -> str:

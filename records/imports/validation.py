@@ -209,8 +209,9 @@ class ErrorLog:
         return self.total > 0
 
 
-class _Invalid(Exception):
+class _Invalid(Exception):  # noqa: N818  (a result as much as an error: memoised per cell value)
     def __init__(self, message: str):
+        super().__init__(message)
         self.message = message
 
 
@@ -276,6 +277,11 @@ class RowValidator:
         own = {normalise(institution.code), normalise(institution.name_es), normalise(institution.name_en)}
         self.own_institution_keys = own
         self.present = frozenset(c.key for c in parsed.columns)
+        self.header = dict(zip((c.key for c in parsed.columns), parsed.headers, strict=False))
+        self.cells = [
+            (column, header, None if column.identity or column.kind == "text" else {})
+            for column, header in zip(parsed.columns, parsed.headers, strict=False)
+        ]
 
     def __iter__(self) -> Iterator[Record]:
         for line, cells in self.parsed.rows:
@@ -291,19 +297,34 @@ class RowValidator:
             self.errors.add(line, "", _("the row has more values than the header has columns"))
             return None
         values: dict[str, object] = {}
-        for column, header, raw in zip(self.parsed.columns, self.parsed.headers, cells, strict=False):
+        for (column, header, memo), raw in zip(self.cells, cells, strict=False):
             if isinstance(raw, FormulaCell):
                 self.errors.add(
                     line, header, _("the cell holds a formula; formulas are not evaluated, paste the values instead")
                 )
                 ok = False
                 continue
-            try:
-                values[column.key] = self._convert(column, raw, values)
-            except _Invalid as problem:
-                self.errors.add(line, header, problem.message)
+            if memo is None:
+                try:
+                    value = self._convert(column, raw, values)
+                except _Invalid as problem:
+                    value = problem
+            else:
+                # Reference values repeat on every row: convert each distinct cell once.
+                key = (values.get(CANTON_OF[column.key]), raw) if column.kind == "district" else raw
+                try:
+                    value = memo[key]
+                except KeyError:
+                    try:
+                        value = self._convert(column, raw, values)
+                    except _Invalid as problem:
+                        value = problem
+                    memo[key] = value
+            if isinstance(value, _Invalid):
+                self.errors.add(line, header, value.message)
                 ok = False
-                values[column.key] = None
+                value = None
+            values[column.key] = value
         if not ok:
             return None
         for key, value in values.items():
@@ -424,7 +445,7 @@ class RowValidator:
 
     def _check_row(self, record: Record, values: dict) -> bool:
         ok = True
-        header = dict(zip((c.key for c in self.parsed.columns), self.parsed.headers, strict=False))
+        header = self.header
         reference = record.case_reference
         first = self.seen_references.get(reference)
         if first is not None:
