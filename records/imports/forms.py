@@ -15,14 +15,20 @@ class ImportUploadForm(AccessibleFormMixin, forms.Form):
         label=_("File"),
         help_text=_("A .xlsx or .csv file made from the template."),
         widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.csv"}),
+        error_messages={"empty": _("The file is empty."), "required": _("Choose the file to import.")},
     )
 
     def __init__(self, *args, institutions, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["institution"].queryset = Institution.objects.filter(pk__in=[i.pk for i in institutions])
-        if len(institutions) == 1:
-            self.fields["institution"].initial = institutions[0].pk
+        self.only_institution = institutions[0] if len(institutions) == 1 else None
+        if self.only_institution is not None:
+            # Nothing to choose: the officer's one institution, decided here, not by what the browser sends.
+            self.fields["institution"].required = False
             self.fields["institution"].widget = forms.HiddenInput()
+
+    def clean_institution(self):
+        return self.only_institution or self.cleaned_data.get("institution")
 
     def clean_file(self):
         upload = self.cleaned_data["file"]

@@ -571,14 +571,15 @@ class _Writer:
 # --- Import jobs -------------------------------------------------------------------------------------------------
 
 
-def progress_key(job_id: int) -> str:
-    return f"records:import-progress:{job_id}"
+def progress_key(job) -> str:
+    # Keyed by the job's random token, not its id: ids are reused after a database restore.
+    return f"records:import-progress:{job.token}"
 
 
 def progress_read(*, job) -> dict:
     """Rows done of total for the progress bar: from the cache while a task runs (its transaction hides the
     job row's updates), else from the job row."""
-    cached = cache.get(progress_key(job.pk)) if job.is_running else None
+    cached = cache.get(progress_key(job)) if job.is_running else None
     if cached:
         return cached
     return {"phase": job.status, "done": job.rows_done, "total": job.rows_total}
@@ -586,7 +587,7 @@ def progress_read(*, job) -> dict:
 
 def _job_progress(job) -> Progress:
     def report(phase: str, done: int, total: int) -> None:
-        cache.set(progress_key(job.pk), {"phase": phase, "done": done, "total": max(total, done)}, 3600)
+        cache.set(progress_key(job), {"phase": phase, "done": done, "total": max(total, done)}, 3600)
 
     return report
 
@@ -595,7 +596,7 @@ def _job_cancelled(job) -> Callable[[], bool]:
     def check() -> bool:
         # A committed cancel from the officer's request is visible here (READ COMMITTED), also mid-transaction.
         return (
-            bool(cache.get(progress_key(job.pk) + ":cancel"))
+            bool(cache.get(progress_key(job) + ":cancel"))
             or ImportJob.objects.filter(pk=job.pk, cancelled=True).exists()
         )
 
@@ -634,7 +635,7 @@ def _finish(job, outcome: ImportOutcome | None, status: str, *, errors: list[dic
         job.error_count = len(errors)
     job.finished_at = timezone.now()
     job.save()
-    cache.delete(progress_key(job.pk))
+    cache.delete(progress_key(job))
 
 
 def _run_job(job, *, write: bool) -> ImportOutcome | None:
@@ -670,17 +671,23 @@ def _run_job(job, *, write: bool) -> ImportOutcome | None:
 def import_preview(*, job_id: int) -> ImportOutcome | None:
     """The dry run: validate and classify every row, write nothing but the job's counts and errors."""
     job = ImportJob.objects.select_related("institution", "user").get(pk=job_id)
-    if job.status != ImportJob.Status.PREVIEWING or job.cancelled:
-        return None  # already ran (a redelivered task) or cancelled
+    if job.status != ImportJob.Status.PREVIEWING:
+        return None  # already ran (a redelivered task)
+    if job.cancelled:
+        _finish(job, None, ImportJob.Status.CANCELLED)
+        return None
     return _run_job(job, write=False)
 
 
 def import_confirm(*, job_id: int) -> ImportOutcome | None:
     """Write every row in one transaction or none. Validation runs again on the stored file, since records may
     have changed since the preview. Idempotent: a job that is not waiting to import does nothing."""
-    waiting = ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.IMPORTING, cancelled=False, finished_at=None)
+    waiting = ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.IMPORTING, finished_at=None)
     job = waiting.select_related("institution", "user").first()
     if job is None:
+        return None
+    if job.cancelled:  # cancelled while queued
+        _finish(job, None, ImportJob.Status.CANCELLED)
         return None
     return _run_job(job, write=True)
 
@@ -690,7 +697,7 @@ def import_cancel(*, job) -> None:
     if job.status in (ImportJob.Status.DONE, ImportJob.Status.FAILED, ImportJob.Status.CANCELLED):
         return
     ImportJob.objects.filter(pk=job.pk).update(cancelled=True)
-    cache.set(progress_key(job.pk) + ":cancel", True, 3600)
+    cache.set(progress_key(job) + ":cancel", True, 3600)
     if not job.is_running:
         ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.CANCELLED, finished_at=timezone.now())
 
