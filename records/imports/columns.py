@@ -9,8 +9,6 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-from django.utils.translation import gettext_lazy as _
-
 from records.models import CodeList
 
 # Multi-valued cells (forms of exploitation, nationalities, ...) separate their values with one of these.
@@ -24,7 +22,6 @@ class Column:
     en: str  # header also accepted (English)
     kind: str  # text | date | int | code | codes | status | document_type | canton | district | districts | country
     #            | countries | language | institution
-    label: str
     code_list: str = ""
     required: bool = False
     identity: bool = False  # identity data: only for those entitled, never echoed in error messages
@@ -32,44 +29,38 @@ class Column:
 
 
 COLUMNS: tuple[Column, ...] = (
-    Column("institution", "institucion", "institution", "institution", _("institution")),
-    Column("case_reference", "referencia_caso", "case_reference", "text", _("case reference"), required=True),
-    Column("received_on", "fecha_recepcion", "received_on", "date", _("received on"), required=True),
-    Column("status", "estado", "status", "status", _("status"), code_list=CodeList.APPLICATION_STATUS),
-    Column("decided_on", "fecha_decision", "decided_on", "date", _("decided on")),
-    Column("document_type", "tipo_documento", "document_type", "document_type", _("document type"), identity=True),
-    Column("document_number", "numero_documento", "document_number", "text", _("document number"), identity=True),
-    Column("given_names", "nombres", "given_names", "text", _("given names"), identity=True),
-    Column("family_names", "apellidos", "family_names", "text", _("family names"), identity=True),
-    Column("birth_date", "fecha_nacimiento", "birth_date", "date", _("birth date"), identity=True),
-    Column("sex", "sexo", "sex", "code", _("sex"), code_list=CodeList.SEX),
-    Column(
-        "gender_identity", "identidad_genero", "gender_identity", "code", _("gender identity"), CodeList.GENDER_IDENTITY
-    ),
-    Column("age_at_application", "edad_solicitud", "age_at_application", "int", _("age at application")),
-    Column("age_at_recruitment", "edad_reclutamiento", "age_at_recruitment", "int", _("age at recruitment")),
-    Column("nationalities", "nacionalidades", "nationalities", "countries", _("nationalities"), multi=True),
+    Column("institution", "institucion", "institution", "institution"),
+    Column("case_reference", "referencia_caso", "case_reference", "text", required=True),
+    Column("received_on", "fecha_recepcion", "received_on", "date", required=True),
+    Column("status", "estado", "status", "status", code_list=CodeList.APPLICATION_STATUS),
+    Column("decided_on", "fecha_decision", "decided_on", "date"),
+    Column("document_type", "tipo_documento", "document_type", "document_type", identity=True),
+    Column("document_number", "numero_documento", "document_number", "text", identity=True),
+    Column("given_names", "nombres", "given_names", "text", identity=True),
+    Column("family_names", "apellidos", "family_names", "text", identity=True),
+    Column("birth_date", "fecha_nacimiento", "birth_date", "date", identity=True),
+    Column("sex", "sexo", "sex", "code", code_list=CodeList.SEX),
+    Column("gender_identity", "identidad_genero", "gender_identity", "code", CodeList.GENDER_IDENTITY),
+    Column("age_at_application", "edad_solicitud", "age_at_application", "int"),
+    Column("age_at_recruitment", "edad_reclutamiento", "age_at_recruitment", "int"),
+    Column("nationalities", "nacionalidades", "nationalities", "countries", multi=True),
     Column(
         "migration_status",
         "condicion_migratoria",
         "migration_status",
         "code",
-        _("migration status"),
         CodeList.MIGRATION_STATUS,
     ),
-    Column(
-        "education_level", "nivel_educativo", "education_level", "code", _("education level"), CodeList.EDUCATION_LEVEL
-    ),
-    Column("occupation", "ocupacion", "occupation", "code", _("occupation"), CodeList.OCCUPATION),
-    Column("mother_tongue", "lengua_materna", "mother_tongue", "language", _("mother tongue")),
-    Column("residence_canton", "canton", "canton", "canton", _("canton of residence")),
-    Column("residence_district", "distrito", "district", "district", _("district of residence")),
+    Column("education_level", "nivel_educativo", "education_level", "code", CodeList.EDUCATION_LEVEL),
+    Column("occupation", "ocupacion", "occupation", "code", CodeList.OCCUPATION),
+    Column("mother_tongue", "lengua_materna", "mother_tongue", "language"),
+    Column("residence_canton", "canton", "canton", "canton"),
+    Column("residence_district", "distrito", "district", "district"),
     Column(
         "exploitation_forms",
         "formas_explotacion",
         "exploitation_forms",
         "codes",
-        _("forms of exploitation"),
         CodeList.EXPLOITATION_FORM,
         multi=True,
     ),
@@ -78,7 +69,6 @@ COLUMNS: tuple[Column, ...] = (
         "tipos_explotacion_sexual",
         "sexual_exploitation_types",
         "codes",
-        _("types of sexual exploitation"),
         CodeList.SEXUAL_EXPLOITATION_TYPE,
         multi=True,
     ),
@@ -87,18 +77,16 @@ COLUMNS: tuple[Column, ...] = (
         "sectores_laborales",
         "labour_sectors",
         "codes",
-        _("labour sectors"),
         CodeList.LABOUR_SECTOR,
         multi=True,
     ),
-    Column("means", "medios", "means", "codes", _("means"), CodeList.MEANS, multi=True),
-    Column("acts", "actos", "acts", "codes", _("acts"), CodeList.ACT, multi=True),
+    Column("means", "medios", "means", "codes", CodeList.MEANS, multi=True),
+    Column("acts", "actos", "acts", "codes", CodeList.ACT, multi=True),
     Column(
         "recruitment_methods",
         "metodos_reclutamiento",
         "recruitment_methods",
         "codes",
-        _("recruitment methods"),
         CodeList.RECRUITMENT_METHOD,
         multi=True,
     ),
@@ -107,7 +95,6 @@ COLUMNS: tuple[Column, ...] = (
         "metodos_control",
         "control_methods",
         "codes",
-        _("methods of control"),
         CodeList.CONTROL_METHOD,
         multi=True,
     ),
@@ -116,24 +103,21 @@ COLUMNS: tuple[Column, ...] = (
         "relacion_tratante",
         "relationship_to_trafficker",
         "code",
-        _("relationship to the trafficker"),
         CodeList.RELATIONSHIP_TO_TRAFFICKER,
     ),
-    Column("recruitment_canton", "canton_reclutamiento", "recruitment_canton", "canton", _("canton of recruitment")),
+    Column("recruitment_canton", "canton_reclutamiento", "recruitment_canton", "canton"),
     Column(
         "recruitment_district",
         "distrito_reclutamiento",
         "recruitment_district",
         "district",
-        _("district of recruitment"),
     ),
-    Column("recruitment_country", "pais_reclutamiento", "recruitment_country", "country", _("country of recruitment")),
+    Column("recruitment_country", "pais_reclutamiento", "recruitment_country", "country"),
     Column(
         "exploitation_districts",
         "distritos_explotacion",
         "exploitation_districts",
         "districts",
-        _("districts of exploitation"),
         multi=True,
     ),
     Column(
@@ -141,7 +125,6 @@ COLUMNS: tuple[Column, ...] = (
         "paises_explotacion",
         "exploitation_countries",
         "countries",
-        _("countries of exploitation"),
         multi=True,
     ),
 )

@@ -10,9 +10,9 @@ from .parsing import ImportFileError, check_upload
 class ImportUploadForm(AccessibleFormMixin, forms.Form):
     """The file and, for an officer of several institutions, which one it is for (only their own)."""
 
-    institution = forms.ModelChoiceField(queryset=Institution.objects.none(), label=_("Institution"))
+    institution = forms.ModelChoiceField(queryset=Institution.objects.none(), label=_("Institution to import into"))
     file = forms.FileField(
-        label=_("File"),
+        label=_("File to import"),
         help_text=_("A .xlsx or .csv file made from the template."),
         widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.csv"}),
         error_messages={"empty": _("The file is empty."), "required": _("Choose the file to import.")},
@@ -40,5 +40,5 @@ class ImportUploadForm(AccessibleFormMixin, forms.Form):
 
 
 class ExportForm(AccessibleFormMixin, forms.Form):
-    format = forms.ChoiceField(label=_("Format"), choices=[("xlsx", "Excel (.xlsx)"), ("csv", "CSV")])
+    format = forms.ChoiceField(label=_("File format"), choices=[("xlsx", "Excel (.xlsx)"), ("csv", "CSV")])
     identity = forms.BooleanField(label=_("Include identity data (names, document, birth date)"), required=False)

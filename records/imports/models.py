@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.files.storage import FileSystemStorage
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 def _private_storage():
@@ -25,23 +26,23 @@ class ImportJob(models.Model):
     running task is also kept in the cache so a reloaded page sees it while the write transaction is open."""
 
     class Status(models.TextChoices):
-        PREVIEWING = "previewing", _("Checking the file")
-        PREVIEWED = "previewed", _("Checked, waiting for confirmation")
-        INVALID = "invalid", _("The file has errors")
-        IMPORTING = "importing", _("Importing")
-        DONE = "done", _("Imported")
-        FAILED = "failed", _("Not imported")
-        CANCELLED = "cancelled", _("Cancelled")
+        PREVIEWING = "previewing", pgettext_lazy("import job", "Checking the file")
+        PREVIEWED = "previewed", pgettext_lazy("import job", "Checked, waiting for confirmation")
+        INVALID = "invalid", pgettext_lazy("import job", "The file has errors")
+        IMPORTING = "importing", pgettext_lazy("import job", "Importing")
+        DONE = "done", pgettext_lazy("import job", "Imported")
+        FAILED = "failed", pgettext_lazy("import job", "Not imported")
+        CANCELLED = "cancelled", pgettext_lazy("import job", "Cancelled")
 
     token = models.CharField(max_length=32, unique=True, editable=False)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     institution = models.ForeignKey("accounts.Institution", on_delete=models.PROTECT, related_name="+")
     file = models.FileField(storage=_private_storage, upload_to=_upload_to, max_length=200)
-    original_name = models.CharField(_("file name"), max_length=200)
+    original_name = models.CharField(_("name of the imported file"), max_length=200)
     file_kind = models.CharField(max_length=10)
     size = models.PositiveBigIntegerField(default=0)
     language = models.CharField(max_length=10, default="es")
-    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.PREVIEWING)
+    status = models.CharField(_("import status"), max_length=20, choices=Status.choices, default=Status.PREVIEWING)
     rows_total = models.PositiveIntegerField(default=0)
     rows_done = models.PositiveIntegerField(default=0)
     count_new = models.PositiveIntegerField(default=0)

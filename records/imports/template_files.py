@@ -7,6 +7,7 @@ import io
 
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django_countries import countries
 
 from records.models import Code, District, Identity, Language, Status
@@ -33,7 +34,15 @@ def _codes_rows() -> list[list[str]]:
     for column in COLUMNS:
         if column.kind in ("code", "codes"):
             for code in codes_by_list.get(column.code_list, []):
-                rows.append([column.es, code.code, code.label_es, code.label_en, "" if code.active else _("retired")])
+                rows.append(
+                    [
+                        column.es,
+                        code.code,
+                        code.label_es,
+                        code.label_en,
+                        "" if code.active else pgettext("import template", "retired"),
+                    ]
+                )
         elif column.kind == "status":
             status_es = {c.code: c.label_es for c in codes_by_list.get(column.code_list, [])}
             for value, label in Status.choices:
@@ -79,20 +88,36 @@ def template_xlsx(*, institution) -> bytes:
     help_sheet.column_dimensions["A"].width = 110
 
     codes = workbook.create_sheet("codigos")
-    codes.append([_("column"), _("code"), _("label (Spanish)"), _("label (English)"), _("note")])
+    codes.append(
+        [
+            pgettext("import template", "column"),
+            pgettext("import template", "code"),
+            pgettext("import template", "label (Spanish)"),
+            pgettext("import template", "label (English)"),
+            pgettext("import template", "note"),
+        ]
+    )
     for row in _codes_rows():
         codes.append(row)
     for letter, width in zip("ABCDE", (26, 22, 60, 60, 12), strict=True):
         codes.column_dimensions[letter].width = width
 
     districts = workbook.create_sheet("distritos")
-    districts.append([_("province"), _("canton code"), _("canton"), _("district code"), _("district")])
+    districts.append(
+        [
+            pgettext("import template", "province"),
+            pgettext("import template", "canton code"),
+            pgettext("import template", "canton"),
+            pgettext("import template", "district code"),
+            pgettext("import template", "district"),
+        ]
+    )
     for district in District.objects.select_related("canton__province").order_by("code"):
         districts.append(
             [district.canton.province.name, district.canton.code, district.canton.name, district.code, district.name]
         )
     countries_sheet = workbook.create_sheet("paises")
-    countries_sheet.append([_("code"), _("country")])
+    countries_sheet.append([pgettext("import template", "code"), pgettext("import template", "country")])
     with translation.override("es"):
         for code, name in countries:
             countries_sheet.append([code, str(name)])
