@@ -419,8 +419,8 @@ class _Writer:
             "address": "",
         }
 
-    def _insert_model(self, model, rows: list[dict]) -> None:
-        columns = bulk.columns_of(model)
+    def _insert_model(self, model, rows: list[dict], *, without_id: bool = False) -> None:
+        columns = [(a, c) for a, c in bulk.columns_of(model) if not (without_id and a == "id")]
         bulk.insert_rows(model, [c for _a, c in columns], ([row.get(a) for a, _c in columns] for row in rows))
 
     def _write_facts(self, pairs: list[tuple[int, Record]], history_ids: dict[int, int]) -> None:
@@ -431,16 +431,19 @@ class _Writer:
             links = [(app_id, value) for app_id, record in pairs for value in getattr(record, name)]
             if not links:
                 continue
-            ids = bulk.reserve_ids(through, len(links))
-            bulk.insert_rows(
-                through,
-                ["id", "application_id", target],
-                ((ids[i], app_id, value) for i, (app_id, value) in enumerate(links)),
-            )
+            # The database numbers the links; they are read back by their unique (application, value) pair for
+            # the history snapshot, cheaper than reserving one sequence value per link.
+            bulk.insert_rows(through, ["application_id", target], links)
+            link_ids = {
+                (app_id, value): pk
+                for pk, app_id, value in through.objects.filter(application_id__in=list(history_ids)).values_list(
+                    "id", "application_id", target
+                )
+            }
             bulk.insert_rows(
                 _history_m2m_model(name),
                 ["id", "application_id", target, "history_id"],
-                ((ids[i], app_id, value, history_ids[app_id]) for i, (app_id, value) in enumerate(links)),
+                ((link_ids[link], link[0], link[1], history_ids[link[0]]) for link in links),
             )
         for name, model in COUNTRY_SETS.items():
             links = [(app_id, value) for app_id, record in pairs for value in getattr(record, name)]
@@ -485,18 +488,28 @@ class _Writer:
                 person_of[index] = self.persons_by_key[key]
         self._insert_model(Person, person_rows)
         self._history_insert(self.person_history, person_rows, "+", None)
-        identity_ids = bulk.reserve_ids(Identity, len(new_people))
-        for (index, _key), identity_id in zip(new_people, identity_ids, strict=True):
-            identity_rows.append(self._identity_row(records[index], person_of[index], identity_id))
-        self._insert_model(Identity, identity_rows)
+        for index, _key in new_people:
+            identity_rows.append(self._identity_row(records[index], person_of[index], None))
+        self._insert_model(Identity, identity_rows, without_id=True)
+        identity_ids = dict(
+            Identity.objects.filter(person_id__in=person_ids).values_list("person_id", "id")  # one-to-one
+        )
+        for row in identity_rows:
+            row["id"] = identity_ids[row["person_id"]]
         self._history_insert(self.identity_history, identity_rows, "+", None)
 
-        app_ids = bulk.reserve_ids(Application, len(records))
         app_rows = [
-            self._app_row(record, app_id=app_id, person_id=person_of[i], base=None)
-            for i, (record, app_id) in enumerate(zip(records, app_ids, strict=True))
+            self._app_row(record, app_id=None, person_id=person_of[i], base=None) for i, record in enumerate(records)
         ]
-        self._insert_model(Application, app_rows)
+        self._insert_model(Application, app_rows, without_id=True)
+        by_reference = dict(
+            Application.objects.filter(
+                institution_id=self.institution.pk, case_reference__in=[r.case_reference for r in records]
+            ).values_list("case_reference", "id")
+        )
+        for row in app_rows:
+            row["id"] = by_reference[row["case_reference"]]
+        app_ids = [row["id"] for row in app_rows]
         history_ids = bulk.reserve_ids(self.history, len(app_rows))
         self._history_insert(self.history, app_rows, "+", history_ids)
         self._write_facts(list(zip(app_ids, records, strict=True)), dict(zip(app_ids, history_ids, strict=True)))
