@@ -25,6 +25,11 @@ ENTRY = re.compile(
 )
 
 
+@pytest.fixture(autouse=True)
+def private_media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
 def placeholders(text: str) -> set[str]:
     return set(re.findall(r"%\(\w+\)s", text))
 

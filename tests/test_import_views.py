@@ -18,6 +18,12 @@ from records.models import Application, Status
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def private_media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
 OFFICER_ONLY = {
     "officer_a": 200,
     "officer_b": 200,
@@ -196,6 +202,22 @@ def test_uploaded_file_is_stored_outside_static_under_a_random_name(cast, settin
     assert str(settings.MEDIA_ROOT) in job.file.path and "private" in job.file.path
     assert "static" not in job.file.path and job.token in job.file.name
     assert job.file.storage.base_url is None or "private" not in (job.file.storage.base_url or "")
+
+
+def test_uploaded_file_is_kept_only_until_the_job_ends(cast):
+    import os
+
+    job = job_of(cast)
+    path = job.file.path
+    assert os.path.exists(path)
+    cast.client_for(cast.officer_a).post(reverse("records:import_confirm", args=[job.pk]))
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.DONE and not job.file and not os.path.exists(path)
+
+    cancelled = job_of(cast, samples.sample_rows(2, prefix="C"))
+    path = cancelled.file.path
+    cast.client_for(cast.officer_a).post(reverse("records:import_cancel", args=[cancelled.pk]))
+    assert not os.path.exists(path)
 
 
 def test_officer_of_two_institutions_chooses_only_among_their_own(cast):

@@ -5,13 +5,22 @@ import os
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage
 from django.db import models
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 
+class PrivateImportStorage(FileSystemStorage):
+    """Uploaded files hold identity data: they live under MEDIA_ROOT/private/imports, outside static files, and
+    no URL serves them (the portal serves no media)."""
+
+    @cached_property
+    def base_location(self):
+        return os.path.join(str(settings.MEDIA_ROOT), "private", "imports")
+
+
 def _private_storage():
-    # Uploaded files hold identity data: they live outside static and media URLs, readable only by the server.
-    return FileSystemStorage(location=os.path.join(str(settings.MEDIA_ROOT), "private", "imports"), base_url=None)
+    return PrivateImportStorage()
 
 
 def _upload_to(job, filename: str) -> str:

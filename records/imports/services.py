@@ -647,6 +647,9 @@ def _finish(job, outcome: ImportOutcome | None, status: str, *, errors: list[dic
         job.errors = errors
         job.error_count = len(errors)
     job.finished_at = timezone.now()
+    if status != ImportJob.Status.PREVIEWED and job.file:
+        # The uploaded file holds identity data: keep it only while it waits for confirmation.
+        job.file.delete(save=False)
     job.save()
     cache.delete(progress_key(job))
 
@@ -712,7 +715,8 @@ def import_cancel(*, job) -> None:
     ImportJob.objects.filter(pk=job.pk).update(cancelled=True)
     cache.set(progress_key(job) + ":cancel", True, 3600)
     if not job.is_running:
-        ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.CANCELLED, finished_at=timezone.now())
+        job.refresh_from_db()
+        _finish(job, None, ImportJob.Status.CANCELLED)
 
 
 def import_job_start(*, job) -> bool:
