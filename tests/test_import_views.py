@@ -388,3 +388,10 @@ def test_analyst_cannot_export_and_the_refusal_is_logged(cast):
     assert response.status_code == 403
     assert AccessEvent.objects.filter(action=AccessEvent.Action.ACCESS_DENIED, user=cast.analyst_a).exists()
     assert not AccessEvent.objects.filter(action=AccessEvent.Action.EXPORT).exists()
+
+
+@pytest.mark.parametrize(("who", "shown"), [("officer_a", True), ("coordinator_a", True), ("analyst_a", False)])
+def test_navigation_offers_export_only_to_those_who_may_export(cast, who, shown):
+    page = cast.client_for(cast.users()[who]).get(reverse("home")).content.decode()
+    assert (reverse("records:export_applications") in page) is shown
+    assert (reverse("records:import_upload") in page) is (who == "officer_a")
