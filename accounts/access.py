@@ -228,3 +228,19 @@ def applications_with_identity_visible_to(user) -> QuerySet[Application]:
     if not has_role(user, Role.OFFICER, Role.COORDINATOR):
         return apps.get_model("records", "Application").objects.none()
     return applications_visible_to(user)
+
+
+def get_application_for_sharing(user, pk) -> Application:
+    """The application ``pk`` for an admin managing who may see it (404 if it does not exist, 403 for anyone
+    else). The caller shows only who holds access, never the case's data: admins read no case by being admin."""
+    if not can_manage_sharing(user):
+        raise PermissionDenied
+    Application = apps.get_model("records", "Application")
+    try:
+        return (
+            Application.objects.select_related("institution")
+            .only("pk", "institution", "case_reference", "status", "received_on")
+            .get(pk=pk)
+        )
+    except (ValueError, TypeError, Application.DoesNotExist):
+        raise Http404 from None

@@ -7,7 +7,7 @@ import pytest
 from django.utils import translation
 
 from records.imports import parsing, samples, services
-from records.imports.person_key import person_key
+from records.keys import person_key
 from records.models import Application, Code, Identity, Person, Status
 
 pytestmark = pytest.mark.django_db
@@ -150,19 +150,32 @@ def test_person_key_recognises_the_same_person_in_later_applications(cast):
     run(cast, first)
     later = samples.sample_rows(1, prefix="Y2023")
     later[0]["numero_documento"] = first[0]["numero_documento"].lower()
-    later[0]["referencia_caso"] = "Y2023-1"
     run(cast, later)
     apps = Application.objects.order_by("id")
-    assert apps[0].person_id == apps[1].person_id
-    expected = person_key(document_type="passport", document_number=first[0]["numero_documento"])
-    assert apps[0].person.person_key == expected and len(expected) == 64
+    # One person row per application, as in single entry; the key says they are the same person.
+    assert apps[0].person_id != apps[1].person_id
+    expected = person_key("passport", first[0]["numero_documento"])
+    assert apps[0].person.person_key == apps[1].person.person_key == expected and len(expected) == 64
 
 
-def test_two_rows_with_one_document_are_one_person(cast):
-    rows = samples.sample_rows(2)
-    rows[1]["numero_documento"] = rows[0]["numero_documento"]
+def test_the_import_and_single_entry_compute_the_same_key(cast):
+    from records.services import person_key_compute
+
+    rows = samples.sample_rows(1)
+    rows[0].update(tipo_documento="Cédula de identidad", numero_documento="1-0234-0567")
     run(cast, rows)
-    assert Person.objects.count() == 1 and Application.objects.count() == 2
+    expected = person_key_compute(document_type="national_id", document_number="102340567")
+    assert Person.objects.get().person_key == expected != ""
+
+
+def test_a_re_import_with_a_new_document_updates_the_person_key(cast):
+    rows = samples.sample_rows(1)
+    run(cast, rows)
+    rows[0]["numero_documento"] = "X999"
+    assert run(cast, rows).updated == 1
+    person = Person.objects.get()
+    assert person.person_key == person_key("passport", "X999")
+    assert person.history.first().history_type == "~"
 
 
 def test_rows_without_a_document_are_distinct_people(cast):
@@ -214,7 +227,20 @@ def test_decided_historical_applications_can_be_loaded(cast):
     assert outcome.written
     app = Application.objects.get()
     assert app.status == Status.ACCREDITED and app.decided_on == datetime.date(2022, 2, 9)
-    assert app.submitted_at is not None
+    assert app.submitted_at is not None and app.due_on is None
+    assert list(app.events.values_list("from_status", "to_status", "by", "comment")) == [
+        ("", "ACCREDITED", cast.officer_a.pk, "import")
+    ]
+
+
+def test_submitted_applications_get_their_legal_deadline(cast):
+    from records import deadlines
+
+    rows = samples.sample_rows(1)
+    rows[0].update(fecha_recepcion="02/02/2026", estado="Enviada")
+    run(cast, rows)
+    app = Application.objects.get()
+    assert app.due_on == deadlines.due_on(datetime.date(2026, 2, 2))
 
 
 def test_codes_are_stored_as_the_code_whatever_was_written(cast):

@@ -142,7 +142,18 @@ class Lookups:
                 with translation.override(language):
                     _add(lookups.document_types, str(label), value)
             lookups.document_types[normalise(value)] = value
-        for extra, value in (("cedula", "national_id"), ("pasaporte", "passport"), ("ninguno", "none")):
+        # Names officers write, whatever the interface language's catalogue holds.
+        for extra, value in (
+            ("cedula", "national_id"),
+            ("cedula de identidad", "national_id"),
+            ("dimex", "dimex"),
+            ("pasaporte", "passport"),
+            ("documento de refugiado", "refugee_id"),
+            ("otro", "other"),
+            ("otro documento", "other"),
+            ("ninguno", "none"),
+            ("sin documento", "none"),
+        ):
             lookups.document_types.setdefault(extra, value)
         for code, name in Canton.objects.values_list("code", "name"):
             _add(lookups.cantons, name, code)
