@@ -395,3 +395,35 @@ def test_navigation_offers_export_only_to_those_who_may_export(cast, who, shown)
     page = cast.client_for(cast.users()[who]).get(reverse("home")).content.decode()
     assert (f'href="{reverse("records:export_applications")}"' in page) is shown
     assert (f'href="{reverse("records:import_upload")}"' in page) is (who == "officer_a")
+
+
+def test_exports_defuse_formula_like_text_and_import_it_back(cast):
+    from records.imports import parsing
+
+    rows = samples.sample_rows(1)
+    rows[0]["nombres"] = '\'=HYPERLINK("http://evil")'
+    rows[0]["apellidos"] = "-Pérez"
+    assert _import(cast, cast.institution_a, cast.officer_a, rows).written
+    assert Application.objects.get().person.identity.given_names == '=HYPERLINK("http://evil")'
+    client = cast.client_for(cast.officer_a)
+    response = client.get(reverse("records:export_applications"), {"format": "xlsx", "identity": "on"})
+    workbook = load_workbook(io.BytesIO(response.content))
+    sheet = workbook.active
+    header = [c.value for c in sheet[1]]
+    cell = sheet.cell(2, header.index("nombres") + 1)
+    assert cell.data_type != "f" and cell.value.startswith("'=")
+    data = b"".join(
+        client.get(reverse("records:export_applications"), {"format": "csv", "identity": "on"}).streaming_content
+    )
+    assert b"'=HYPERLINK" in data and b"'-P" in data
+    outcome = services.import_rows(
+        parsed=parsing.open_parsed(data, name="e.csv"), institution=cast.institution_a, user=cast.officer_a, write=False
+    )
+    assert outcome.unchanged == 1, [str(e) for e in outcome.errors.items]
+
+
+def test_a_csv_text_cell_that_is_a_formula_is_refused(cast):
+    rows = samples.sample_rows(1)
+    rows[0]["nombres"] = "=1+1"
+    outcome = _import(cast, cast.institution_a, cast.officer_a, rows)
+    assert not outcome.written and "formula" in str(outcome.errors.items[0])

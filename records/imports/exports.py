@@ -16,9 +16,18 @@ from records.models import Application, Code, Identity
 from .columns import Column, template_columns
 from .resources import ApplicationRowResource
 from .services import COUNTRY_SETS, IDENTITY_FIELDS, M2M_FIELDS, _target_attname, _through
+from .validation import FORMULA_STARTS
 
 CHUNK = 2000
 MULTI_JOIN = "; "
+
+
+def spreadsheet_safe(value):
+    """Text that a spreadsheet would run as a formula (=, +, -, @) gets a leading quote (OWASP CSV injection);
+    the import removes it again, so an export still imports back unchanged."""
+    if isinstance(value, str) and value[:1] in FORMULA_STARTS:
+        return "'" + value
+    return value
 
 
 def _date(value) -> str:
@@ -120,7 +129,7 @@ def export_rows(*, user, with_identity: bool) -> Iterator[dict]:
                 for key in IDENTITY_FIELDS:
                     value = identity.get(key) if identity else ""
                     row[key] = _date(value) if key == "birth_date" else (value or "")
-            yield row
+            yield {key: spreadsheet_safe(value) for key, value in row.items()}
 
 
 def export_csv(*, user, with_identity: bool) -> Iterator[str]:
