@@ -152,7 +152,7 @@ def test_the_officers_journey_twenty_rows_two_mistakes_then_zero_new(cast):
     response = client.post(reverse("records:import_confirm", args=[job.pk]), follow=True)
     job.refresh_from_db()
     assert job.status == ImportJob.Status.DONE and job.count_new == 20
-    assert "20 new" in response.content.decode()
+    assert "Imported: 20 new" in response.content.decode()
     assert AccessEvent.objects.filter(action=AccessEvent.Action.IMPORT, object_id=str(job.pk)).exists()
 
     upload(client, fixed, "mis-casos.xlsx")
