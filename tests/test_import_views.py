@@ -237,8 +237,19 @@ def test_officer_of_two_institutions_chooses_only_among_their_own(cast):
     assert response.status_code == 200 and ImportJob.objects.count() == 1
 
 
+@pytest.fixture
+def eager_celery():
+    """The worker runs in-process, also when REDIS_URL makes tasks go to a broker."""
+    from conatt_portal.celery import app
+
+    before = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = before
+
+
 @override_settings(IMPORT_SYNC_MAX_BYTES=0)
-def test_large_files_run_as_celery_tasks_queued_on_commit(cast, django_capture_on_commit_callbacks):
+def test_large_files_run_as_celery_tasks_queued_on_commit(cast, django_capture_on_commit_callbacks, eager_celery):
     client = cast.client_for(cast.officer_a)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         upload(client, samples.to_csv(samples.sample_rows(5)))
@@ -427,3 +438,22 @@ def test_a_csv_text_cell_that_is_a_formula_is_refused(cast):
     rows[0]["nombres"] = "=1+1"
     outcome = _import(cast, cast.institution_a, cast.officer_a, rows)
     assert not outcome.written and "formula" in str(outcome.errors.items[0])
+
+
+@pytest.mark.redis
+def test_progress_and_cancel_flag_go_through_the_shared_cache(cast):
+    """With Redis, the worker and the web processes share the cache: what the task reports is what any web
+    process (after a reload, behind another gunicorn worker) reads."""
+    from django.core.cache import cache, caches
+    from django.core.cache.backends.redis import RedisCache
+
+    assert isinstance(caches["default"], RedisCache)
+    job = job_of(cast)
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.IMPORTING)
+    job.refresh_from_db()
+    services._job_progress(job)("writing", 1234, 5000)
+    assert services.progress_read(job=job) == {"phase": "writing", "done": 1234, "total": 5000}
+    services.import_cancel(job=job)
+    assert services._job_cancelled(job)()
+    cache.delete(services.progress_key(job))
+    cache.delete(services.progress_key(job) + ":cancel")
