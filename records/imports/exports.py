@@ -147,11 +147,20 @@ def export_csv(*, user, with_identity: bool) -> Iterator[str]:
 
 
 def export_xlsx(*, user, with_identity: bool) -> bytes:
-    """An XLSX workbook in the template's shape, through the django-import-export resource and tablib."""
+    """An XLSX workbook in the template's shape: headers and column order from the django-import-export resource,
+    rows streamed through openpyxl's write-only mode, so a large export does not build the sheet in memory."""
+    from openpyxl import Workbook
+
     resource = ApplicationRowResource(export_columns(with_identity=with_identity))
-    dataset = resource.export(list(export_rows(user=user, with_identity=with_identity)))
-    dataset.title = "solicitudes"
-    return dataset.export("xlsx")
+    keys = resource.get_export_order()
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("solicitudes")
+    sheet.append(resource.get_export_headers())
+    for row in export_rows(user=user, with_identity=with_identity):
+        sheet.append([row.get(key, "") for key in keys])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
 
 
 def export_count(*, user) -> int:
