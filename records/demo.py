@@ -478,6 +478,7 @@ class Generator:
         self.p = reference.pickers
         self.secret = settings.PERSON_KEY_SECRET
         self.deadline_days = settings.DECISION_DEADLINE_BUSINESS_DAYS
+        self.stragglers_from = dt.date(LAST_YEAR - 1, 7, 1)
         self._offsets: dict[dt.date, str] = {}
 
     def _received_on(self) -> dt.date:
@@ -626,7 +627,7 @@ class Generator:
                 occupation = student
             else:
                 occupation = p[CodeList.OCCUPATION](rng)
-            education = p[CodeList.EDUCATION_LEVEL](rng)
+            education = self._education(age_app)
             residence = self.ref.districts(rng) if rng.random() < 0.9 else None
             tongue = self.ref.languages(rng) if rng.random() < 0.97 else None
             relationship = p[CodeList.RELATIONSHIP_TO_TRAFFICKER](rng) if rng.random() < 0.95 else None
@@ -693,6 +694,19 @@ class Generator:
             )
         return out
 
+    def _education(self, age: int):
+        """Plausible for the age: no child holds a degree."""
+        levels = self.codes[CodeList.EDUCATION_LEVEL]
+        if age < 6:
+            return levels.get("NONE" if age < 3 else "ISCED0")
+        if age < 12:
+            return levels.get("ISCED1")
+        if age < 15:
+            return levels.get("ISCED1" if self.rng.random() < 0.4 else "ISCED2")
+        if age < 18:
+            return levels.get(("ISCED1", "ISCED2", "ISCED2", "ISCED3")[_below(self.rng, 4)])
+        return self.p[CodeList.EDUCATION_LEVEL](self.rng)
+
     def _age(self) -> int:
         r = self.rng.random()
         if r < 0.08:
@@ -716,10 +730,14 @@ class Generator:
         if received >= cut_off:
             open_ = (Status.DRAFT, Status.SUBMITTED, Status.UNDER_REVIEW, Status.INFO_REQUESTED)
             status = open_[_below(rng, 4)] if r < 0.6 else None
-        else:
-            status = Status.DRAFT if r < 0.002 else Status.UNDER_REVIEW if r < 0.004 else None
-            if status is None and r < 0.006:
+        elif received >= self.stragglers_from:
+            # A few recent applications are stuck (forgotten drafts, reviews or answers overdue): the queue's
+            # overdue flag has something to show.
+            status = Status.DRAFT if r < 0.01 else Status.UNDER_REVIEW if r < 0.02 else None
+            if status is None and r < 0.03:
                 status = Status.INFO_REQUESTED
+        else:
+            status = None
         if status is None:
             r = rng.random()
             status = Status.ACCREDITED if r < 0.64 else Status.NOT_ACCREDITED if r < 0.96 else Status.WITHDRAWN
