@@ -211,7 +211,16 @@ def application_edit(request, pk):
     else:
         form = ApplicationForm(**kwargs)
         access.log_access(request, AccessEvent.Action.IDENTITY_VIEW, obj=application, detail="edit")
-    return render(request, "records/application_form.html", {"form": form, "application": application})
+    last_request = (
+        application.events.filter(to_status=Status.INFO_REQUESTED).order_by("-at", "-id").first()
+        if application.status == Status.INFO_REQUESTED
+        else None
+    )
+    return render(
+        request,
+        "records/application_form.html",
+        {"form": form, "application": application, "last_request": last_request},
+    )
 
 
 # --- Case pages ----------------------------------------------------------------------------------------------

@@ -267,7 +267,9 @@ def test_information_request_through_the_pages_and_answer(cast):
     officer = cast.client_for(cast.officer_a)
     detail = officer.get(reverse("records:application_detail", args=[application.pk])).content.decode()
     assert "Falta la fecha de captación." in detail
-    assert officer.get(reverse("records:application_edit", args=[application.pk])).status_code == 200
+    edit = officer.get(reverse("records:application_edit", args=[application.pk]))
+    assert edit.status_code == 200
+    assert "Falta la fecha de captación." in edit.content.decode()  # the question is shown where it is answered
     assert officer.post(reverse("records:application_submit", args=[application.pk])).status_code == 302
     application.refresh_from_db()
     assert application.status == "SUBMITTED"
