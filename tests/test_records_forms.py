@@ -273,3 +273,16 @@ def test_information_request_through_the_pages_and_answer(cast):
     assert officer.post(reverse("records:application_submit", args=[application.pk])).status_code == 302
     application.refresh_from_db()
     assert application.status == "SUBMITTED"
+
+
+def test_list_count_is_capped(cast, monkeypatch):
+    from records import views
+
+    monkeypatch.setattr(views, "COUNT_CAP", 2)
+    for _ in range(3):
+        make_application(cast, state="SUBMITTED")
+    with translation.override("en"):
+        response = cast.client_for(cast.coordinator_a).get(reverse("records:application_list"))
+    assert response.context["page"].paginator.capped
+    assert "More than 2 applications" in response.content.decode()
+    assert len(response.context["page"].object_list) == 3
