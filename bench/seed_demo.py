@@ -80,8 +80,8 @@ def page_timings() -> dict:
     for an officer of one institution and for a coordinator, on whatever data the database holds."""
     from accounts.demo import demo_users_create
     from records import selectors
-    from records.views import CappedPaginator
     from records.models import Application
+    from records.views import CappedPaginator
 
     users = demo_users_create(password="bench-only-" + str(time.time_ns()))  # noqa: S106
     officer, coordinator = users["officer_a"], users["coordinator_a"]
