@@ -67,6 +67,7 @@ FIELD_CHECKS = [
     ({"recruitment_canton": "201"}, "recruitment_canton", "canton not in province"),
     ({"residence_canton": None, "residence_district": "10101"}, "residence_district", "district not in province"),
     ({"document_number": ""}, "document_number", "document without number"),
+    ({"document_type": "none"}, "document_type", "number without document type"),
     ({"recruitment_country": "NI"}, "recruitment_country", "both district and country"),
     ({"exploitation_forms": None}, "exploitation_forms", "required"),
 ]
