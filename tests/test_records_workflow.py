@@ -362,6 +362,15 @@ def test_history_lists_identity_changes_without_values(cast):
     assert "16 → 10" in text  # what changed in the case facts
 
 
+def test_history_renders_steps_without_a_user(cast):
+    """Imported or seeded steps may have no user (the seeder's submission, for instance)."""
+    application = make_application(cast, state="SUBMITTED")
+    ApplicationEvent.objects.filter(application=application).update(by=None)
+    response = cast.client_for(cast.coordinator_a).get(reverse("records:application_history", args=[application.pk]))
+    assert response.status_code == 200
+    assert response.context["entries"]
+
+
 # --- Sharing -------------------------------------------------------------------------------------------------
 
 
