@@ -10,7 +10,7 @@ import records.imports.models
 class Migration(migrations.Migration):
     dependencies = [
         ("accounts", "0002_seed_institutions"),
-        ("records", "0002_seed_reference_data"),
+        ("records", "0003_application_open_queue_index"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
