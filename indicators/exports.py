@@ -59,7 +59,7 @@ def xlsx_response(report: Report, *, data_as_of: str) -> HttpResponse:
     rows = report.export_rows()
     for i, row in enumerate(rows):
         sheet.append([_cell(v) for v in row])
-        if i == 0 or (report.additive and i == len(rows) - 1):
+        if i in (0, len(rows) - 1):
             for cell in sheet[sheet.max_row]:
                 cell.font = Font(bold=True)
     sheet.append([])

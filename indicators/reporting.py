@@ -54,6 +54,8 @@ class Report:
     additive: bool = True
     note: str = ""
     extra: dict = field(default_factory=dict)
+    # Columns computed from the protected values (shares, medians, rates): (label, one text per row).
+    derived: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @property
     def exact(self) -> bool:
@@ -111,35 +113,36 @@ class Report:
         row = [*dims, *columns]
         if not self.is_series and self.additive:
             row.append(total_label)
+        row.extend(label for label, _values in self.derived)
         return row
 
     def body(self) -> list[list[str]]:
         """Rows of display text: row labels (one column per row dimension), cells, and the row total."""
         rows = []
-        for key, cells, total in zip(self.table.row_keys, self.table.cells, self.table.row_totals, strict=True):
+        for i, (key, cells, total) in enumerate(
+            zip(self.table.row_keys, self.table.cells, self.table.row_totals, strict=True)
+        ):
             row = [*self.row_label_parts(key), *(c.display for c in cells)]
             if not self.is_series and self.additive:
                 row.append(total.display)
+            row.extend(values[i] for _label, values in self.derived)
             rows.append(row)
         return rows
 
-    def totals_row(self, *, total_label: str | None = None) -> list[str] | None:
-        if not self.additive:
-            return None
+    def totals_row(self, *, total_label: str | None = None) -> list[str]:
+        """Column totals (for a measures-by-year table: each measure's own protected total); the grand total
+        only where the table is additive."""
         total_label = total_label or _("Total")
         pad = [""] * (max(len(self.row_dimensions), 1) - 1)
         row = [total_label, *pad, *(c.display for c in self.table.col_totals)]
-        if not self.is_series:
+        if not self.is_series and self.additive:
             row.append(self.table.grand_total.display)
+        row.extend("" for _ in self.derived)
         return row
 
     def export_rows(self) -> list[list[str]]:
         """Header, body and totals: exactly what the page's table shows, for CSV and XLSX."""
-        rows = [self.header(), *self.body()]
-        totals = self.totals_row()
-        if totals is not None:
-            rows.append(totals)
-        return rows
+        return [self.header(), *self.body(), self.totals_row()]
 
     def chart_series(self) -> dict:
         """Chart.js labels and datasets: one dataset per column, hidden values as null with their display."""
@@ -274,11 +277,6 @@ def protect_measures_by_year(
         additive=False,
     )
     return report
-
-
-def measures_totals_row(report: Report) -> list[str]:
-    """The totals row of a measures-by-year report: each measure's protected total over the years shown."""
-    return [_("Total"), *(c.display for c in report.table.col_totals)]
 
 
 def protect_headline(user, n: int) -> ProtectedCell:
