@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 
 from . import selectors
 from .dimensions import COMPLETENESS_FIELDS, DIMENSIONS, MEASURES, NOT_RECORDED, PROFILE, PROFILE_SET
-from .disclosure import ProtectedCell, ProtectedTable
+from .disclosure import SECONDARY, ProtectedCell, ProtectedTable
 from .forms import DimensionChoice, Filters, IntersectionForm
 from .reporting import (
     NOT_SHOWN,
@@ -185,6 +185,7 @@ class Overview:
     timeliness_unavailable: str = ""
 
 
+STOCK_MEASURES = ("pending",)
 DASHBOARD_MEASURES = ("received", "accredited", "accredited_persons", "not_accredited", "pending", "overdue")
 
 
@@ -215,7 +216,17 @@ def _by_year(user, filters: Filters) -> Report:
         measures=measures,
         year_label=_("Year"),
     )
-    return replace(report, extra={"chart": "series", "chart_columns": ["received", "accredited_persons"]})
+    # "Pending at year end" is a stock: adding it over the years means nothing, so its total is left blank.
+    blank = ProtectedCell(value=None, display="", status=SECONDARY)
+    col_totals = tuple(
+        blank if key in STOCK_MEASURES else cell
+        for key, cell in zip(report.table.col_keys, report.table.col_totals, strict=True)
+    )
+    return replace(
+        report,
+        table=replace(report.table, col_totals=col_totals),
+        extra={"chart": "series", "chart_columns": ["received", "accredited_persons"]},
+    )
 
 
 def _timeliness(user, filters: Filters) -> Report:
