@@ -69,6 +69,7 @@ LOCK_NAME = "recompute"
 # A "running" row older than this when a recompute takes the lock belonged to a worker that was stopped.
 STALE_RUN = timedelta(hours=2)
 ADULT_AGE = 18
+WORK_MEM = getattr(settings, "INDICATORS_WORK_MEM", "64MB")
 
 DECIDED = (Status.ACCREDITED, Status.NOT_ACCREDITED)
 OPEN = (Status.SUBMITTED, Status.UNDER_REVIEW, Status.INFO_REQUESTED)
@@ -228,10 +229,13 @@ class _recompute_lock:
 def _build(kind: str, *, started, run: RecomputeRun) -> tuple[int, list[int], IndicatorVersion]:
     outermost = not connection.in_atomic_block
     with transaction.atomic():
-        if outermost and connection.vendor == "postgresql":
-            # One snapshot for the whole build: every table is read as of the same moment.
+        if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
-                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                if outermost:
+                    # One snapshot for the whole build: every table is read as of the same moment.
+                    cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                # Room for the hash aggregates of the bases, so they do not spill to disk (this transaction only).
+                cursor.execute("SELECT set_config('work_mem', %s, true)", [WORK_MEM])
         if connection.vendor != "postgresql":
             lock = RecomputeLock.objects.select_for_update(nowait=False)
             list(lock.filter(name=LOCK_NAME))
@@ -493,9 +497,9 @@ class _Builder:
                 )
             alias = f"m_{dimension}"
             mask_joins.append(
-                f"LEFT JOIN (SELECT v.application_id, SUM(b.bit) AS mask FROM ({inner}) v JOIN {bits} b "
-                f"ON b.dimension = {_q(dimension)} AND b.code = v.code GROUP BY v.application_id) {alias} "
-                f"ON {alias}.application_id = a.id"
+                "LEFT JOIN (SELECT v.application_id, CAST(SUM(b.bit) AS BIGINT) AS mask "
+                f"FROM ({inner}) v JOIN {bits} b ON b.dimension = {_q(dimension)} AND b.code = v.code "
+                f"GROUP BY v.application_id) {alias} ON {alias}.application_id = a.id"
             )
             mask_columns[f"{dimension}_mask"] = f"COALESCE({alias}.mask, 0)"
         columns = {
@@ -521,8 +525,7 @@ class _Builder:
             f"WHEN sex.code = 'M' THEN (CASE WHEN {age} < {ADULT_AGE} THEN 'BOY' ELSE 'MAN' END) ELSE '' END",
             "sex": "COALESCE(sex.code, '')",
             "gender_identity": "COALESCE(gi.code, '')",
-            "nationality": f"COALESCE((SELECT n.country FROM {_t(ApplicationNationality)} n "
-            "WHERE n.application_id = a.id ORDER BY n.id LIMIT 1), '')",
+            "nationality": "COALESCE(nat.country, '')",
             "migration_status": "COALESCE(ms.code, '')",
             "occupation": "COALESCE(oc.code, '')",
             "education": "COALESCE(ed.code, '')",
@@ -537,13 +540,19 @@ class _Builder:
             f"THEN qp.iso_3166_2 ELSE {recruitment_country} END",
             **mask_columns,
         }
-        person = _t(Person)
+        person, nationality = _t(Person), _t(ApplicationNationality)
+        person_scope = (
+            "1=1"
+            if scope == "1=1"
+            else f"person_key IN (SELECT p2.person_key FROM {person} p2 JOIN {_t(Application)} a2 "
+            f"ON a2.person_id = p2.id WHERE {scope.replace('a.', 'a2.')})"
+        )
         joins = f"""
             FROM {_t(Application)} a
             JOIN {_t(Institution)} i ON i.id = a.institution_id
             JOIN {person} p ON p.id = a.person_id
-            LEFT JOIN (SELECT person_key, MIN(id) AS ref FROM {person} WHERE person_key <> '' GROUP BY person_key) pk
-                ON pk.person_key = p.person_key
+            LEFT JOIN (SELECT person_key, MIN(id) AS ref FROM {person} WHERE person_key <> '' AND {person_scope}
+                GROUP BY person_key) pk ON pk.person_key = p.person_key
             LEFT JOIN {code} sex ON sex.id = a.sex_id
             LEFT JOIN {code} gi ON gi.id = a.gender_identity_id
             LEFT JOIN {code} ms ON ms.id = a.migration_status_id
@@ -555,40 +564,66 @@ class _Builder:
             LEFT JOIN {district} qd ON qd.code = a.recruitment_district_id
             LEFT JOIN {canton} qc ON qc.code = qd.canton_id
             LEFT JOIN {_t(Province)} qp ON qp.code = qc.province_id
+            LEFT JOIN (SELECT t.application_id, MIN(t.id) AS first FROM {nationality} t WHERE {mask_scope}
+                GROUP BY t.application_id) nf ON nf.application_id = a.id
+            LEFT JOIN {nationality} nat ON nat.id = nf.first
             LEFT JOIN {_t(BusinessDay)} bd_rec ON bd_rec.day = a.received_on
             LEFT JOIN {_t(BusinessDay)} bd_dec ON bd_dec.day = a.decided_on
             {" ".join(mask_joins)}
             WHERE a.status <> {_q(Status.DRAFT)} AND ({scope})
         """
         names = ", ".join(columns)
-        values = ",\n".join(columns.values())
+        values = ",\n".join(f"{expr} AS {name}" for name, expr in columns.items())
         return f"INSERT INTO {target} ({names}) SELECT {values} {joins}"
 
-    def load_bridges(self, scope: str) -> int:
-        """Bridge rows of the open lists: countries of exploitation, and places of exploitation (the province,
-        by ISO 3166-2, of each district of exploitation, and each country other than the portal's own, which
-        is named by its provinces when any is known). ``scope`` is a condition on ``t.application_id``."""
+    def bridge_selects(self, scope: str) -> list[str]:
+        """Bridge rows of the open lists, as SELECTs of (application_id, dimension, code): countries of
+        exploitation, and places of exploitation (the province, by ISO 3166-2, of each district of
+        exploitation, and each country other than the portal's own, which is named by its provinces when any
+        is known). ``scope`` is a condition on ``t.application_id``."""
         country = _t(ApplicationExploitationCountry)
         districts = _m2m("exploitation_districts")
-        fact = self.fact
-        within = f"t.application_id IN (SELECT application_id FROM {fact}) AND {scope}"
-        rows = self.execute(
-            f"INSERT INTO {self.value} (application_id, dimension, code) "
-            f"SELECT t.application_id, 'exploitation_country', t.country FROM {country} t WHERE {within}"
+        return [
+            f"SELECT t.application_id, 'exploitation_country' AS dimension, t.country AS code FROM {country} t "
+            f"WHERE {scope}",
+            f"SELECT DISTINCT t.application_id, 'exploitation_place' AS dimension, p.iso_3166_2 AS code "
+            f"FROM {districts} t JOIN {_t(District)} d ON d.code = t.district_id "
+            f"JOIN {_t(Canton)} c ON c.code = d.canton_id JOIN {_t(Province)} p ON p.code = c.province_id "
+            f"WHERE {scope}",
+            f"SELECT t.application_id, 'exploitation_place' AS dimension, t.country AS code FROM {country} t "
+            f"WHERE {scope} AND (t.country <> {_q(self.country)} OR NOT EXISTS "
+            f"(SELECT 1 FROM {districts} x WHERE x.application_id = t.application_id))",
+        ]
+
+    def load_bridges(self, scope: str) -> int:
+        """Insert the bridge rows of the submitted applications in ``scope`` (see ``bridge_selects``)."""
+        within = f"t.application_id IN (SELECT application_id FROM {self.fact}) AND {scope}"
+        return sum(
+            self.execute(f"INSERT INTO {self.value} (application_id, dimension, code) {select}")
+            for select in self.bridge_selects(within)
         )
-        rows += self.execute(
-            f"INSERT INTO {self.value} (application_id, dimension, code) "
-            f"SELECT DISTINCT t.application_id, 'exploitation_place', p.iso_3166_2 FROM {districts} t "
-            f"JOIN {_t(District)} d ON d.code = t.district_id JOIN {_t(Canton)} c ON c.code = d.canton_id "
-            f"JOIN {_t(Province)} p ON p.code = c.province_id WHERE {within}"
+
+    def floor_sql(self) -> str:
+        """The benchmark's floor: ONE statement that computes the same count cells straight from the records
+        (facts derived in a CTE, every cell set in GROUPING SETS, no tables written, no distinct persons)."""
+        fact_select = self.fact_sql(target="x", scope="1=1", mask_scope="1=1").split(") SELECT ", 1)[1]
+        bridges = " UNION ALL ".join(self.bridge_selects("1=1"))
+        parts = []
+        groups: dict[tuple[str, ...], list] = {}
+        for cell_set in dims.CELL_SETS:
+            groups.setdefault(tuple(sorted(d for d in cell_set if d in dims.MULTI_VALUED)), []).append(cell_set)
+        for members in groups.values():
+            used = sorted({d for s in members for d in s})
+            grouping = ", ".join("(" + ", ".join(f"x.{d}" for d in s) + ")" for s in members)
+            rows = self._rows_sql(_Source("f", "v"), used)
+            parts.append(
+                f"SELECT COUNT(*) AS n, SUM(x.pf) AS p, SUM(x.w) AS w FROM ({rows}) x "
+                f"GROUP BY x.ry, x.dy, x.oc, x.od, GROUPING SETS ({grouping})"
+            )
+        return (
+            f"WITH f AS MATERIALIZED (SELECT {fact_select}), v AS MATERIALIZED ({bridges}) "
+            f"SELECT COUNT(*) FROM ({' UNION ALL '.join(parts)}) q"
         )
-        rows += self.execute(
-            f"INSERT INTO {self.value} (application_id, dimension, code) "
-            f"SELECT t.application_id, 'exploitation_place', t.country FROM {country} t WHERE {within} AND "
-            f"(t.country <> {_q(self.country)} OR NOT EXISTS "
-            f"(SELECT 1 FROM {districts} x WHERE x.application_id = t.application_id))"
-        )
-        return rows
 
     def mark_person_duplicates(self, where: str = "1=1") -> int:
         """Flag accredited applications whose person has another accredited application the same year (the
