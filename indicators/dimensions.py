@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from itertools import combinations
 
 from django.utils.functional import Promise
+from django.utils.text import format_lazy
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -287,40 +288,51 @@ _MEASURES = [
     Measure(
         "received",
         _("Applications received"),
-        _(
-            "Applications for accreditation submitted by an institution (drafts are not counted; withdrawn "
-            "applications are). "
-        )
-        + _YEAR_RECEIVED,
+        format_lazy(
+            "{}{}",
+            _(
+                "Applications for accreditation submitted by an institution (drafts are not counted; withdrawn "
+                "applications are). "
+            ),
+            _YEAR_RECEIVED,
+        ),
     ),
     Measure(
         "decided",
         _("Applications decided"),
-        _("Applications the ERI decided, whether it accredited the person or not. ") + _YEAR_DECIDED,
+        format_lazy(
+            "{}{}", _("Applications the ERI decided, whether it accredited the person or not. "), _YEAR_DECIDED
+        ),
     ),
     Measure(
         "accredited",
         _("Accredited victims (applications)"),
-        _(
-            "Applications whose current decision accredits the person as a victim of trafficking; a person "
-            "accredited through two applications counts twice. "
-        )
-        + _YEAR_DECIDED,
+        format_lazy(
+            "{}{}",
+            _(
+                "Applications whose current decision accredits the person as a victim of trafficking; a person "
+                "accredited through two applications counts twice. "
+            ),
+            _YEAR_DECIDED,
+        ),
     ),
     Measure(
         "accredited_persons",
         _("Accredited victims (persons)"),
-        _(
-            "Distinct persons accredited as victims of trafficking: applications of the same person (recognised "
-            "by the pseudonymous person key, also across institutions) count once per year and cell; over "
-            "several years a person counts once in each year. "
-        )
-        + _YEAR_DECIDED,
+        format_lazy(
+            "{}{}",
+            _(
+                "Distinct persons accredited as victims of trafficking: applications of the same person (recognised "
+                "by the pseudonymous person key, also across institutions) count once per year and cell; over "
+                "several years a person counts once in each year. "
+            ),
+            _YEAR_DECIDED,
+        ),
     ),
     Measure(
         "not_accredited",
         _("Not accredited"),
-        _("Applications whose current decision does not accredit the person. ") + _YEAR_DECIDED,
+        format_lazy("{}{}", _("Applications whose current decision does not accredit the person. "), _YEAR_DECIDED),
     ),
     Measure(
         "pending",
@@ -334,20 +346,26 @@ _MEASURES = [
     Measure(
         "overdue",
         _("Overdue applications"),
-        _(
-            "Applications still awaiting the ERI's decision after their legal deadline (7 business days, "
-            "Ley 9095), on the date the data is from. "
-        )
-        + _YEAR_RECEIVED,
+        format_lazy(
+            "{}{}",
+            _(
+                "Applications still awaiting the ERI's decision after their legal deadline (7 business days, "
+                "Ley 9095), on the date the data is from. "
+            ),
+            _YEAR_RECEIVED,
+        ),
     ),
     Measure(
         "decided_within_deadline",
         _("Decided within the deadline"),
-        _(
-            "Decided applications whose decision came on or before the legal deadline (7 business days, "
-            "Ley 9095; Costa Rican public holidays do not count). "
-        )
-        + _YEAR_DECIDED,
+        format_lazy(
+            "{}{}",
+            _(
+                "Decided applications whose decision came on or before the legal deadline (7 business days, "
+                "Ley 9095; Costa Rican public holidays do not count). "
+            ),
+            _YEAR_DECIDED,
+        ),
     ),
 ]
 
