@@ -69,7 +69,7 @@ def _wait_for_charts(page) -> None:
     )
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_analyst_filters_crosses_maps_and_downloads(cast, live_server, browser_page, settings):
     settings.DISCLOSURE_K = K
     seed_report_data(cast)
@@ -141,13 +141,12 @@ def test_analyst_filters_crosses_maps_and_downloads(cast, live_server, browser_p
     assert page.errors == []
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_every_report_page_renders_without_script_errors(cast, live_server, browser_page, settings):
     settings.DISCLOSURE_K = K
     seed_report_data(cast)
     page = browser_page
     base = live_server.url
-    page.on("response", lambda r: print("BAD", r.url, r.text()) if r.status >= 400 else None)
     page.goto(f"{base}/accounts/login/")
     page.fill("#id_username", cast.analyst_b.username)
     page.fill("#id_password", PASSWORD)
