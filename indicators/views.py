@@ -41,6 +41,8 @@ def _context(request, *, page: str, title: str, intro: str = "", form: ReportFil
     exact, k = catalogue.audience(request.user)
     filters = form.filters() if form is not None else None
     context = {
+        "page_cache_key": catalogue.page_cache_key(request, page),
+        "page_cache_seconds": catalogue.CACHE_SECONDS,
         "page_title": title,
         "page_intro": intro,
         "data_as_of": catalogue.data_as_of_display(),
