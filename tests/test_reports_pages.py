@@ -251,3 +251,16 @@ def test_map_rolls_small_cantons_up_to_their_province(data):
     assert limon and all(a["value"] is None for a in limon)
     assert all(a["value"] is None or a["value"] >= K or a["value"] == 0 for a in areas.values())
     assert json.dumps(payload).count("IGN") == 0  # the credit is on the page, not in the data
+
+
+@pytest.mark.django_db
+def test_cached_pages_never_cross_audiences(data):
+    """The rendered page is cached per audience: whoever asks first, the other audience gets its own figures."""
+    url = "/reports/disaggregations/nationality/?measure=received"
+    analyst, coordinator = data.client_for(data.analyst_a), data.client_for(data.coordinator_b)
+    first = analyst.get(url).content.decode()
+    exact = coordinator.get(url).content.decode()
+    again = analyst.get(url).content.decode()
+    assert small_counts_in_html(first) == [] and small_counts_in_html(again) == []
+    assert small_counts_in_html(exact) != []
+    assert first.split('<main id="main"')[1] == again.split('<main id="main"')[1]
