@@ -142,7 +142,9 @@ def prepare_user(env: dict) -> None:
         "conatt = Institution.objects.get(code='CONATT')\n"
         "Membership.objects.get_or_create(user=u, institution=conatt, role=Role.ANALYST)\n"
     )
-    subprocess.run([sys.executable, "manage.py", "shell", "-c", code], cwd=ROOT, env=env, check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", code], cwd=ROOT, env=env, check=True, capture_output=True
+    )
 
 
 def start_gunicorn(args, env: dict) -> subprocess.Popen:
