@@ -783,11 +783,11 @@ def _completeness_report(user, filters: Filters) -> Report:
             # A share of a hidden number of applications would reveal it: shown only with its denominator.
             values.append(f"{100 * filled / total.value:.0f} %" if total.value else NOT_SHOWN)
         derived.append((str(field_label), tuple(values)))
-    institutions = dict(dimension_values("institution"))
+    # Institutions by their code (INAMU, PANI...): the table has a column per field and needs the width.
     return replace(
         applications,
         row_dimensions=(_("Institution"), _("Year")),
-        row_labels={**{k[0]: institutions.get(k[0], k[0]) for k in keys}, **{k[1]: str(k[1]) for k in keys}},
+        row_labels={**{k[0]: k[0] for k in keys}, **{k[1]: str(k[1]) for k in keys}},
         derived=tuple(derived),
         extra={"chart": "none"},
     )
