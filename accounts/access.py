@@ -201,3 +201,12 @@ def log_access(request, action: str, *, obj=None, object_type: str = "", object_
         detail=detail[:200],
         ip_address=client_ip(request),
     )
+
+
+# --- API -----------------------------------------------------------------------------------------------------
+
+
+def can_use_api(user) -> bool:
+    """Personal API tokens are for users with at least one role; what a token may then read or write is decided
+    by the same rules as the pages, at each request, from the owner's memberships."""
+    return bool(roles(user))

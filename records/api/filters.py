@@ -1,0 +1,68 @@
+"""django-filter filter sets of the records API. They narrow querysets that accounts.access has already
+limited to what the user may see; they never widen them."""
+
+import django_filters
+from django.utils.translation import gettext_lazy as _
+
+from records.models import Application, Canton, Code, CodeList, Decision, District, Status
+
+
+class ApplicationFilter(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=Status.choices, help_text=_("One or more statuses."))
+    institution = django_filters.CharFilter(field_name="institution__code", help_text=_("Institution code."))
+    received_after = django_filters.DateFilter(
+        field_name="received_on", lookup_expr="gte", help_text=_("Received on or after (YYYY-MM-DD).")
+    )
+    received_before = django_filters.DateFilter(
+        field_name="received_on", lookup_expr="lte", help_text=_("Received on or before (YYYY-MM-DD).")
+    )
+    year = django_filters.NumberFilter(field_name="received_on", lookup_expr="year", help_text=_("Year received."))
+    due_before = django_filters.DateFilter(field_name="due_on", lookup_expr="lte", help_text=_("Decision due by."))
+    case_reference = django_filters.CharFilter(help_text=_("The institution's own case reference (exact)."))
+    person = django_filters.NumberFilter(field_name="person_id", help_text=_("Person id."))
+    sex = django_filters.CharFilter(field_name="sex__code", help_text=_("Sex code."))
+    exploitation_form = django_filters.CharFilter(
+        field_name="exploitation_forms__code", distinct=True, help_text=_("Form of exploitation code.")
+    )
+
+    class Meta:
+        model = Application
+        fields = []
+
+
+class DecisionFilter(django_filters.FilterSet):
+    application = django_filters.NumberFilter(field_name="application_id", help_text=_("Application id."))
+    outcome = django_filters.ChoiceFilter(choices=Decision.Outcome.choices)
+    kind = django_filters.ChoiceFilter(choices=Decision.Kind.choices)
+    resolution_after = django_filters.DateFilter(field_name="resolution_date", lookup_expr="gte")
+    resolution_before = django_filters.DateFilter(field_name="resolution_date", lookup_expr="lte")
+
+    class Meta:
+        model = Decision
+        fields = []
+
+
+class CodeFilter(django_filters.FilterSet):
+    list = django_filters.ChoiceFilter(choices=CodeList.choices, help_text=_("Code list name."))
+    active = django_filters.BooleanFilter(help_text=_("Only codes still offered (true) or retired (false)."))
+
+    class Meta:
+        model = Code
+        fields = []
+
+
+class CantonFilter(django_filters.FilterSet):
+    province = django_filters.CharFilter(field_name="province_id", help_text=_("Province code."))
+
+    class Meta:
+        model = Canton
+        fields = []
+
+
+class DistrictFilter(django_filters.FilterSet):
+    canton = django_filters.CharFilter(field_name="canton_id", help_text=_("Canton code."))
+    province = django_filters.CharFilter(field_name="canton__province_id", help_text=_("Province code."))
+
+    class Meta:
+        model = District
+        fields = []
