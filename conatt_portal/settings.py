@@ -287,6 +287,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "conatt_portal.api_schema.document_error_responses",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "ApplicationStatusEnum": "records.models.Status",
         "DecisionOutcomeEnum": "records.models.Decision.Outcome",

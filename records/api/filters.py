@@ -2,9 +2,16 @@
 limited to what the user may see; they never widen them."""
 
 import django_filters
+from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from records.models import Application, Canton, Code, CodeList, Decision, District, Status
+
+
+class IntegerFilter(django_filters.NumberFilter):
+    """A whole number (django-filter's NumberFilter accepts decimals, which a year or an id is not)."""
+
+    field_class = forms.IntegerField
 
 
 class ApplicationFilter(django_filters.FilterSet):
@@ -16,10 +23,10 @@ class ApplicationFilter(django_filters.FilterSet):
     received_before = django_filters.DateFilter(
         field_name="received_on", lookup_expr="lte", help_text=_("Received on or before (YYYY-MM-DD).")
     )
-    year = django_filters.NumberFilter(field_name="received_on", lookup_expr="year", help_text=_("Year received."))
+    year = IntegerFilter(method="filter_year", help_text=_("Year received."))
     due_before = django_filters.DateFilter(field_name="due_on", lookup_expr="lte", help_text=_("Decision due by."))
     case_reference = django_filters.CharFilter(help_text=_("The institution's own case reference (exact)."))
-    person = django_filters.NumberFilter(field_name="person_id", help_text=_("Person id."))
+    person = IntegerFilter(field_name="person_id", help_text=_("Person id."))
     sex = django_filters.CharFilter(field_name="sex__code", help_text=_("Sex code."))
     exploitation_form = django_filters.CharFilter(
         field_name="exploitation_forms__code", distinct=True, help_text=_("Form of exploitation code.")
@@ -29,9 +36,15 @@ class ApplicationFilter(django_filters.FilterSet):
         model = Application
         fields = []
 
+    def filter_year(self, queryset, name, value):
+        # Outside the years a date can hold, nothing matches (rather than an error from the date arithmetic).
+        if not 1 <= value <= 9998:
+            return queryset.none()
+        return queryset.filter(received_on__year=value)
+
 
 class DecisionFilter(django_filters.FilterSet):
-    application = django_filters.NumberFilter(field_name="application_id", help_text=_("Application id."))
+    application = IntegerFilter(field_name="application_id", help_text=_("Application id."))
     outcome = django_filters.ChoiceFilter(choices=Decision.Outcome.choices)
     kind = django_filters.ChoiceFilter(choices=Decision.Kind.choices)
     resolution_after = django_filters.DateFilter(field_name="resolution_date", lookup_expr="gte")

@@ -64,8 +64,14 @@ def _with_relations(queryset):
 # --- Reference data ------------------------------------------------------------------------------------------
 
 
+# Any path segment reaches the view (not only [^/.]+, the router's default), so a malformed id gets the
+# API's JSON 404 rather than Django's HTML page.
+ANY_SEGMENT = "[^/]+"
+
+
 class _ReferenceViewSet(viewsets.ReadOnlyModelViewSet):
     permission_classes = [HasAnyRole]
+    lookup_value_regex = ANY_SEGMENT
 
 
 @extend_schema_view(
@@ -189,6 +195,7 @@ def _log_identity_view(request, obj) -> None:
 )
 class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     permission_classes = [CanReadRecords]
+    lookup_value_regex = ANY_SEGMENT
     filterset_class = filters.ApplicationFilter
     ordering_fields = ["received_on", "submitted_at", "due_on", "case_reference", "status", "id"]
     ordering = ["-received_on", "-id"]
@@ -236,6 +243,7 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
 )
 class PersonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     permission_classes = [CanReadRecords]
+    lookup_value_regex = ANY_SEGMENT
     ordering_fields = ["id", "created_at"]
     ordering = ["-id"]
 
@@ -280,6 +288,7 @@ class PersonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 )
 class DecisionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     permission_classes = [CanReadRecords]
+    lookup_value_regex = ANY_SEGMENT
     serializer_class = serializers.DecisionSerializer
     filterset_class = filters.DecisionFilter
     ordering_fields = ["resolution_date", "recorded_at", "id"]
