@@ -154,3 +154,42 @@ def test_filters_do_not_widen_visibility(cast, world):
     assert rows == []
     rows = client.get(f"/api/v1/decisions/?application={world['app_a']}").json()["results"]
     assert rows == []
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/applications/99999999999999999999999/",
+        "/api/v1/people/99999999999999999999999/",
+        "/api/v1/decisions/99999999999999999999999/",
+        "/api/v1/codes/99999999999999999999999/",
+        "/api/v1/applications/-1/",
+        "/api/v1/applications/0.5/",
+        "/api/v1/people/abc/",
+        "/api/v1/provinces/no.such/",
+        "/api/v1/no-such-endpoint/",
+        "/api/v1/applications/?page=99999999999999999999",
+    ],
+)
+def test_malformed_ids_and_paths_answer_json_404(cast, url):
+    fresh_throttles()
+    client, _ = token_client(cast.officer_a)
+    response = client.get(url)
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("application/json")
+
+
+@pytest.mark.parametrize("query", ["person=99999999999999999999", "year=0.5", "year=abc", "application=-3"])
+def test_malformed_filters_answer_400(cast, query):
+    fresh_throttles()
+    client, _ = token_client(cast.coordinator_a)
+    url = "/api/v1/decisions/" if query.startswith("application") else "/api/v1/applications/"
+    response = client.get(f"{url}?{query}")
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("application/json")
+
+
+def test_year_outside_the_calendar_finds_nothing(cast, world):
+    client, _ = token_client(cast.officer_a)
+    assert client.get("/api/v1/applications/?year=0").json()["results"] == []
+    assert client.get("/api/v1/applications/?year=2024").json()["count"] == 3

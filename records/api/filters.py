@@ -4,14 +4,24 @@ limited to what the user may see; they never widen them."""
 import django_filters
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 
 from records.models import Application, Canton, Code, CodeList, Decision, District, Status
 
+MAX_ID = 2**31 - 1
 
+
+@extend_schema_field({"type": "integer", "minimum": 0, "maximum": MAX_ID})
 class IntegerFilter(django_filters.NumberFilter):
-    """A whole number (django-filter's NumberFilter accepts decimals, which a year or an id is not)."""
+    """A whole number from 0 to 2^31-1 (django-filter's NumberFilter accepts decimals, which a year or an id is
+    not, and a number beyond the database's integers would fail in the query instead of in validation)."""
 
     field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 0)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(*args, **kwargs)
 
 
 class ApplicationFilter(django_filters.FilterSet):
