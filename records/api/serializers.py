@@ -98,8 +98,12 @@ def _code(code_list: str, label) -> CodeRelatedField:
     return CodeRelatedField(code_list, required=False, allow_null=True, help_text=label)
 
 
-@extend_schema_field({"type": "array", "items": {"type": "string", "description": "ISO 3166-1 alpha-2"}})
+@extend_schema_field(
+    {"type": "array", "items": {"type": "string", "description": "ISO 3166-1 alpha-2", "minLength": 2, "maxLength": 2}}
+)
 class CountryListField(serializers.ListField):
+    """Several countries as ISO codes (the rows of ApplicationNationality / ApplicationExploitationCountry)."""
+
     child = CountryField()
 
     def to_representation(self, data):
@@ -286,3 +290,118 @@ class InstitutionChoiceField(serializers.SlugRelatedField):
         kwargs.setdefault("slug_field", "code")
         kwargs.setdefault("queryset", Institution.objects.none())
         super().__init__(**kwargs)
+
+
+# --- Writes --------------------------------------------------------------------------------------------------
+# The write serializers only give the JSON its shape and types (codes -> rows). The domain checks are those of
+# the pages: the view hands the values to records.forms (ApplicationForm, DecisionForm), then to one
+# records.services function. Nothing here decides a rule of the workflow.
+
+
+class IdentityWriteSerializer(serializers.Serializer):
+    given_names = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    family_names = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    document_type = serializers.ChoiceField(choices=Identity.DocumentType.choices, default=Identity.DocumentType.NONE)
+    document_number = serializers.CharField(max_length=50, required=False, allow_blank=True)
+    birth_date = serializers.DateField(required=False, allow_null=True)
+    phone = serializers.CharField(max_length=50, required=False, allow_blank=True)
+    email = serializers.EmailField(required=False, allow_blank=True)
+    address = serializers.CharField(max_length=300, required=False, allow_blank=True)
+
+
+def _countries(label):
+    return CountryListField(required=False, help_text=label)
+
+
+class ApplicationWriteSerializer(serializers.Serializer):
+    """Create (POST) or change (PUT/PATCH) an application with its person's identity data. On create the
+    institution is the officer's own; an officer of several institutions names one of THEIR institutions in
+    ``institution``. On change, ``version`` (from the last read) is required: a save over somebody else's newer
+    edit is refused with 409."""
+
+    institution = serializers.CharField(
+        required=False,
+        write_only=True,
+        help_text=_("Only for officers of several institutions, on create: the code of one of their institutions."),
+    )
+    version = serializers.IntegerField(
+        required=False, min_value=1, help_text=_("On change: the version you read (optimistic locking).")
+    )
+    case_reference = serializers.CharField(max_length=60)
+    received_on = serializers.DateField()
+    identity = IdentityWriteSerializer(required=False, help_text=_("Identity data of the person (confidential)."))
+    exploitation_forms = _codes(CodeList.EXPLOITATION_FORM, _("Forms of exploitation (codes)."))
+    sexual_exploitation_types = _codes(CodeList.SEXUAL_EXPLOITATION_TYPE, _("Types of sexual exploitation."))
+    labour_sectors = _codes(CodeList.LABOUR_SECTOR, _("Labour sectors (codes)."))
+    means = _codes(CodeList.MEANS, _("Means (codes)."))
+    acts = _codes(CodeList.ACT, _("Acts (codes)."))
+    recruitment_methods = _codes(CodeList.RECRUITMENT_METHOD, _("Recruitment methods (codes)."))
+    control_methods = _codes(CodeList.CONTROL_METHOD, _("Methods of control (codes)."))
+    relationship_to_trafficker = _code(CodeList.RELATIONSHIP_TO_TRAFFICKER, _("Relationship to the trafficker."))
+    narrative = serializers.CharField(required=False, allow_blank=True, help_text=_("Account of the case."))
+    recruitment_district = DistrictRelatedField(required=False, allow_null=True)
+    recruitment_country = CountryField(required=False, allow_blank=True)
+    exploitation_districts = DistrictRelatedField(many=True, required=False)
+    exploitation_countries = _countries(_("Countries of exploitation (ISO codes)."))
+    age_at_application = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=32767)
+    age_at_recruitment = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=32767)
+    sex = _code(CodeList.SEX, _("Sex (code)."))
+    gender_identity = _code(CodeList.GENDER_IDENTITY, _("Gender identity (code)."))
+    nationalities = _countries(_("Nationalities (ISO codes)."))
+    migration_status = _code(CodeList.MIGRATION_STATUS, _("Migration status (code)."))
+    education_level = _code(CodeList.EDUCATION_LEVEL, _("Education level (code)."))
+    occupation = _code(CodeList.OCCUPATION, _("Occupation (code)."))
+    residence_district = DistrictRelatedField(required=False, allow_null=True)
+    mother_tongue = serializers.SlugRelatedField(
+        slug_field="code", queryset=Language.objects.all(), required=False, allow_null=True
+    )
+
+
+def form_data(values: dict) -> dict:
+    """Values (rows, lists of rows, dates, countries) as the data of a bound Django form: primary keys and
+    strings, lists for the multiple fields."""
+
+    def one(value):
+        if value is None:
+            return ""
+        if hasattr(value, "pk"):
+            return str(value.pk)
+        if hasattr(value, "isoformat"):
+            return value.isoformat()
+        return str(value)
+
+    data = {}
+    for name, value in values.items():
+        if isinstance(value, list | tuple | set):
+            data[name] = [one(v) for v in value]
+        else:
+            data[name] = one(value)
+    return data
+
+
+class DecisionWriteSerializer(serializers.Serializer):
+    """An ERI resolution on an application you can see. For an application already decided, ``kind`` must be
+    ``appeal`` or ``correction``: the new resolution supersedes the one in force (a decision is never edited)."""
+
+    application = serializers.IntegerField(min_value=1, max_value=2**31 - 1, help_text=_("Application id."))
+    kind = serializers.ChoiceField(choices=Decision.Kind.choices, default=Decision.Kind.ORIGINAL)
+    resolution_number = serializers.CharField(max_length=60)
+    resolution_date = serializers.DateField()
+    votes_in_favour = serializers.IntegerField(min_value=0, max_value=99)
+    votes_against = serializers.IntegerField(min_value=0, max_value=99)
+    abstentions = serializers.IntegerField(min_value=0, max_value=99, default=0)
+    outcome = serializers.ChoiceField(choices=Decision.Outcome.choices)
+    reasons = serializers.CharField()
+
+
+class WithdrawSerializer(serializers.Serializer):
+    reason = serializers.CharField(help_text=_("Why the institution withdraws the application."))
+
+
+class InformationRequestSerializer(serializers.Serializer):
+    message = serializers.CharField(help_text=_("What information the ERI needs."))
+
+
+class ServiceErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    code = serializers.CharField()
