@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from . import views
+from . import imports, views
 
 router = SimpleRouter()
 router.register("applications", views.ApplicationViewSet, basename="api-application")
@@ -12,6 +12,7 @@ router.register("provinces", views.ProvinceViewSet, basename="api-province")
 router.register("cantons", views.CantonViewSet, basename="api-canton")
 router.register("districts", views.DistrictViewSet, basename="api-district")
 router.register("languages", views.LanguageViewSet, basename="api-language")
+router.register("imports", imports.ImportJobViewSet, basename="api-import")
 
 urlpatterns = [
     path("code-lists/", views.CodeListView.as_view(), name="api-code-lists"),
