@@ -38,7 +38,8 @@ schema.app = _wsgi_app()  # as from_wsgi does: every request, probes included, g
 
 
 @pytest.fixture
-def api_key(cast, settings, request):
+def api_key(cast, settings, request, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"  # uploads of the import operations stay out of the project
     # Enough throttle headroom for the run; the throttles themselves are tested in test_api_tokens.
     settings.REST_FRAMEWORK = {
         **settings.REST_FRAMEWORK,
