@@ -5,8 +5,8 @@ identity data and no per-application row is reachable here."""
 
 from __future__ import annotations
 
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import pgettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions
@@ -189,7 +189,7 @@ class ByYearView(_IndicatorView):
             keys=years,
             counts=counts,
             labels={y: str(y) for y in years},
-            dimension_label=_("Year"),
+            dimension_label=pgettext("api", "Year"),
             value_label=str(dimensions.MEASURES[query["measure"]].label),
         )
         return Response(
