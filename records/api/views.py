@@ -103,7 +103,19 @@ _APPLICATION_FK = [
 
 
 def _with_relations(queryset):
-    return queryset.select_related(*_APPLICATION_FK).prefetch_related(*_APPLICATION_M2M)
+    # The API shows related rows by their code only: fetching only that keeps a page of 200 light.
+    codes = Code.objects.only("id", "code")
+    prefetches = [
+        Prefetch(name, queryset=codes)
+        for name in _APPLICATION_M2M
+        if name not in ("exploitation_districts", "exploitation_countries", "nationalities")
+    ]
+    prefetches += [
+        Prefetch("exploitation_districts", queryset=District.objects.only("code")),
+        "exploitation_countries",
+        "nationalities",
+    ]
+    return queryset.select_related(*_APPLICATION_FK).prefetch_related(*prefetches)
 
 
 # --- Reference data ------------------------------------------------------------------------------------------
