@@ -15,9 +15,10 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import io
+import queue
 import random
+import threading
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -266,6 +267,12 @@ TZ = ZoneInfo(settings.TIME_ZONE)
 DEMO_USERNAME = "seed.demo"
 
 
+def _below(rng: random.Random, n: int) -> int:
+    """A uniform integer in [0, n): ``random.randrange`` without its argument checks, which dominate in a loop
+    of millions."""
+    return int(rng.random() * n)
+
+
 class _Picker:
     """Weighted choice over a fixed population, faster than ``random.choices`` in a tight loop."""
 
@@ -472,11 +479,14 @@ class Generator:
         self.codes = reference.codes
         self.p = reference.pickers
         self.secret = settings.PERSON_KEY_SECRET
+        self.deadline_days = settings.DECISION_DEADLINE_BUSINESS_DAYS
+        self.stragglers_from = dt.date(LAST_YEAR - 1, 7, 1)
+        self._offsets: dict[dt.date, str] = {}
 
     def _received_on(self) -> dt.date:
         rng = self.rng
         year = self.years(rng)
-        day = dt.date(year, 1, 1) + dt.timedelta(days=rng.randrange(365))
+        day = dt.date(year, 1, 1) + dt.timedelta(days=_below(rng, 365))
         # Most applications arrive on a working day.
         if rng.random() < 0.93:
             bd = self.ref.business_days
@@ -489,9 +499,15 @@ class Generator:
         bd = self.ref.business_days
         return bd[bisect.bisect_right(bd, day) + n - 1]
 
-    def _at(self, day: dt.date, hour: int | None = None) -> dt.datetime:
-        rng = self.rng
-        return dt.datetime(day.year, day.month, day.day, hour or rng.randrange(8, 17), rng.randrange(60), tzinfo=TZ)
+    def _at(self, day: dt.date) -> str:
+        """A working-hours moment of ``day`` as an ISO 8601 string with the portal's UTC offset (both writers
+        accept it; formatting a string is several times cheaper than building an aware datetime)."""
+        offset = self._offsets.get(day)
+        if offset is None:
+            noon = dt.datetime(day.year, day.month, day.day, 12, tzinfo=TZ).strftime("%z")
+            offset = self._offsets[day] = f"{noon[:3]}:{noon[3:]}"
+        r = self.rng.random()
+        return f"{day.isoformat()}T{8 + int(r * 9):02d}:{int(r * 540) % 60:02d}:00{offset}"
 
     def chunk(self, *, application_ids: list[int], person_ids: list[int], decision_ids: list[int]) -> Chunk:
         rng, p, codes = self.rng, self.p, self.codes
@@ -511,7 +527,7 @@ class Generator:
             created = self._at(received)
 
             # The person: new, or someone already referred (by this or another institution).
-            returning = self.recent[rng.randrange(len(self.recent))] if self.recent and rng.random() < 0.06 else None
+            returning = self.recent[_below(rng, len(self.recent))] if self.recent and rng.random() < 0.06 else None
             if returning is not None and returning[0] == institution_id:
                 person_id = returning[1]
                 doc_type, doc_number, birth, nationality, sex_id = returning[2:]
@@ -538,7 +554,7 @@ class Generator:
                             doc_type = "other"
                         doc_number = f"DEMO-{person_id:09d}"
                     age = self._age()
-                    birth = received - dt.timedelta(days=age * 365 + rng.randrange(365))
+                    birth = received - dt.timedelta(days=age * 365 + _below(rng, 365))
                 key = person_key(doc_type, doc_number, secret=self.secret)
                 out.people.append((person_id, institution_id, key, created))
                 known_birth = birth if rng.random() < 0.75 else None
@@ -559,7 +575,7 @@ class Generator:
                     self.recent.append((institution_id, person_id, doc_type, doc_number, birth, nationality, sex_id))
 
             age_app = max(0, min(110, (received - birth).days // 365))
-            age_rec = max(0, age_app - (0 if rng.random() < 0.6 else rng.randrange(0, 4)))
+            age_rec = max(0, age_app - (0 if rng.random() < 0.6 else _below(rng, 4)))
             birth_known = rng.random() < 0.75
 
             # Facts of the case.
@@ -613,7 +629,7 @@ class Generator:
                 occupation = student
             else:
                 occupation = p[CodeList.OCCUPATION](rng)
-            education = p[CodeList.EDUCATION_LEVEL](rng)
+            education = self._education(age_app)
             residence = self.ref.districts(rng) if rng.random() < 0.9 else None
             tongue = self.ref.languages(rng) if rng.random() < 0.97 else None
             relationship = p[CodeList.RELATIONSHIP_TO_TRAFFICKER](rng) if rng.random() < 0.95 else None
@@ -639,7 +655,7 @@ class Generator:
                 )
                 due_on = None  # the clock is stopped while the institution answers
             if status == Status.WITHDRAWN:
-                at = self._at(self._after_business_days(received, rng.randrange(1, 5)))
+                at = self._at(self._after_business_days(received, 1 + _below(rng, 4)))
                 out.events.append((app_id, Status.SUBMITTED, Status.WITHDRAWN, at, None, ""))
             if decided_on is not None:
                 decided_at = self._at(decided_on)
@@ -680,33 +696,50 @@ class Generator:
             )
         return out
 
+    def _education(self, age: int):
+        """Plausible for the age: no child holds a degree."""
+        levels = self.codes[CodeList.EDUCATION_LEVEL]
+        if age < 6:
+            return levels.get("NONE" if age < 3 else "ISCED0")
+        if age < 12:
+            return levels.get("ISCED1")
+        if age < 15:
+            return levels.get("ISCED1" if self.rng.random() < 0.4 else "ISCED2")
+        if age < 18:
+            return levels.get(("ISCED1", "ISCED2", "ISCED2", "ISCED3")[_below(self.rng, 4)])
+        return self.p[CodeList.EDUCATION_LEVEL](self.rng)
+
     def _age(self) -> int:
         r = self.rng.random()
         if r < 0.08:
-            return self.rng.randrange(4, 12)
+            return 4 + _below(self.rng, 12 - 4)
         if r < 0.24:
-            return self.rng.randrange(12, 18)
+            return 12 + _below(self.rng, 18 - 12)
         if r < 0.55:
-            return self.rng.randrange(18, 25)
+            return 18 + _below(self.rng, 25 - 18)
         if r < 0.82:
-            return self.rng.randrange(25, 35)
+            return 25 + _below(self.rng, 35 - 25)
         if r < 0.94:
-            return self.rng.randrange(35, 45)
+            return 35 + _below(self.rng, 45 - 35)
         if r < 0.99:
-            return self.rng.randrange(45, 60)
-        return self.rng.randrange(60, 80)
+            return 45 + _below(self.rng, 60 - 45)
+        return 60 + _below(self.rng, 80 - 60)
 
     def _workflow(self, received: dt.date, cut_off: dt.date):
         rng = self.rng
-        due_on = self._after_business_days(received, settings.DECISION_DEADLINE_BUSINESS_DAYS)
+        due_on = self._after_business_days(received, self.deadline_days)
         r = rng.random()
         if received >= cut_off:
             open_ = (Status.DRAFT, Status.SUBMITTED, Status.UNDER_REVIEW, Status.INFO_REQUESTED)
-            status = open_[rng.randrange(4)] if r < 0.6 else None
-        else:
-            status = Status.DRAFT if r < 0.002 else Status.UNDER_REVIEW if r < 0.004 else None
-            if status is None and r < 0.006:
+            status = open_[_below(rng, 4)] if r < 0.6 else None
+        elif received >= self.stragglers_from:
+            # A few recent applications are stuck (forgotten drafts, reviews or answers overdue): the queue's
+            # overdue flag has something to show.
+            status = Status.DRAFT if r < 0.01 else Status.UNDER_REVIEW if r < 0.02 else None
+            if status is None and r < 0.03:
                 status = Status.INFO_REQUESTED
+        else:
+            status = None
         if status is None:
             r = rng.random()
             status = Status.ACCREDITED if r < 0.64 else Status.NOT_ACCREDITED if r < 0.96 else Status.WITHDRAWN
@@ -714,7 +747,7 @@ class Generator:
         decided_on = None
         if status in (Status.ACCREDITED, Status.NOT_ACCREDITED):
             r = rng.random()
-            delay = rng.randrange(1, 8) if r < 0.72 else rng.randrange(8, 16) if r < 0.95 else rng.randrange(16, 60)
+            delay = 1 + _below(rng, 7) if r < 0.72 else 8 + _below(rng, 8) if r < 0.95 else 16 + _below(rng, 44)
             decided_on = self._after_business_days(received, delay)
         if status == Status.DRAFT:
             due_on = None
@@ -728,9 +761,9 @@ class Generator:
         # An appeal reverses an earlier refusal: the first resolution said no, the appeal accredits.
         first_outcome = Decision.Outcome.NOT_ACCREDITED if (appealed or not accredited) else Decision.Outcome.ACCREDITED
         first_id = next(decision_iter)
-        first_date = decided_on if not appealed else self._after_business_days(received, rng.randrange(1, 8))
-        favour = rng.randrange(members // 2 + 1, members + 1)
-        against = rng.randrange(0, members - favour + 1)
+        first_date = decided_on if not appealed else self._after_business_days(received, 1 + _below(rng, 7))
+        favour = members // 2 + 1 + _below(rng, members - members // 2)
+        against = _below(rng, members - favour + 1)
         if first_outcome == Decision.Outcome.NOT_ACCREDITED:
             favour, against = against, favour
         out.decisions.append(
@@ -774,23 +807,33 @@ class Generator:
 # --- Writers -------------------------------------------------------------------------------------------------
 
 
-def _copy_text(rows: list, converters: tuple[Callable, ...]) -> str:
+def _copy_text(rows: list) -> str:
     buffer = io.StringIO()
     write = buffer.write
+    fmt = _FORMAT
     for row in rows:
-        write("\t".join([conv(v) for conv, v in zip(converters, row, strict=True)]))
+        write("\t".join([fmt[type(v)](v) if type(v) in fmt else _text(v) for v in row]))
         write("\n")
     return buffer.getvalue()
 
 
+def _escape(v: str) -> str:
+    return v.replace("\\", "\\\\").replace("\t", " ").replace("\n", " ") if ("\\" in v or "\t" in v or "\n" in v) else v
+
+
+# COPY text format per Python type (a dict lookup on the exact type is cheaper than a chain of isinstance).
+_FORMAT = {
+    type(None): lambda v: "\\N",
+    bool: lambda v: "t" if v else "f",
+    int: str,
+    str: _escape,
+    dt.date: dt.date.isoformat,
+    dt.datetime: dt.datetime.isoformat,
+}
+
+
 def _text(v) -> str:
-    if v is None:
-        return "\\N"
-    if isinstance(v, bool):
-        return "t" if v else "f"
-    if isinstance(v, dt.datetime):
-        return v.isoformat()
-    return str(v).replace("\\", "\\\\").replace("\t", " ").replace("\n", " ")
+    return _FORMAT.get(type(v), lambda x: _escape(str(x)))(v)
 
 
 class _PostgresWriter:
@@ -832,7 +875,7 @@ class _PostgresWriter:
                 if not rows:
                     continue
                 table, columns = self.targets[key]
-                text = _copy_text(rows, (_text,) * len(columns))
+                text = _copy_text(rows)
                 sql = f'COPY "{table}" ({", ".join(columns)}) FROM STDIN'
                 with raw.copy(sql) as copy:
                     copy.write(text)
@@ -937,43 +980,116 @@ class _IndexesDropped:
                 cursor.execute(f"ANALYZE {table}")
 
 
+def _reserve(model, n: int) -> int:
+    """Reserve ``n`` consecutive ids of ``model``'s sequence in one statement; returns the first. Called while
+    the bulk load holds the table's exclusive lock, so no other insert can take ids in between."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT setval(pg_get_serial_sequence(%s, 'id'), nextval(pg_get_serial_sequence(%s, 'id')) + %s - 1)",
+            [model._meta.db_table, model._meta.db_table, n],
+        )
+        last = cursor.fetchone()[0]
+    return last - n + 1
+
+
+class _Abort(Exception):
+    pass
+
+
+def _seed_bulk(*, sizes: list[int], generator: Generator, totals: dict, progress) -> None:
+    """The large PostgreSQL load: this thread generates chunk k+1 while a writer thread (with its own connection
+    and the one transaction) COPYs chunk k, so Python's work and the database's overlap. A failure on either
+    side rolls the whole load back (indexes included)."""
+    total = sum(sizes)
+    chunks: queue.Queue = queue.Queue(maxsize=2)
+    started: queue.Queue = queue.Queue()
+    failure: list[BaseException] = []
+
+    def write_all() -> None:
+        try:
+            with transaction.atomic():
+                dropped = _IndexesDropped(_bulk_tables())
+                dropped.drop()
+                started.put({m: _reserve(m, k * total) for m, k in ((Application, 1), (Person, 1), (Decision, 2))})
+                writer = _PostgresWriter()
+                while (chunk := chunks.get()) is not None:
+                    if chunk is _Abort:
+                        raise _Abort
+                    writer.write(chunk)
+                if progress:
+                    progress({**totals, "stage": "rebuilding indexes"})
+                dropped.restore()
+        except BaseException as error:  # handed to the generating thread, which re-raises it
+            failure.append(error)
+            started.put(None)
+            if not isinstance(error, _Abort):
+                while chunks.get() is not None:  # unblock the producer until it notices and stops
+                    pass
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=write_all, name="seed_demo-writer")
+    thread.start()
+    first = started.get()
+    try:
+        if first is None:
+            raise failure[0]
+        offset = 0
+        for n in sizes:
+            app_ids = range(first[Application] + offset, first[Application] + offset + n)
+            person_ids = range(first[Person] + offset, first[Person] + offset + n)
+            decision_ids = range(first[Decision] + 2 * offset, first[Decision] + 2 * offset + 2 * n)
+            chunk = generator.chunk(application_ids=app_ids, person_ids=person_ids, decision_ids=decision_ids)
+            offset += n
+            if failure:
+                raise failure[0]
+            chunks.put(chunk)
+            _count(totals, chunk)
+            if progress:
+                progress(totals)
+        chunks.put(None)
+    except BaseException:
+        if not failure:
+            chunks.put(_Abort)
+        else:
+            chunks.put(None)
+        thread.join()
+        raise
+    thread.join()
+    if failure:
+        raise failure[0]
+
+
+def _count(totals: dict, chunk: Chunk) -> None:
+    totals["applications"] += len(chunk.applications)
+    totals["people"] += len(chunk.people)
+    totals["decisions"] += len(chunk.decisions)
+    totals["rows"] += chunk.row_count()
+
+
 def seed(*, applications: int, seed: int = 1, chunk_size: int = 20_000, progress=None) -> dict:
     """Create ``applications`` synthetic applications (with their people, identities, facts, decisions and
     workflow events) in chunks of ``chunk_size``. Small loads commit chunk by chunk; a large load on PostgreSQL
-    is one transaction with indexes rebuilt at the end (see BULK_THRESHOLD). Returns row counts."""
+    is one transaction with indexes rebuilt at the end and generation overlapped with COPY (see BULK_THRESHOLD).
+    Returns row counts."""
     reference = _reference()
     generator = Generator(seed=seed, reference=reference)
     postgres = connection.vendor == "postgresql"
-    writer = _PostgresWriter() if postgres else _DjangoWriter()
     totals = {"applications": 0, "people": 0, "decisions": 0, "rows": 0, "bulk": False}
-
-    def one_chunk(n: int) -> None:
-        app_ids = writer.allocate(Application, n)
-        person_ids = writer.allocate(Person, n)
-        decision_ids = writer.allocate(Decision, 2 * n)
-        chunk = generator.chunk(application_ids=app_ids, person_ids=person_ids, decision_ids=decision_ids)
-        writer.write(chunk)
-        totals["applications"] += len(chunk.applications)
-        totals["people"] += len(chunk.people)
-        totals["decisions"] += len(chunk.decisions)
-        totals["rows"] += chunk.row_count()
+    sizes = [min(chunk_size, applications - start) for start in range(0, applications, chunk_size)]
+    if postgres and applications >= BULK_THRESHOLD and applications >= Application.objects.count():
+        totals["bulk"] = True
+        _seed_bulk(sizes=sizes, generator=generator, totals=totals, progress=progress)
+        return totals
+    writer = _PostgresWriter() if postgres else _DjangoWriter()
+    for n in sizes:
+        with transaction.atomic():
+            app_ids = writer.allocate(Application, n)
+            person_ids = writer.allocate(Person, n)
+            decision_ids = writer.allocate(Decision, 2 * n)
+            chunk = generator.chunk(application_ids=app_ids, person_ids=person_ids, decision_ids=decision_ids)
+            writer.write(chunk)
+        _count(totals, chunk)
         if progress:
             progress(totals)
-
-    sizes = [min(chunk_size, applications - start) for start in range(0, applications, chunk_size)]
-    bulk = postgres and applications >= BULK_THRESHOLD and applications >= Application.objects.count()
-    if bulk:
-        totals["bulk"] = True
-        with transaction.atomic():
-            dropped = _IndexesDropped(_bulk_tables())
-            dropped.drop()
-            for n in sizes:
-                one_chunk(n)
-            if progress:
-                progress({**totals, "stage": "rebuilding indexes"})
-            dropped.restore()
-    else:
-        for n in sizes:
-            with transaction.atomic():
-                one_chunk(n)
     return totals
