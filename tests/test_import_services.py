@@ -7,7 +7,7 @@ import pytest
 from django.utils import translation
 
 from records.imports import parsing, samples, services
-from records.imports.person_key import person_key
+from records.keys import person_key
 from records.models import Application, Code, Identity, Person, Status
 
 pytestmark = pytest.mark.django_db
@@ -150,19 +150,32 @@ def test_person_key_recognises_the_same_person_in_later_applications(cast):
     run(cast, first)
     later = samples.sample_rows(1, prefix="Y2023")
     later[0]["numero_documento"] = first[0]["numero_documento"].lower()
-    later[0]["referencia_caso"] = "Y2023-1"
     run(cast, later)
     apps = Application.objects.order_by("id")
-    assert apps[0].person_id == apps[1].person_id
-    expected = person_key(document_type="passport", document_number=first[0]["numero_documento"])
-    assert apps[0].person.person_key == expected and len(expected) == 64
+    # One person row per application, as in single entry; the key says they are the same person.
+    assert apps[0].person_id != apps[1].person_id
+    expected = person_key("passport", first[0]["numero_documento"])
+    assert apps[0].person.person_key == apps[1].person.person_key == expected and len(expected) == 64
 
 
-def test_two_rows_with_one_document_are_one_person(cast):
-    rows = samples.sample_rows(2)
-    rows[1]["numero_documento"] = rows[0]["numero_documento"]
+def test_the_import_and_single_entry_compute_the_same_key(cast):
+    from records.services import person_key_compute
+
+    rows = samples.sample_rows(1)
+    rows[0].update(tipo_documento="Cédula de identidad", numero_documento="1-0234-0567")
     run(cast, rows)
-    assert Person.objects.count() == 1 and Application.objects.count() == 2
+    expected = person_key_compute(document_type="national_id", document_number="102340567")
+    assert Person.objects.get().person_key == expected != ""
+
+
+def test_a_re_import_with_a_new_document_updates_the_person_key(cast):
+    rows = samples.sample_rows(1)
+    run(cast, rows)
+    rows[0]["numero_documento"] = "X999"
+    assert run(cast, rows).updated == 1
+    person = Person.objects.get()
+    assert person.person_key == person_key("passport", "X999")
+    assert person.history.first().history_type == "~"
 
 
 def test_rows_without_a_document_are_distinct_people(cast):
@@ -214,7 +227,20 @@ def test_decided_historical_applications_can_be_loaded(cast):
     assert outcome.written
     app = Application.objects.get()
     assert app.status == Status.ACCREDITED and app.decided_on == datetime.date(2022, 2, 9)
-    assert app.submitted_at is not None
+    assert app.submitted_at is not None and app.due_on is None
+    assert list(app.events.values_list("from_status", "to_status", "by", "comment")) == [
+        ("", "ACCREDITED", cast.officer_a.pk, "import")
+    ]
+
+
+def test_submitted_applications_get_their_legal_deadline(cast):
+    from records import deadlines
+
+    rows = samples.sample_rows(1)
+    rows[0].update(fecha_recepcion="02/02/2026", estado="Enviada")
+    run(cast, rows)
+    app = Application.objects.get()
+    assert app.due_on == deadlines.due_on(datetime.date(2026, 2, 2))
 
 
 def test_codes_are_stored_as_the_code_whatever_was_written(cast):
@@ -230,3 +256,79 @@ def test_bulk_write_on_postgresql_copies_and_is_idempotent(cast):
     assert run(cast, rows).new == 300
     assert run(cast, rows).unchanged == 300
     assert Application.history.filter(history_type="+").count() == 300
+
+
+def test_a_fault_of_the_portal_marks_the_job_failed_and_writes_nothing(cast, monkeypatch, settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from records.imports.models import ImportJob
+
+    settings.MEDIA_ROOT = tmp_path
+    upload = SimpleUploadedFile("casos.csv", samples.to_csv(samples.sample_rows(5)))
+    job = services.import_job_create(user=cast.officer_a, institution=cast.institution_a, upload=upload)
+    services.import_preview(job_id=job.pk)
+    assert services.import_job_start(job=job)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(services._Writer, "_write_facts", broken)
+    with pytest.raises(RuntimeError):
+        services.import_confirm(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.FAILED and "nothing was written" in job.errors[0]["message"]
+    assert Application.objects.count() == 0 and Person.objects.count() == 0
+
+
+def _job(cast, settings, tmp_path, rows=3):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = tmp_path
+    upload = SimpleUploadedFile("casos.csv", samples.to_csv(samples.sample_rows(rows)))
+    return services.import_job_create(user=cast.officer_a, institution=cast.institution_a, upload=upload)
+
+
+def test_tasks_are_idempotent(cast, settings, tmp_path):
+    from records.imports import tasks
+    from records.imports.models import ImportJob
+
+    job = _job(cast, settings, tmp_path)
+    tasks.import_preview_task(job.pk)
+    tasks.import_preview_task(job.pk)  # a redelivered message
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.PREVIEWED
+    services.import_job_start(job=job)
+    tasks.import_confirm_task(job.pk)
+    tasks.import_confirm_task(job.pk)
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.DONE and Application.objects.count() == 3
+    assert job.affected_years and all(2019 <= year <= 2025 for year in job.affected_years)
+
+
+def test_stale_jobs_are_closed_and_their_files_deleted(cast, settings, tmp_path):
+    import os
+
+    from records.imports import tasks
+    from records.imports.models import ImportJob
+
+    waiting = _job(cast, settings, tmp_path)
+    services.import_preview(job_id=waiting.pk)
+    lost = _job(cast, settings, tmp_path)
+    ImportJob.objects.filter(pk=lost.pk).update(status=ImportJob.Status.IMPORTING)
+    fresh = _job(cast, settings, tmp_path)
+    services.import_preview(job_id=fresh.pk)
+    paths = {job.pk: ImportJob.objects.get(pk=job.pk).file.path for job in (waiting, lost, fresh)}
+    old = timezone_now() - datetime.timedelta(days=2)
+    ImportJob.objects.filter(pk__in=[waiting.pk, lost.pk]).update(updated_at=old)
+    assert tasks.import_jobs_expire_task() == 2
+    states = dict(ImportJob.objects.values_list("pk", "status"))
+    assert states == {waiting.pk: "cancelled", lost.pk: "failed", fresh.pk: "previewed"}
+    assert not os.path.exists(paths[waiting.pk]) and not os.path.exists(paths[lost.pk])
+    assert os.path.exists(paths[fresh.pk])
+    assert tasks.import_jobs_expire_task() == 0
+
+
+def timezone_now():
+    from django.utils import timezone
+
+    return timezone.now()

@@ -17,6 +17,7 @@ Rules enforced here:
 from __future__ import annotations
 
 import datetime
+import operator
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,8 +29,11 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import Institution
+from records.deadlines import due_on as deadline_due_on
+from records.keys import person_key
 from records.models import (
     Application,
+    ApplicationEvent,
     ApplicationExploitationCountry,
     ApplicationNationality,
     Identity,
@@ -40,11 +44,11 @@ from records.models import (
 from . import bulk
 from .models import ImportJob
 from .parsing import ImportFileError, ParsedFile, check_upload, open_parsed
-from .person_key import person_key
 from .validation import MULTI_FIELDS, ErrorLog, Lookups, Record, RowValidator
 
 CHUNK = 2000
 EDITABLE = {Status.DRAFT.value, Status.INFO_REQUESTED.value}
+WITH_ERI = {Status.SUBMITTED.value, Status.UNDER_REVIEW.value}
 HISTORY_REASON = "import"
 
 # Record attribute -> Application attname.
@@ -212,7 +216,8 @@ def _complete(record: Record, present: frozenset, current: _Current | None) -> N
         record.recruitment_country = ""
     if not record.document_type:
         record.document_type = Identity.DocumentType.OTHER if record.document_number else Identity.DocumentType.NONE
-    if record.age_at_application is None and record.birth_date and record.received_on:
+    if record.birth_date and record.received_on:
+        # As in single entry: a known birth date decides the age at application.
         record.age_at_application = _age(record.birth_date, record.received_on)
 
 
@@ -347,9 +352,9 @@ class _Writer:
         self.institution = institution
         self.user_id = getattr(user, "pk", None)
         self.now = timezone.now()
-        self.persons_by_key: dict[str, int] = {}
         self.app_columns = bulk.columns_of(Application)
         self.history = Application.history.model
+        self.due_dates: dict[datetime.date, datetime.date] = {}
         self.person_history = Person.history.model
         self.identity_history = Identity.history.model
         self.history_meta = {
@@ -361,25 +366,20 @@ class _Writer:
     # --- helpers ---------------------------------------------------------------------------------------------
 
     def _history_insert(self, history_model, rows: list[dict], history_type: str, history_ids: list[int] | None):
-        fields = [
-            f for f in history_model._meta.concrete_fields if history_ids is not None or f.attname != "history_id"
-        ]
-        columns = [f.column for f in fields]
         meta = {**self.history_meta, "history_type": history_type}
-
-        def tuples():
-            for index, row in enumerate(rows):
-                values = []
-                for f in fields:
-                    if f.attname == "history_id":
-                        values.append(history_ids[index])
-                    elif f.attname in meta:
-                        values.append(meta[f.attname])
-                    else:
-                        values.append(row.get(f.attname))
-                yield values
-
-        bulk.insert_rows(history_model, columns, tuples())
+        tracked = [
+            f for f in history_model._meta.concrete_fields if f.attname not in meta and f.attname != "history_id"
+        ]
+        # Tracked values straight from the row (itemgetter runs in C), then the history columns, the same for all.
+        columns = [f.column for f in tracked] + [history_model._meta.get_field(name).column for name in meta]
+        constant = tuple(meta.values())
+        values_of = operator.itemgetter(*(f.attname for f in tracked))
+        if history_ids is None:
+            tuples = (values_of(row) + constant for row in rows)
+        else:
+            columns.append("history_id")
+            tuples = (values_of(row) + constant + (hid,) for row, hid in zip(rows, history_ids, strict=True))
+        bulk.insert_rows(history_model, columns, tuples)
 
     def _app_row(self, record: Record, *, app_id: int, person_id: int, base: dict | None) -> dict:
         row = (
@@ -399,14 +399,32 @@ class _Writer:
         )
         for attr, attname in APP_FIELDS.items():
             row[attname] = getattr(record, attr)
-        if not base and record.status != Status.DRAFT:
+        if record.status != Status.DRAFT and row["submitted_at"] is None:
+            # Loaded from the institution's own records: it reached the ERI on the day it was received.
             row["submitted_at"] = timezone.make_aware(
                 datetime.datetime.combine(record.received_on, datetime.time(12)), timezone.get_default_timezone()
             )
+        if record.status in WITH_ERI and row["due_on"] is None:
+            row["due_on"] = self._due_on(record.received_on)
         row["birth_date_known"] = record.birth_date is not None
         row["version"] = row["version"] + 1
         row["updated_at"] = self.now
         return row
+
+    def _due_on(self, received_on: datetime.date) -> datetime.date:
+        if received_on not in self.due_dates:
+            self.due_dates[received_on] = deadline_due_on(received_on)
+        return self.due_dates[received_on]
+
+    def _status_events(self, moves: list[tuple[int, str, str]]) -> None:
+        """A workflow event for every application whose status the import set or changed, so its history
+        reads like one moved through the workflow (by whom, when, and that it was an import)."""
+        if moves:
+            bulk.insert_rows(
+                ApplicationEvent,
+                ["application_id", "from_status", "to_status", "at", "by_id", "comment"],
+                ((app_id, old, new, self.now, self.user_id, HISTORY_REASON) for app_id, old, new in moves),
+            )
 
     def _identity_row(self, record: Record, person_id: int, identity_id: int) -> dict:
         return {
@@ -421,7 +439,8 @@ class _Writer:
 
     def _insert_model(self, model, rows: list[dict], *, without_id: bool = False) -> None:
         columns = [(a, c) for a, c in bulk.columns_of(model) if not (without_id and a == "id")]
-        bulk.insert_rows(model, [c for _a, c in columns], ([row.get(a) for a, _c in columns] for row in rows))
+        values_of = operator.itemgetter(*(a for a, _c in columns))
+        bulk.insert_rows(model, [c for _a, c in columns], (values_of(row) for row in rows))
 
     def _write_facts(self, pairs: list[tuple[int, Record]], history_ids: dict[int, int]) -> None:
         """The many-to-many facts and countries of these applications, and the facts' history snapshot."""
@@ -455,41 +474,20 @@ class _Writer:
     def create(self, records: list[Record]) -> None:
         if not records:
             return
-        keys = [person_key(document_type=r.document_type, document_number=r.document_number) for r in records]
-        wanted = {k for k in keys if k and k not in self.persons_by_key}
-        if wanted:
-            for key, pk in (
-                Person.objects.filter(institution=self.institution, person_key__in=wanted)
-                .order_by("id")
-                .values_list("person_key", "id")
-            ):
-                self.persons_by_key.setdefault(key, pk)
-        # A new person for each row without a document, and once per new document.
-        new_people: list[tuple[int, str]] = []  # (index into records, key)
-        seen_new: set[str] = set()
-        for index, key in enumerate(keys):
-            if not key:
-                new_people.append((index, ""))
-            elif key not in self.persons_by_key and key not in seen_new:
-                seen_new.add(key)
-                new_people.append((index, key))
-        person_ids = bulk.reserve_ids(Person, len(new_people))
-        person_of: list[int | None] = [None] * len(records)
+        # One person per application, as in single entry: the same person in another application (or another
+        # institution) is recognised by the person key, never by sharing a row.
+        person_ids = bulk.reserve_ids(Person, len(records))
+        person_of = person_ids
         person_rows, identity_rows = [], []
-        for (index, key), pk in zip(new_people, person_ids, strict=True):
-            person_of[index] = pk
-            if key:
-                self.persons_by_key[key] = pk
+        for record, pk in zip(records, person_ids, strict=True):
+            key = person_key(record.document_type, record.document_number)
             person_rows.append(
                 {"id": pk, "institution_id": self.institution.pk, "person_key": key, "created_at": self.now}
             )
-        for index, key in enumerate(keys):
-            if person_of[index] is None:
-                person_of[index] = self.persons_by_key[key]
         self._insert_model(Person, person_rows)
         self._history_insert(self.person_history, person_rows, "+", None)
-        for index, _key in new_people:
-            identity_rows.append(self._identity_row(records[index], person_of[index], None))
+        for record, pk in zip(records, person_ids, strict=True):
+            identity_rows.append(self._identity_row(record, pk, None))
         self._insert_model(Identity, identity_rows, without_id=True)
         identity_ids = dict(
             Identity.objects.filter(person_id__in=person_ids).values_list("person_id", "id")  # one-to-one
@@ -513,6 +511,7 @@ class _Writer:
         history_ids = bulk.reserve_ids(self.history, len(app_rows))
         self._history_insert(self.history, app_rows, "+", history_ids)
         self._write_facts(list(zip(app_ids, records, strict=True)), dict(zip(app_ids, history_ids, strict=True)))
+        self._status_events([(row["id"], "", row["status"]) for row in app_rows if row["status"] != Status.DRAFT])
 
     # --- changed applications --------------------------------------------------------------------------------
 
@@ -520,11 +519,14 @@ class _Writer:
         if not changed:
             return
         app_rows = [self._app_row(r, app_id=c.app["id"], person_id=c.app["person_id"], base=c.app) for r, c in changed]
-        update_fields = list(APP_FIELDS.values()) + ["birth_date_known", "version", "updated_at"]
+        update_fields = [*APP_FIELDS.values(), "birth_date_known", "submitted_at", "due_on", "version", "updated_at"]
         Application.objects.bulk_update(
             [Application(**{k: row[k] for k in ["id", *update_fields]}) for row in app_rows],
             [f.removesuffix("_id") for f in update_fields],
             batch_size=500,
+        )
+        self._status_events(
+            [(c.app["id"], c.app["status"], r.status) for r, c in changed if r.status != c.app["status"]]
         )
 
         # Identity and person key, where they changed.
@@ -537,7 +539,7 @@ class _Writer:
                 identity_new.append((record, person_id))
             else:
                 identity_updates.append(self._identity_row(record, person_id, current.identity_id))
-            key = person_key(document_type=record.document_type, document_number=record.document_number)
+            key = person_key(record.document_type, record.document_number)
             if key != current.person_key:
                 person_updates.append({"id": person_id, "institution_id": self.institution.pk, "person_key": key})
         if identity_updates:
@@ -677,6 +679,17 @@ def _run_job(job, *, write: bool) -> ImportOutcome | None:
         except ImportCancelled:
             _finish(job, None, ImportJob.Status.CANCELLED)
             return None
+        except Exception:
+            # A fault of the portal, not of the file: the transaction has rolled back; say so instead of leaving
+            # the job "running" for ever, then let the error be logged (by the worker or the request handler).
+            message = _("The import stopped because of an error in the portal; nothing was written. Try again later.")
+            _finish(
+                job,
+                None,
+                ImportJob.Status.FAILED,
+                errors=[{"row": 0, "column": "", "message": message, "text": message}],
+            )
+            raise
         if write:
             _finish(job, outcome, ImportJob.Status.DONE if outcome.written else ImportJob.Status.FAILED)
         else:
@@ -726,3 +739,29 @@ def import_job_start(*, job) -> bool:
             status=ImportJob.Status.IMPORTING, finished_at=None, rows_done=0
         )
     )
+
+
+def import_jobs_expire(*, older_than: datetime.timedelta = datetime.timedelta(days=1)) -> int:
+    """Retention of uploaded files (they hold identity data): a job left waiting for confirmation is cancelled,
+    and one left "running" (its worker lost) is marked failed, after ``older_than``; either way its file is
+    deleted. Returns how many jobs were closed. Idempotent; meant for a daily Celery beat entry."""
+    limit = timezone.now() - older_than
+    closed = 0
+    stale = ImportJob.objects.filter(
+        updated_at__lt=limit,
+        status__in=[ImportJob.Status.PREVIEWED, ImportJob.Status.PREVIEWING, ImportJob.Status.IMPORTING],
+    )
+    for job in stale.select_related("institution"):
+        if job.status == ImportJob.Status.PREVIEWED:
+            _finish(job, None, ImportJob.Status.CANCELLED)
+        else:
+            with translation.override(job.language):
+                message = _("The import did not finish; nothing was written. Upload the file again.")
+            _finish(
+                job,
+                None,
+                ImportJob.Status.FAILED,
+                errors=[{"row": 0, "column": "", "message": message, "text": message}],
+            )
+        closed += 1
+    return closed

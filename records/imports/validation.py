@@ -24,6 +24,7 @@ from .columns import CANTON_OF, MULTI_SEPARATORS, Column, normalise
 from .parsing import FormulaCell, ParsedFile, is_overflow
 
 MAX_STORED_ERRORS = 1000
+FORMULA_STARTS = ("=", "+", "-", "@")
 AMBIGUOUS = object()
 EXCEL_EPOCH = datetime.date(1899, 12, 30)
 DECIDED = {Status.ACCREDITED.value, Status.NOT_ACCREDITED.value}
@@ -142,7 +143,18 @@ class Lookups:
                 with translation.override(language):
                     _add(lookups.document_types, str(label), value)
             lookups.document_types[normalise(value)] = value
-        for extra, value in (("cedula", "national_id"), ("pasaporte", "passport"), ("ninguno", "none")):
+        # Names officers write, whatever the interface language's catalogue holds.
+        for extra, value in (
+            ("cedula", "national_id"),
+            ("cedula de identidad", "national_id"),
+            ("dimex", "dimex"),
+            ("pasaporte", "passport"),
+            ("documento de refugiado", "refugee_id"),
+            ("otro", "other"),
+            ("otro documento", "other"),
+            ("ninguno", "none"),
+            ("sin documento", "none"),
+        ):
             lookups.document_types.setdefault(extra, value)
         for code, name in Canton.objects.values_list("code", "name"):
             _add(lookups.cantons, name, code)
@@ -340,6 +352,11 @@ class RowValidator:
         if column.required and (text is None or text == ""):
             raise _Invalid(_("a value is required"))
         if kind == "text":
+            if text.startswith("="):
+                # A formula saved as text (CSV): refused like a formula cell, and it must never reach an export.
+                raise _Invalid(_("the cell holds a formula; formulas are not evaluated, paste the values instead"))
+            if text[:1] == "'" and text[1:2] in FORMULA_STARTS:
+                text = text[1:]  # the export's protective quote (see exports.spreadsheet_safe)
             limit = _MAX_LENGTH.get(column.key)
             if limit and len(text) > limit:
                 raise _Invalid(_("the value is longer than %(max)s characters") % {"max": limit})
