@@ -37,6 +37,21 @@ schema = schemathesis.openapi.from_dict(_schema_dict())
 schema.app = _wsgi_app()  # as from_wsgi does: every request, probes included, goes to the WSGI app
 
 
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection():
+    """Schemathesis calls the real WSGI handler, which closes "old" database connections at the start and end
+    of each request; on PostgreSQL that would close the test's transaction. Django's test client does the same
+    as this fixture: leave the connection alone while the test runs."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
 def _seed(cast, settings, request, tmp_path) -> None:
     settings.MEDIA_ROOT = tmp_path / "media"  # uploads of the import operations stay out of the project
     # Enough throttle headroom for the run; the throttles themselves are tested in test_api_tokens.
