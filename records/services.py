@@ -22,6 +22,7 @@ from guardian.shortcuts import assign_perm, remove_perm
 
 from accounts import access
 from accounts.models import AccessEvent, Institution, Role
+from indicators.services import recompute_mark_dirty
 
 from . import deadlines, keys
 from .models import (
@@ -114,6 +115,13 @@ def _event(application: Application, *, user, from_status: str, to_status: str, 
     ApplicationEvent.objects.create(
         application=application, from_status=from_status, to_status=to_status, by=user, comment=comment
     )
+    _indicators_stale(application_ids=[application.pk])
+
+
+def _indicators_stale(*, application_ids: Iterable[int]) -> None:
+    """Every write to an application ends here, inside its transaction: the indicator engine's outbox records
+    the change with it, and the recompute runs after the commit (in-process, or as a debounced Celery task)."""
+    recompute_mark_dirty(application_ids=application_ids)
 
 
 def _locked(application: Application) -> Application:
@@ -253,6 +261,8 @@ def application_update(
         person.person_key = new_key
         person._history_user = user
         person.save()
+    # A new person key can change the distinct-person counts of every application of this person.
+    _indicators_stale(application_ids=person.applications.values_list("pk", flat=True))
     return current
 
 

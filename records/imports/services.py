@@ -29,6 +29,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import Institution
+from indicators.services import recompute_mark_dirty
 from records.deadlines import due_on as deadline_due_on
 from records.keys import person_key
 from records.models import (
@@ -227,8 +228,8 @@ def _differs(record: Record, current: Record) -> bool:
 
 def import_affected_years(*, new: list[Record], changed: list[tuple[Record, _Current]]) -> set[int]:
     """The years whose indicators an import changes: the received and decided years of every new application,
-    and the old and new ones of every updated application. The lead wires this to
-    ``indicators.services.recompute_mark_dirty`` at integration."""
+    and the old and new ones of every updated application; they are marked stale for the indicator engine in
+    the import's own transaction."""
     years: set[int] = set()
     for record in new:
         years.update(d.year for d in (record.received_on, record.decided_on) if d)
@@ -281,6 +282,8 @@ def import_rows(
             _classify(records, validator.present, institution, user, outcome, progress, is_cancelled, write=True)
             if outcome.errors:
                 raise _RollBack
+            # In the same transaction: the indicators learn of the change exactly when it is committed.
+            recompute_mark_dirty(years=outcome.years)
             outcome.written = True
     except _RollBack:
         outcome.written = False
