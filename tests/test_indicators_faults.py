@@ -323,3 +323,16 @@ def test_applying_the_difference_of_changed_applications_equals_a_full_rebuild(
     services.recompute_full()
     assert _snapshot() == incremental
     assert incremental["accredited_persons"] == {2024: 1, 2025: 1}
+
+
+@pytest.mark.django_db
+def test_command_reports_a_failed_recompute(two_years, monkeypatch):
+    from django.core.management import CommandError, call_command
+
+    def explode():
+        raise RuntimeError("injected")
+
+    monkeypatch.setattr(services, "_before_commit", explode)
+    with pytest.raises(CommandError, match="RuntimeError"):
+        call_command("recompute_indicators", "--full")
+    assert RecomputeRun.objects.first().outcome == RecomputeRun.Outcome.FAILED
