@@ -12,7 +12,8 @@ from openpyxl import Workbook
 from records.imports import parsing, samples
 from records.imports.parsing import FormulaCell, ImportFileError
 
-pytestmark = pytest.mark.django_db
+# Messages are checked by content here; their Spanish is checked with the catalogue.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 HEADER = "referencia_caso,fecha_recepcion,sexo,distrito\r\n"
 

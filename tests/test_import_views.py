@@ -8,7 +8,6 @@ import io
 import pytest
 from django.test import override_settings
 from django.urls import reverse
-from django.utils import translation
 from openpyxl import load_workbook
 
 from accounts.models import AccessEvent
@@ -16,7 +15,8 @@ from records.imports import samples, services
 from records.imports.models import ImportJob
 from records.models import Application, Status
 
-pytestmark = pytest.mark.django_db
+# Messages are checked by content here; their Spanish is checked with the catalogue.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 @pytest.fixture(autouse=True)
@@ -38,12 +38,6 @@ OFFICER_ONLY = {
 }
 OWN_JOB = {**OFFICER_ONLY, "officer_b": 404}
 EXPORTERS = {**OFFICER_ONLY, "coordinator_a": 200, "coordinator_b": 200}
-
-
-@pytest.fixture(autouse=True)
-def english():
-    with translation.override("en"):
-        yield
 
 
 def upload(client, data: bytes, name: str = "solicitudes.csv", **extra):

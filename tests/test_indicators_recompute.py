@@ -16,7 +16,8 @@ from records.models import Application, Status
 
 from .indicator_factories import application, person
 
-pytestmark = pytest.mark.django_db
+# Messages are checked by content here; their Spanish is checked with the catalogue.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 CURRENT_YEAR = timezone.localdate().year
 

@@ -276,6 +276,7 @@ def test_information_request_through_the_pages_and_answer(cast):
     assert application.status == "SUBMITTED"
 
 
+@pytest.mark.usefixtures("english")
 def test_list_count_is_capped(cast, monkeypatch):
     from records import views
 
