@@ -13,6 +13,7 @@ def access_flags(request) -> dict:
             "queue": access.can_decide(user),
             "reports": access.can_view_reports(user),
             "import": access.can_import_records(user),
+            "export": access.can_export_records(user),
             "admin": access.can_administer(user),
         },
     }
