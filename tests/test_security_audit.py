@@ -9,6 +9,7 @@ import pytest
 from django.db import DatabaseError, connection, transaction
 from django.db.models import ProtectedError
 
+from accounts.audit import TRIGGERS, installed_triggers
 from accounts.models import AccessEvent
 
 from .cast import make_user
@@ -129,3 +130,22 @@ def test_postgres_least_privilege_role_can_insert_but_not_change_audit_rows(even
                 cursor.execute("ROLLBACK TO SAVEPOINT refused")
         finally:
             cursor.execute("RESET ROLE")
+
+
+def test_triggers_are_installed(db):
+    assert installed_triggers(connection) == set(TRIGGERS)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_transactional_test_that_writes_audit_rows_is_flushed_cleanly(cast):
+    """Audit rows written with real commits (as Celery and import tests do) must not break the flush between
+    tests, and the triggers must be back afterwards (checked by the test below, which runs after it)."""
+    cast.client_for(cast.officer_a)  # a login: writes an audit row
+    assert AccessEvent.objects.filter(action=AccessEvent.Action.LOGIN).exists()
+    assert _refused(lambda: AccessEvent.objects.update(detail="x"))
+
+
+def test_triggers_are_back_after_a_transactional_test(db):
+    assert installed_triggers(connection) == set(TRIGGERS)
+    event = AccessEvent.objects.create(action=AccessEvent.Action.LOGIN)
+    assert _refused(event.delete)
