@@ -136,7 +136,7 @@ def test_triggers_are_installed(db):
     assert installed_triggers(connection) == set(TRIGGERS)
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_transactional_test_that_writes_audit_rows_is_flushed_cleanly(cast):
     """Audit rows written with real commits (as Celery and import tests do) must not break the flush between
     tests, and the triggers must be back afterwards (checked by the test below, which runs after it)."""
