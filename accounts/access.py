@@ -201,3 +201,19 @@ def log_access(request, action: str, *, obj=None, object_type: str = "", object_
         detail=detail[:200],
         ip_address=client_ip(request),
     )
+
+
+def get_application_for_sharing(user, pk) -> Application:
+    """The application ``pk`` for an admin managing who may see it (404 if it does not exist, 403 for anyone
+    else). The caller shows only who holds access, never the case's data: admins read no case by being admin."""
+    if not can_manage_sharing(user):
+        raise PermissionDenied
+    Application = apps.get_model("records", "Application")
+    try:
+        return (
+            Application.objects.select_related("institution")
+            .only("pk", "institution", "case_reference", "status", "received_on")
+            .get(pk=pk)
+        )
+    except (ValueError, TypeError, Application.DoesNotExist):
+        raise Http404 from None

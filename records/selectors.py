@@ -1,10 +1,14 @@
 """Reads of records that depend on who asks. Every one starts from accounts.access, never from a bare manager."""
 
-from django.db.models import Count, Q
+import datetime as dt
+
+from django.conf import settings
+from django.db.models import BooleanField, Case, Count, Exists, F, OuterRef, Q, Value, When
 from django.utils import timezone
 
 from accounts import access
 
+from . import deadlines
 from .models import CLOSED_STATUSES, Status
 
 
@@ -31,3 +35,216 @@ def queue_summary(*, user) -> dict:
         awaiting_institution=Count("id", filter=Q(status=Status.INFO_REQUESTED)),
     )
     return counts
+
+
+# --- Lists and the ERI queue ---------------------------------------------------------------------------------
+
+OPEN_STATUSES = (Status.SUBMITTED, Status.UNDER_REVIEW, Status.INFO_REQUESTED)
+
+QUEUE_SORTS = {
+    "due": (F("due_on").asc(nulls_last=True), "received_on", "id"),
+    "-due": (F("due_on").desc(nulls_last=True), "-received_on", "-id"),
+    "received": ("received_on", "id"),
+    "-received": ("-received_on", "-id"),
+    "institution": ("institution__code", "received_on", "id"),
+    "-institution": ("-institution__code", "-received_on", "-id"),
+    "status": ("status", F("due_on").asc(nulls_last=True), "id"),
+    "-status": ("-status", F("due_on").asc(nulls_last=True), "id"),
+}
+LIST_SORTS = {
+    "-received": ("-received_on", "-id"),
+    "received": ("received_on", "id"),
+    "reference": ("case_reference", "id"),
+    "-reference": ("-case_reference", "-id"),
+    "status": ("status", "-received_on", "-id"),
+    "-status": ("-status", "-received_on", "-id"),
+}
+
+
+def _with_duplicate_flag(queryset, *, user):
+    """Annotate ``possible_duplicate``: another application the same user may see carries the same person key.
+    Restricted to what the user sees, so the flag itself never reveals another institution's draft."""
+    others = (
+        access.applications_visible_to(user)
+        .filter(person__person_key=OuterRef("person__person_key"))
+        .exclude(pk=OuterRef("pk"))
+    )
+    return queryset.annotate(
+        possible_duplicate=Case(
+            When(person__person_key="", then=Value(False)),
+            default=Exists(others),
+            output_field=BooleanField(),
+        )
+    )
+
+
+def application_list(*, user, status: str = "", year: int | None = None, reference: str = "", sort: str = ""):
+    """Applications the user may open, newest first, with the fields a list shows (never identity data)."""
+    qs = access.applications_visible_to(user).select_related("institution")
+    if status in Status.values:
+        qs = qs.filter(status=status)
+    if year:
+        qs = qs.filter(received_on__year=year)
+    if reference:
+        qs = qs.filter(case_reference__icontains=reference.strip())
+    return qs.order_by(*LIST_SORTS.get(sort, LIST_SORTS["-received"]))
+
+
+def due_soon_limit(today: dt.date) -> dt.date:
+    return deadlines.add_business_days(today, settings.DEADLINE_DUE_SOON_BUSINESS_DAYS)
+
+
+def queue(*, user, sort: str = "due", state: str = "", status: str = ""):
+    """The ERI's open applications (submitted, under review, waiting for the institution) with their deadline
+    and a flag on possible duplicates. ``state`` filters on overdue / due_soon / paused."""
+    if not access.can_decide(user):
+        return access.applications_visible_to(user).none()
+    today = timezone.localdate()
+    qs = access.applications_visible_to(user).filter(status__in=OPEN_STATUSES).select_related("institution")
+    if status in OPEN_STATUSES:
+        qs = qs.filter(status=status)
+    if state == "overdue":
+        qs = qs.filter(due_on__lt=today)
+    elif state == "due_soon":
+        qs = qs.filter(due_on__gte=today, due_on__lte=due_soon_limit(today))
+    elif state == "paused":
+        qs = qs.filter(due_on__isnull=True)
+    qs = _with_duplicate_flag(qs, user=user)
+    return qs.order_by(*QUEUE_SORTS.get(sort, QUEUE_SORTS["due"]))
+
+
+def with_deadline_state(applications, *, today: dt.date | None = None) -> list:
+    """Attach ``deadline_state`` (overdue / due_soon / on_time / paused / closed) to each application."""
+    today = today or timezone.localdate()
+    out = []
+    for application in applications:
+        if application.status in CLOSED_STATUSES or application.status == Status.DRAFT:
+            application.deadline_state = "closed" if application.status != Status.DRAFT else ""
+        else:
+            application.deadline_state = deadlines.deadline_state(application.due_on, today=today)
+        out.append(application)
+    return out
+
+
+def possible_duplicates(*, user, application) -> list:
+    """Other applications with the same person key that the user may see, for coordinators only: officers are
+    never told that another institution referred the same person."""
+    if not access.can_decide(user) or not application.person.person_key:
+        return []
+    return list(
+        access.applications_visible_to(user)
+        .filter(person__person_key=application.person.person_key)
+        .exclude(pk=application.pk)
+        .select_related("institution")
+        .order_by("received_on")
+    )
+
+
+def shared_with(*, application) -> list:
+    """Institutions granted the case through their group (besides the owner)."""
+    from accounts.models import Institution
+
+    groups = application.applicationgroupobjectpermission_set.filter(
+        permission__codename=access.VIEW_APPLICATION
+    ).values("group_id")
+    return list(Institution.objects.filter(group__in=groups).order_by("code"))
+
+
+# --- History -------------------------------------------------------------------------------------------------
+
+# Fields whose values are identity data: the history says they changed, never what they were.
+_HIDDEN_VALUES = {"narrative", "given_names", "family_names", "document_number", "birth_date", "phone", "email"}
+_HIDDEN_VALUES |= {"address", "document_type"}
+
+
+# Shown by the workflow events instead (with their comments), so not repeated as data changes.
+_WORKFLOW_FIELDS = {"version", "updated_at", "status", "submitted_at", "decided_on"}
+# Saving an application writes one history row for its fields and one per many-to-many field; rows of the same
+# user within this window are shown as one change.
+_MERGE_WINDOW = dt.timedelta(seconds=5)
+
+
+def application_history(*, application) -> list[dict]:
+    """One timeline of a case: data changes (simple-history), workflow steps and resolutions, oldest first.
+    Changes to identity data are listed by field name only."""
+    entries: list[dict] = []
+    for model_history, kind in (
+        (application.history.select_related("history_user").order_by("history_date"), "application"),
+        (_identity_history(application), "identity"),
+    ):
+        previous = None
+        for record in model_history:
+            changes = []
+            if previous is not None:
+                delta = record.diff_against(previous)
+                for change in delta.changes:
+                    if change.field in _WORKFLOW_FIELDS:
+                        continue
+                    field = record.instance._meta.get_field(change.field)
+                    hidden = kind == "identity" or change.field in _HIDDEN_VALUES
+                    changes.append(
+                        {
+                            "field": str(field.verbose_name),
+                            "old": None if hidden else _display(field, change.old),
+                            "new": None if hidden else _display(field, change.new),
+                            "hidden": hidden,
+                        }
+                    )
+            last = entries[-1] if entries else None
+            if (
+                changes
+                and last is not None
+                and last["kind"] == kind
+                and last["by"] == record.history_user
+                and record.history_date - last["at"] <= _MERGE_WINDOW
+            ):
+                last["changes"].extend(changes)
+            elif previous is None or changes:
+                entries.append(
+                    {
+                        "at": record.history_date,
+                        "by": record.history_user,
+                        "kind": kind,
+                        "created": previous is None,
+                        "changes": changes,
+                    }
+                )
+            previous = record
+    for event in application.events.select_related("by"):
+        entries.append({"at": event.at, "by": event.by, "kind": "event", "event": event})
+    for decision in application.decisions.select_related("recorded_by", "supersedes"):
+        entries.append(
+            {"at": decision.recorded_at, "by": decision.recorded_by, "kind": "decision", "decision": decision}
+        )
+    entries.sort(key=lambda e: e["at"])
+    return entries
+
+
+def _identity_history(application):
+    from .models import Identity
+
+    return (
+        Identity.history.filter(person_id=application.person_id).select_related("history_user").order_by("history_date")
+    )
+
+
+def _display(field, value) -> str:
+    if value in (None, ""):
+        return "—"
+    if isinstance(value, list):  # m2m changes: list of through-row dicts
+        return ", ".join(_m2m_label(field, item) for item in value) or "—"
+    if getattr(field, "choices", None):
+        return str(dict(field.flatchoices).get(value, value))
+    if field.is_relation:
+        try:
+            return str(field.related_model._default_manager.get(pk=value))
+        except field.related_model.DoesNotExist:
+            return str(value)
+    return str(value)
+
+
+def _m2m_label(field, item) -> str:
+    target = field.related_model
+    pk = item.get(field.m2m_reverse_field_name()) if isinstance(item, dict) else item
+    obj = target._default_manager.filter(pk=pk).first()
+    return str(obj) if obj else str(pk)

@@ -1,0 +1,607 @@
+"""Every write to case records. Views validate input with a form, call one function here, and respond.
+
+Each function is one transaction (nothing is half-written), checks the caller's right again (a view that forgot
+to check fails closed here), and records who did what: simple-history rows for data changes, ApplicationEvent rows
+for workflow steps, Decision rows for resolutions, AccessEvent rows for sharing.
+
+A refused step raises ``TransitionRefused`` (or ``ConcurrentEdit``) whose message says why, in the user's language.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from guardian.shortcuts import assign_perm, remove_perm
+
+from accounts import access
+from accounts.models import AccessEvent, Institution, Role
+
+from . import deadlines, keys
+from .models import (
+    CLOSED_STATUSES,
+    DECIDED_STATUSES,
+    Application,
+    ApplicationEvent,
+    ApplicationExploitationCountry,
+    ApplicationNationality,
+    Decision,
+    Identity,
+    Person,
+    Status,
+)
+
+VIEW_PERMISSION = "records.view_application"
+
+# Application fields an officer writes (the rest is workflow state, set only by the transitions below).
+SCALAR_FIELDS = (
+    "case_reference",
+    "received_on",
+    "relationship_to_trafficker",
+    "recruitment_district",
+    "recruitment_country",
+    "age_at_application",
+    "age_at_recruitment",
+    "sex",
+    "gender_identity",
+    "migration_status",
+    "education_level",
+    "occupation",
+    "residence_district",
+    "mother_tongue",
+    "narrative",
+)
+M2M_FIELDS = (
+    "exploitation_forms",
+    "sexual_exploitation_types",
+    "labour_sectors",
+    "means",
+    "acts",
+    "recruitment_methods",
+    "control_methods",
+    "exploitation_districts",
+)
+IDENTITY_FIELDS = (
+    "given_names",
+    "family_names",
+    "document_type",
+    "document_number",
+    "birth_date",
+    "phone",
+    "email",
+    "address",
+)
+
+
+class ServiceError(Exception):
+    """A refused write; ``message`` is for the user, ``code`` for tests and logs."""
+
+    def __init__(self, message: str, *, code: str):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+class TransitionRefused(ServiceError):
+    pass
+
+
+class ConcurrentEdit(ServiceError):
+    pass
+
+
+# --- Helpers -------------------------------------------------------------------------------------------------
+
+
+def person_key_compute(*, document_type: str, document_number: str) -> str:
+    """The pseudonymous key of a person: HMAC-SHA256 of the normalised document type and number under
+    ``settings.PERSON_KEY_SECRET``; empty without a document, so undocumented people are never matched."""
+    return keys.person_key(document_type, document_number)
+
+
+def age_on(birth_date: dt.date, day: dt.date) -> int:
+    """Completed years at ``day``."""
+    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
+
+
+def _event(application: Application, *, user, from_status: str, to_status: str, comment: str = "") -> None:
+    ApplicationEvent.objects.create(
+        application=application, from_status=from_status, to_status=to_status, by=user, comment=comment
+    )
+
+
+def _locked(application: Application) -> Application:
+    """Re-read the application under a row lock, so two transitions cannot both start from the same status."""
+    return Application.objects.select_for_update().get(pk=application.pk)
+
+
+def _refuse(message: str, code: str):
+    raise TransitionRefused(message, code=code)
+
+
+def _require_owner(user, application: Application) -> None:
+    if not access.owns(user, application):
+        raise PermissionDenied
+
+
+def _require_coordinator(user) -> None:
+    if not access.can_decide(user):
+        raise PermissionDenied
+
+
+def _apply_profile(application: Application, values: dict[str, Any], birth_date: dt.date | None) -> None:
+    for name in SCALAR_FIELDS:
+        if name in values:
+            setattr(application, name, values[name])
+    application.recruitment_country = values.get("recruitment_country") or ""
+    application.narrative = values.get("narrative") or ""
+    # Age at application comes from the birth date when it is known; a recorded age otherwise.
+    application.birth_date_known = birth_date is not None
+    if birth_date is not None and application.received_on:
+        application.age_at_application = age_on(birth_date, application.received_on)
+
+
+def _set_relations(application: Application, values: dict[str, Any]) -> None:
+    for name in M2M_FIELDS:
+        if name in values:
+            getattr(application, name).set(values[name] or [])
+    if "nationalities" in values:
+        _set_countries(application, ApplicationNationality, values["nationalities"])
+    if "exploitation_countries" in values:
+        _set_countries(application, ApplicationExploitationCountry, values["exploitation_countries"])
+
+
+def _set_countries(application: Application, model, countries: Iterable) -> None:
+    wanted = {str(c) for c in countries or []}
+    model.objects.filter(application=application).exclude(country__in=wanted).delete()
+    have = set(model.objects.filter(application=application).values_list("country", flat=True))
+    model.objects.bulk_create([model(application=application, country=c) for c in sorted(wanted - have)])
+
+
+def _duplicate_reference(institution_id: int, case_reference: str, exclude_pk: int | None = None) -> bool:
+    qs = Application.objects.filter(institution_id=institution_id, case_reference=case_reference)
+    if exclude_pk:
+        qs = qs.exclude(pk=exclude_pk)
+    return qs.exists()
+
+
+# --- Applications --------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def application_create(
+    *, user, institution: Institution, values: dict[str, Any], identity: dict[str, Any]
+) -> Application:
+    """Register a person and a draft application for ``institution``. Only an officer of that institution may;
+    the person gets a pseudonymous key from the identity document, so a person referred by another institution
+    too is flagged to coordinators as a possible duplicate."""
+    if institution.pk not in access.institution_ids(user, Role.OFFICER):
+        raise PermissionDenied
+    if _duplicate_reference(institution.pk, values["case_reference"]):
+        _refuse(_("Your institution already has an application with this case reference."), "duplicate_reference")
+    person = Person(
+        institution=institution,
+        person_key=person_key_compute(
+            document_type=identity.get("document_type") or "", document_number=identity.get("document_number") or ""
+        ),
+    )
+    person._history_user = user
+    person.save()
+    identity_row = Identity(person=person, **{k: identity.get(k) or _blank(k) for k in IDENTITY_FIELDS})
+    identity_row._history_user = user
+    identity_row.save()
+    application = Application(institution=institution, person=person, created_by=user, status=Status.DRAFT)
+    _apply_profile(application, values, identity.get("birth_date"))
+    application._history_user = user
+    application.save()
+    _set_relations(application, values)
+    _event(application, user=user, from_status="", to_status=Status.DRAFT)
+    return application
+
+
+def _blank(field: str):
+    return None if field == "birth_date" else ""
+
+
+@transaction.atomic
+def application_update(
+    *, user, application: Application, version: int, values: dict[str, Any], identity: dict[str, Any]
+) -> Application:
+    """Save an officer's edit of a draft or of an application the ERI asked more information about. ``version``
+    is the version the officer's form was built from: if somebody saved in between, the save is refused and
+    the other person's data stay as they were (optimistic locking, one conditional UPDATE)."""
+    _require_owner(user, application)
+    current = _locked(application)
+    if not current.is_editable:
+        _refuse(
+            _("This application can no longer be edited: it is %(status)s.") % {"status": current.get_status_display()},
+            "not_editable",
+        )
+    bumped = Application.objects.filter(pk=current.pk, version=version).update(version=F("version") + 1)
+    if not bumped:
+        raise ConcurrentEdit(
+            _(
+                "Somebody else saved this application while you were editing it. Your changes were not saved; "
+                "the page now shows the current data. Enter your changes again."
+            ),
+            code="stale_version",
+        )
+    if values.get("case_reference") and _duplicate_reference(
+        current.institution_id, values["case_reference"], exclude_pk=current.pk
+    ):
+        _refuse(_("Your institution already has an application with this case reference."), "duplicate_reference")
+    current.refresh_from_db(fields=["version"])
+    _apply_profile(current, values, identity.get("birth_date"))
+    current._history_user = user
+    current.save()
+    _set_relations(current, values)
+
+    person = current.person
+    row = Identity.objects.filter(person=person).first() or Identity(person=person)
+    for name in IDENTITY_FIELDS:
+        setattr(row, name, identity.get(name) or _blank(name))
+    row._history_user = user
+    row.save()
+    new_key = person_key_compute(document_type=row.document_type, document_number=row.document_number)
+    if new_key != person.person_key:
+        person.person_key = new_key
+        person._history_user = user
+        person.save()
+    return current
+
+
+def _missing_for_submission(application: Application) -> list[str]:
+    missing = []
+    if not application.exploitation_forms.exists():
+        missing.append(_("at least one form of exploitation"))
+    if application.sex_id is None:
+        missing.append(_("sex"))
+    if not application.nationalities.exists():
+        missing.append(_("at least one nationality"))
+    if application.age_at_application is None:
+        missing.append(_("birth date or age"))
+    return missing
+
+
+def _pauses(application: Application) -> list[tuple[dt.date, dt.date]]:
+    """(requested, answered) date pairs of information requests, read from the workflow events."""
+    pauses, started = [], None
+    for event in application.events.order_by("at", "id"):
+        day = timezone.localdate(event.at)
+        if event.to_status == Status.INFO_REQUESTED:
+            started = day
+        elif started is not None and event.from_status == Status.INFO_REQUESTED:
+            pauses.append((started, day))
+            started = None
+    return pauses
+
+
+def _paused(application: Application) -> bool:
+    from django.conf import settings
+
+    return application.status == Status.INFO_REQUESTED and settings.DEADLINE_PAUSES_ON_INFORMATION_REQUEST
+
+
+def _due_on(application: Application) -> dt.date:
+    return deadlines.due_on(application.received_on, paused_days=deadlines.paused_business_days(_pauses(application)))
+
+
+@transaction.atomic
+def application_submit(*, user, application: Application) -> Application:
+    """Send a draft to the ERI, or send back an application the ERI asked more information about. The ERI's
+    clock runs from receipt; if it was stopped while the institution answered, the waiting days are added."""
+    _require_owner(user, application)
+    current = _locked(application)
+    if current.status not in (Status.DRAFT, Status.INFO_REQUESTED):
+        _refuse(
+            _(
+                "Only a draft, or an application the ERI asked more information about, can be submitted; "
+                "this one is %(status)s."
+            )
+            % {"status": current.get_status_display()},
+            "not_submittable",
+        )
+    missing = _missing_for_submission(current)
+    if missing:
+        _refuse(
+            _("Complete these fields before submitting: %(fields)s.") % {"fields": ", ".join(missing)}, "incomplete"
+        )
+    if current.received_on > timezone.localdate():
+        _refuse(_("The date of receipt cannot be in the future."), "future_receipt")
+    previous = current.status
+    current.status = Status.SUBMITTED
+    if previous == Status.DRAFT:
+        current.submitted_at = timezone.now()
+    _event(current, user=user, from_status=previous, to_status=Status.SUBMITTED)
+    current.due_on = _due_on(current)
+    current.version += 1  # the row is locked: no lost update
+    current._history_user = user
+    current.save()
+    return current
+
+
+@transaction.atomic
+def application_withdraw(*, user, application: Application, reason: str = "") -> Application:
+    """The owning institution withdraws an application that the ERI has not decided."""
+    _require_owner(user, application)
+    current = _locked(application)
+    if current.status in CLOSED_STATUSES:
+        _refuse(
+            _("A decided or withdrawn application cannot be withdrawn; it is %(status)s.")
+            % {"status": current.get_status_display()},
+            "closed",
+        )
+    previous = current.status
+    current.status = Status.WITHDRAWN
+    current.version += 1  # the row is locked: no lost update
+    current._history_user = user
+    current.save()
+    _event(current, user=user, from_status=previous, to_status=Status.WITHDRAWN, comment=reason)
+    return current
+
+
+@transaction.atomic
+def application_start_review(*, user, application: Application) -> Application:
+    """A coordinator takes a submitted application into ERI review."""
+    _require_coordinator(user)
+    current = _locked(application)
+    if current.status != Status.SUBMITTED:
+        _refuse(
+            _("Only a submitted application can be taken into review; this one is %(status)s.")
+            % {"status": current.get_status_display()},
+            "not_submitted",
+        )
+    current.status = Status.UNDER_REVIEW
+    current.version += 1  # the row is locked: no lost update
+    current._history_user = user
+    current.save()
+    _event(current, user=user, from_status=Status.SUBMITTED, to_status=Status.UNDER_REVIEW)
+    return current
+
+
+@transaction.atomic
+def information_request(*, user, application: Application, message: str) -> Application:
+    """The ERI asks the institution for more information. The application goes back to the officer, who
+    answers by editing and submitting it again; the clock stops meanwhile when configured to."""
+    _require_coordinator(user)
+    if not (message or "").strip():
+        _refuse(_("Say what information the ERI needs."), "empty_request")
+    current = _locked(application)
+    if current.status not in (Status.SUBMITTED, Status.UNDER_REVIEW):
+        _refuse(
+            _("Information can only be requested on a submitted application under review; this one is %(status)s.")
+            % {"status": current.get_status_display()},
+            "not_in_review",
+        )
+    previous = current.status
+    current.status = Status.INFO_REQUESTED
+    if _paused(current):
+        current.due_on = None  # no running clock until the institution answers
+    current.version += 1  # the row is locked: no lost update
+    current._history_user = user
+    current.save()
+    _event(current, user=user, from_status=previous, to_status=Status.INFO_REQUESTED, comment=message.strip())
+    return current
+
+
+# --- Decisions -----------------------------------------------------------------------------------------------
+
+
+def vote_problem(*, outcome: str, votes_in_favour: int, votes_against: int) -> str | None:
+    """The ERI decides by simple majority of the votes cast (abstentions do not count). Votes are cast on
+    accrediting: in favour means for accreditation. Returns why the vote does not carry ``outcome``, or None."""
+    if votes_in_favour + votes_against == 0:
+        return _("At least one member must vote in favour or against.")
+    if outcome == Decision.Outcome.ACCREDITED and votes_in_favour <= votes_against:
+        return _("Accreditation needs more votes in favour than against.")
+    if outcome == Decision.Outcome.NOT_ACCREDITED and votes_against <= votes_in_favour:
+        return _("Refusing accreditation needs more votes against than in favour.")
+    return None
+
+
+def _check_resolution(application: Application, *, resolution_number: str, resolution_date: dt.date, **votes):
+    if resolution_date > timezone.localdate():
+        _refuse(_("The resolution date cannot be in the future."), "future_date")
+    if resolution_date < application.received_on:
+        _refuse(_("The resolution cannot be dated before the application was received."), "before_receipt")
+    problem = vote_problem(**votes)
+    if problem:
+        _refuse(problem, "no_majority")
+    if Decision.objects.filter(resolution_number=resolution_number).exists():
+        _refuse(_("A resolution with this number is already recorded."), "duplicate_resolution")
+
+
+def _create_decision(**fields) -> Decision:
+    decision = Decision(**fields)
+    decision._history_user = fields["recorded_by"]
+    try:
+        with transaction.atomic():
+            decision.save()
+    except IntegrityError:
+        _refuse(_("A resolution with this number is already recorded."), "duplicate_resolution")
+    return decision
+
+
+@transaction.atomic
+def decision_record(
+    *,
+    user,
+    application: Application,
+    resolution_number: str,
+    resolution_date: dt.date,
+    votes_in_favour: int,
+    votes_against: int,
+    abstentions: int,
+    outcome: str,
+    reasons: str,
+) -> Decision:
+    """Record the ERI's reasoned technical resolution on a submitted application (taken into review first if it
+    was not). The decision makes the application read-only; a change needs ``decision_correct``."""
+    _require_coordinator(user)
+    current = _locked(application)
+    if current.status == Status.INFO_REQUESTED:
+        _refuse(_("The ERI is waiting for the institution's answer; decide after it is resubmitted."), "waiting")
+    if current.status not in (Status.SUBMITTED, Status.UNDER_REVIEW):
+        _refuse(
+            _("Only a submitted application can be decided; this one is %(status)s.")
+            % {"status": current.get_status_display()},
+            "not_decidable",
+        )
+    _check_resolution(
+        current,
+        resolution_number=resolution_number,
+        resolution_date=resolution_date,
+        outcome=outcome,
+        votes_in_favour=votes_in_favour,
+        votes_against=votes_against,
+    )
+    if current.status == Status.SUBMITTED:
+        _event(current, user=user, from_status=Status.SUBMITTED, to_status=Status.UNDER_REVIEW)
+    decision = _create_decision(
+        application=current,
+        kind=Decision.Kind.ORIGINAL,
+        resolution_number=resolution_number,
+        resolution_date=resolution_date,
+        votes_in_favour=votes_in_favour,
+        votes_against=votes_against,
+        abstentions=abstentions,
+        outcome=outcome,
+        reasons=reasons,
+        recorded_by=user,
+    )
+    current.status = outcome
+    current.decided_on = resolution_date
+    current.version += 1  # the row is locked: no lost update
+    current._history_user = user
+    current.save()
+    _event(current, user=user, from_status=Status.UNDER_REVIEW, to_status=outcome, comment=resolution_number)
+    return decision
+
+
+def current_decision(application: Application) -> Decision | None:
+    """The resolution in force: the latest one that no later resolution supersedes."""
+    return application.decisions.filter(superseded_by__isnull=True).order_by("-recorded_at", "-id").first()
+
+
+@transaction.atomic
+def decision_correct(
+    *,
+    user,
+    application: Application,
+    kind: str,
+    resolution_number: str,
+    resolution_date: dt.date,
+    votes_in_favour: int,
+    votes_against: int,
+    abstentions: int,
+    outcome: str,
+    reasons: str,
+) -> Decision:
+    """Change a decision by a new resolution (an appeal or a correction) that supersedes the one in force. The
+    earlier resolution stays on record; the application takes the new outcome. ``decided_on`` keeps the date of
+    the first decision, which is what time-to-decision measures."""
+    _require_coordinator(user)
+    current = _locked(application)
+    if current.status not in DECIDED_STATUSES:
+        _refuse(_("Only a decided application can be corrected or appealed."), "not_decided")
+    if kind not in (Decision.Kind.APPEAL, Decision.Kind.CORRECTION):
+        _refuse(_("A change of decision is an appeal or a correction."), "bad_kind")
+    in_force = current_decision(current)
+    if in_force is None:
+        _refuse(_("This application has no resolution on record to correct."), "no_decision")
+    _check_resolution(
+        current,
+        resolution_number=resolution_number,
+        resolution_date=resolution_date,
+        outcome=outcome,
+        votes_in_favour=votes_in_favour,
+        votes_against=votes_against,
+    )
+    if resolution_date < in_force.resolution_date:
+        _refuse(_("A new resolution cannot be dated before the resolution it changes."), "before_previous")
+    decision = _create_decision(
+        application=current,
+        kind=kind,
+        supersedes=in_force,
+        resolution_number=resolution_number,
+        resolution_date=resolution_date,
+        votes_in_favour=votes_in_favour,
+        votes_against=votes_against,
+        abstentions=abstentions,
+        outcome=outcome,
+        reasons=reasons,
+        recorded_by=user,
+    )
+    previous = current.status
+    current.status = outcome
+    current.version += 1  # the row is locked: no lost update
+    current._history_user = user
+    current.save()
+    _event(current, user=user, from_status=previous, to_status=outcome, comment=resolution_number)
+    return decision
+
+
+# --- Sharing -------------------------------------------------------------------------------------------------
+
+
+def _institution_group(institution: Institution):
+    if institution.group_id is None:
+        from django.contrib.auth.models import Group
+
+        group, _created = Group.objects.get_or_create(name=f"institution:{institution.code}")
+        Institution.objects.filter(pk=institution.pk).update(group=group)
+        institution.group = group
+    return institution.group
+
+
+def _audit(user, action: str, application: Application, institution: Institution, ip: str | None) -> None:
+    AccessEvent.objects.create(
+        user=user,
+        action=action,
+        object_type=Application._meta.label_lower,
+        object_id=str(application.pk),
+        detail=f"institution={institution.code}",
+        ip_address=ip,
+    )
+
+
+@transaction.atomic
+def application_share(*, user, application: Application, institution: Institution, ip: str | None = None) -> None:
+    """An admin lets another institution's officers see a case (a referral), through a guardian object
+    permission on the institution's group. Audited as a grant."""
+    if not access.can_manage_sharing(user):
+        raise PermissionDenied
+    if institution.pk == application.institution_id:
+        _refuse(_("The institution that submitted the case sees it already."), "owner")
+    if not institution.active:
+        _refuse(_("This institution is not active."), "inactive")
+    group = _institution_group(institution)
+    if application.applicationgroupobjectpermission_set.filter(
+        group=group, permission__codename=access.VIEW_APPLICATION
+    ).exists():
+        _refuse(_("This institution can see the case already."), "already_shared")
+    assign_perm(VIEW_PERMISSION, group, application)
+    _audit(user, AccessEvent.Action.GRANT, application, institution, ip)
+
+
+@transaction.atomic
+def application_unshare(*, user, application: Application, institution: Institution, ip: str | None = None) -> None:
+    """An admin withdraws an institution's access to a shared case. Audited as a revoke."""
+    if not access.can_manage_sharing(user):
+        raise PermissionDenied
+    group = institution.group
+    if (
+        group is None
+        or not application.applicationgroupobjectpermission_set.filter(
+            group=group, permission__codename=access.VIEW_APPLICATION
+        ).exists()
+    ):
+        _refuse(_("This institution has no access to revoke."), "not_shared")
+    remove_perm(VIEW_PERMISSION, group, application)
+    _audit(user, AccessEvent.Action.REVOKE, application, institution, ip)
