@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -234,7 +235,22 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 2, "socket_timeout": 5}
-CELERY_BEAT_SCHEDULE = {}
+# Indicators: a nightly full rebuild (it also refreshes "overdue" and "pending", which move with the date) and a
+# frequent sweep of the outbox, which catches years whose task could not be queued (broker down).
+CELERY_BEAT_SCHEDULE = {
+    "indicators-full-rebuild": {
+        "task": "indicators.tasks.recompute_full",
+        "schedule": crontab(
+            hour=env.int("INDICATORS_REBUILD_HOUR", default=2), minute=env.int("INDICATORS_REBUILD_MINUTE", default=30)
+        ),
+        "kwargs": {"trigger": "beat-nightly"},
+    },
+    "indicators-sweep-pending": {
+        "task": "indicators.tasks.recompute_pending",
+        "schedule": env.float("INDICATORS_SWEEP_SECONDS", default=60.0),
+        "kwargs": {"trigger": "beat-sweep"},
+    },
+}
 
 CACHES = {
     "default": (

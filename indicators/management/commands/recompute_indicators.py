@@ -1,0 +1,32 @@
+"""``python manage.py recompute_indicators [--full]``: the same service the Celery tasks call."""
+
+from django.core.management.base import BaseCommand, CommandError
+
+from indicators import services
+from indicators.models import RecomputeRun
+
+
+class Command(BaseCommand):
+    help = "Recompute the indicator tables: the years waiting in the outbox, or everything with --full."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--full", action="store_true", help="Rebuild every indicator as a new version.")
+        parser.add_argument(
+            "--no-wait", action="store_true", help="Skip instead of waiting when another recompute is running."
+        )
+
+    def handle(self, *args, full: bool = False, no_wait: bool = False, **options):
+        wait = not no_wait
+        if full:
+            run = services.recompute_full(wait=wait, trigger="command")
+        else:
+            run = services.recompute_pending(wait=wait, trigger="command")
+            if run is None:
+                self.stdout.write("Nothing pending.")
+                return
+        if run.outcome == RecomputeRun.Outcome.FAILED:
+            raise CommandError(f"Recompute failed: {run.error.splitlines()[-1] if run.error else ''}")
+        self.stdout.write(
+            f"{run.kind} recompute {run.outcome}: {run.rows_written} rows in {run.duration_seconds:.2f}s "
+            f"(years {', '.join(str(y) for y in run.years) or '-'})"
+        )

@@ -1,0 +1,222 @@
+"""Analytics and indicator tables, rebuilt from committed records by ``indicators.services``.
+
+Three layers, all free of identity data (no names, documents, birth dates, contact or free text):
+
+* ``ApplicationFact`` and ``ApplicationFactValue``: one row per submitted application with its profile and case
+  facts as codes at the application date, and one bridge row per value of a multi-valued fact. The recompute
+  aggregates from these; no page reads them.
+* ``IndicatorCell``: the precomputed counts the report pages and the API read through
+  ``indicators.selectors``, each row tagged with the ``IndicatorVersion`` it belongs to. A full recompute writes
+  a new version and makes it current in the same transaction, so readers never see half a recompute.
+* ``RecomputeRun``, ``PendingRecompute``, ``RecomputeLock``, ``BusinessDay``: the machinery (run history, the
+  outbox of years to recompute, the lock that keeps two recomputes apart, the business-day calendar).
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .dimensions import CELL_DIMENSION_COLUMNS
+
+
+class ApplicationFact(models.Model):
+    """One submitted application (drafts are not counted anywhere) with non-identifying facts only: codes of
+    its profile at the application date, the years that place it in each measure, and its timeliness.
+
+    ``person_ref`` is the lowest Person id sharing the person's pseudonymous key (the Person id itself when the
+    key is blank), so one person referred by two institutions counts once among distinct persons.
+    ``pending_until`` is the last year at whose end the application was still undecided (null: never).
+    """
+
+    application_id = models.BigIntegerField(primary_key=True)
+    person_ref = models.BigIntegerField()
+    institution = models.CharField(max_length=20)
+    status = models.CharField(max_length=20)
+    received_year = models.SmallIntegerField(db_index=True)
+    decided_year = models.SmallIntegerField(null=True, db_index=True)
+    # "A" accredited, "N" not accredited, "" undecided or withdrawn.
+    outcome = models.CharField(max_length=1, blank=True)
+    # True on an accredited application whose person has another accredited application the same year: such
+    # persons are counted with COUNT(DISTINCT), everyone else by a plain sum (see services).
+    person_dup = models.BooleanField(default=False)
+    pending_until = models.SmallIntegerField(null=True)
+    overdue = models.BooleanField(default=False)
+    business_days = models.IntegerField(null=True)
+    within_deadline = models.BooleanField(null=True)
+    age_at_application = models.SmallIntegerField(null=True)
+    # Profile and place codes; "" when not recorded.
+    age_group = models.CharField(max_length=20, blank=True)
+    victim_group = models.CharField(max_length=10, blank=True)
+    sex = models.CharField(max_length=40, blank=True)
+    gender_identity = models.CharField(max_length=40, blank=True)
+    nationality = models.CharField(max_length=2, blank=True)
+    migration_status = models.CharField(max_length=40, blank=True)
+    occupation = models.CharField(max_length=40, blank=True)
+    education = models.CharField(max_length=40, blank=True)
+    residence_district = models.CharField(max_length=10, blank=True)
+    residence_canton = models.CharField(max_length=10, blank=True)
+    residence_province = models.CharField(max_length=10, blank=True)
+    mother_tongue = models.CharField(max_length=3, blank=True)
+    relationship = models.CharField(max_length=40, blank=True)
+    recruitment_province = models.CharField(max_length=10, blank=True)
+    recruitment_country = models.CharField(max_length=2, blank=True)
+    recruitment_place = models.CharField(max_length=10, blank=True)
+
+    class Meta:
+        verbose_name = _("application fact")
+        verbose_name_plural = _("application facts")
+
+
+class ApplicationFactValue(models.Model):
+    """One value of a multi-valued fact of an application (a form of exploitation, a means, a country of
+    exploitation, ...), keyed by the dimension name of ``indicators.dimensions``."""
+
+    application_id = models.BigIntegerField()
+    dimension = models.CharField(max_length=30)
+    code = models.CharField(max_length=40)
+
+    class Meta:
+        indexes = [models.Index(fields=["dimension", "application_id"], name="ind_factvalue_dim_app")]
+        verbose_name = _("application fact value")
+        verbose_name_plural = _("application fact values")
+
+
+class IndicatorVersion(models.Model):
+    """One complete set of indicator tables. Exactly one version is current; a full recompute creates the next
+    one and switches ``is_current`` in the transaction that completes it. ``data_as_of`` is the moment the
+    records were read by the latest recompute that changed this version (full or incremental)."""
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    data_as_of = models.DateTimeField()
+    is_current = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_current"], condition=models.Q(is_current=True), name="ind_one_current_version"
+            )
+        ]
+        verbose_name = _("indicator version")
+        verbose_name_plural = _("indicator versions")
+
+    def __str__(self) -> str:
+        return f"v{self.pk}"
+
+
+def _cell_fields() -> dict:
+    return {name: models.CharField(max_length=40, null=True) for name in CELL_DIMENSION_COLUMNS}
+
+
+class IndicatorCellBase(models.Model):
+    """One precomputed count: a stored measure, a year, and the codes of the dimensions of its cell set.
+
+    ``cell_set`` names the dimensions the row is broken down by ("" for the yearly total, otherwise the sorted
+    dimension names joined with "|"); the columns of the other dimensions are null. Exact counts: disclosure
+    control is applied by the pages that publish them. Several rows may share one cell (the distinct persons
+    of duplicated people arrive in their own rows): readers always sum.
+    """
+
+    version = models.ForeignKey(IndicatorVersion, on_delete=models.CASCADE, db_index=False)
+    cell_set = models.CharField(max_length=120)
+    measure = models.CharField(max_length=20)
+    year = models.SmallIntegerField()
+    n = models.IntegerField(default=0)
+    persons = models.IntegerField(default=0)
+    within_deadline = models.IntegerField(default=0)
+    days = models.IntegerField(null=True)
+
+    class Meta:
+        abstract = True
+
+
+IndicatorCell = type(
+    "IndicatorCell",
+    (IndicatorCellBase,),
+    {
+        "__module__": __name__,
+        "__doc__": IndicatorCellBase.__doc__,
+        **_cell_fields(),
+        "Meta": type(
+            "Meta",
+            (),
+            {
+                "indexes": [
+                    models.Index(fields=["version", "cell_set", "measure", "year"], name="ind_cell_lookup"),
+                ],
+                "verbose_name": _("indicator cell"),
+                "verbose_name_plural": _("indicator cells"),
+            },
+        ),
+    },
+)
+
+
+class RecomputeRun(models.Model):
+    """One recompute: what it did, how long it took and how it ended. Left as ``running`` by a worker that was
+    killed; the next run that takes the lock marks such rows ``abandoned``."""
+
+    class Kind(models.TextChoices):
+        FULL = "full", _("Full rebuild")
+        INCREMENTAL = "incremental", _("Incremental (changed years)")
+
+    class Outcome(models.TextChoices):
+        RUNNING = "running", _("Running")
+        SUCCESS = "success", _("Succeeded")
+        FAILED = "failed", _("Failed")
+        SKIPPED = "skipped", _("Skipped (another recompute was running)")
+        ABANDONED = "abandoned", _("Abandoned (worker stopped)")
+
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    years = models.JSONField(_("years"), default=list, blank=True)
+    trigger = models.CharField(_("started by"), max_length=40, blank=True)
+    started_at = models.DateTimeField(_("started at"))
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    duration_seconds = models.FloatField(_("duration (seconds)"), null=True, blank=True)
+    rows_written = models.BigIntegerField(_("rows written"), default=0)
+    outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome.choices, default=Outcome.RUNNING)
+    error = models.TextField(_("error"), blank=True)
+    version = models.ForeignKey(IndicatorVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        verbose_name = _("indicator recompute")
+        verbose_name_plural = _("indicator recomputes")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.started_at:%Y-%m-%d %H:%M:%S}"
+
+
+class PendingRecompute(models.Model):
+    """The outbox: a year whose indicators a committed change made stale. Written inside the change's own
+    transaction, so a broker outage loses nothing. Append-only: a recompute deletes exactly the rows it read,
+    so a mark committed while it runs stays for the next one."""
+
+    year = models.SmallIntegerField()
+    marked_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("pending recompute")
+        verbose_name_plural = _("pending recomputes")
+
+
+class RecomputeLock(models.Model):
+    """A single row locked (SELECT ... FOR UPDATE) by the transaction of a recompute, so two recomputes never
+    interleave. On SQLite every write transaction already holds the database's write lock."""
+
+    name = models.CharField(max_length=20, primary_key=True)
+
+    class Meta:
+        verbose_name = _("recompute lock")
+        verbose_name_plural = _("recompute locks")
+
+
+class BusinessDay(models.Model):
+    """The business-day calendar: ``ordinal`` counts the business days (weekdays that are not public holidays
+    of ``settings.HOLIDAY_COUNTRY``) up to and including ``day``, so business days between two dates is a
+    subtraction the database does."""
+
+    day = models.DateField(primary_key=True)
+    ordinal = models.IntegerField()
+
+    class Meta:
+        verbose_name = _("business day")
+        verbose_name_plural = _("business days")

@@ -1,0 +1,221 @@
+"""Faults of the indicator engine: a build that fails half-way, a reader during a recompute, incremental runs,
+the broker unreachable when a record is saved, and two recomputes at once."""
+
+from __future__ import annotations
+
+import threading
+from datetime import date
+
+import pytest
+from django.db import connection, transaction
+from django.test import override_settings
+
+from conatt_portal.celery import app as celery_app
+from indicators import selectors, services, tasks
+from indicators.models import ApplicationFact, IndicatorCell, IndicatorVersion, PendingRecompute, RecomputeRun
+from records.models import Status
+
+from .indicator_factories import application, code
+
+
+def _save_and_mark(app, **changes):
+    """What the records services do: change the application and mark its years, in one transaction."""
+    with transaction.atomic():
+        years = {app.received_on.year, app.decided_on.year if app.decided_on else None}
+        for name, value in changes.items():
+            setattr(app, name, value)
+        app.save()
+        years |= {app.received_on.year, app.decided_on.year if app.decided_on else None}
+        services.recompute_mark_dirty(years=years)
+
+
+@pytest.fixture
+def two_years(cast):
+    inamu = cast.institution_a
+    apps = [
+        application(
+            institution=inamu,
+            received_on=date(2023, 5, 2),
+            status=Status.ACCREDITED,
+            decided_on=date(2023, 5, 4),
+            sex="F",
+            age=20,
+            nationalities=["NI"],
+        ),
+        application(
+            institution=inamu,
+            received_on=date(2024, 5, 2),
+            status=Status.ACCREDITED,
+            decided_on=date(2024, 5, 6),
+            sex="F",
+            age=20,
+            nationalities=["NI"],
+        ),
+        application(
+            institution=inamu,
+            received_on=date(2024, 6, 3),
+            status=Status.NOT_ACCREDITED,
+            decided_on=date(2024, 6, 4),
+            sex="M",
+            age=33,
+            nationalities=["CR"],
+        ),
+    ]
+    services.recompute_full()
+    return apps
+
+
+@pytest.mark.django_db
+def test_a_build_failing_half_way_leaves_the_old_version_and_an_error_row(two_years, monkeypatch):
+    before = IndicatorVersion.objects.get(is_current=True)
+    counts = selectors.measure_by_year(measure="received")
+    application(institution=two_years[0].institution, received_on=date(2024, 9, 2), status=Status.SUBMITTED)
+
+    def explode():
+        raise RuntimeError("disk full (injected)")
+
+    monkeypatch.setattr(services, "_before_commit", explode)
+    with pytest.raises(RuntimeError):
+        services.recompute_full(trigger="test")
+    assert IndicatorVersion.objects.get(is_current=True) == before
+    assert selectors.measure_by_year(measure="received") == counts
+    failed = RecomputeRun.objects.first()
+    assert failed.outcome == RecomputeRun.Outcome.FAILED
+    assert "disk full (injected)" in failed.error and failed.finished_at is not None
+    monkeypatch.setattr(services, "_before_commit", None)
+    services.recompute_full()
+    assert selectors.measure_by_year(measure="received")[2024] == counts[2024] + 1
+
+
+@pytest.mark.django_db
+@override_settings(CELERY_TASK_ALWAYS_EAGER=True)
+def test_incremental_recompute_touches_only_the_dirty_years(two_years, django_capture_on_commit_callbacks):
+    cells_2023 = set(IndicatorCell.objects.filter(year=2023).values_list("pk", flat=True))
+    fact_2023 = ApplicationFact.objects.get(application_id=two_years[0].pk)
+    assert cells_2023
+    with django_capture_on_commit_callbacks(execute=True):
+        _save_and_mark(two_years[1], sex=code("sex", "M"))
+    run = RecomputeRun.objects.first()
+    assert run.kind == RecomputeRun.Kind.INCREMENTAL and run.years == [2024]
+    assert run.outcome == RecomputeRun.Outcome.SUCCESS
+    # 2023 untouched (same rows), 2024 recomputed.
+    assert set(IndicatorCell.objects.filter(year=2023).values_list("pk", flat=True)) == cells_2023
+    assert ApplicationFact.objects.get(application_id=two_years[0].pk).pk == fact_2023.pk
+    assert selectors.crosstab(measure="received", dims=["sex"], year_from=2024, year_to=2024) == {("M",): 2}
+    assert selectors.crosstab(measure="received", dims=["sex"], year_from=2023, year_to=2023) == {("F",): 1}
+    assert not PendingRecompute.objects.exists()
+
+
+@pytest.mark.django_db
+@override_settings(CELERY_TASK_ALWAYS_EAGER=True)
+def test_moving_an_application_between_years(two_years, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        _save_and_mark(two_years[0], received_on=date(2024, 1, 8), decided_on=date(2024, 1, 10))
+    assert selectors.measure_by_year(measure="received") == {2024: 3}
+    assert selectors.measure_by_year(measure="accredited") == {2024: 2}
+    full = {y: selectors.measure_by_year(measure="accredited_persons").get(y) for y in (2023, 2024)}
+    services.recompute_full()
+    assert {y: selectors.measure_by_year(measure="accredited_persons").get(y) for y in (2023, 2024)} == full
+
+
+@pytest.fixture
+def broker_down():
+    """Point Celery at a closed port and turn off in-process execution, as when Redis is unreachable."""
+    saved = {key: celery_app.conf[key] for key in ("broker_url", "task_always_eager", "broker_connection_retry")}
+    celery_app.conf.update(broker_url="redis://127.0.0.1:6390/0", task_always_eager=False)
+    celery_app.pool.force_close_all()
+    celery_app._pool = None
+    with override_settings(CELERY_TASK_ALWAYS_EAGER=False, CELERY_BROKER_URL="redis://127.0.0.1:6390/0"):
+        yield
+    celery_app.conf.update(saved)
+    celery_app._pool = None
+
+
+@pytest.mark.django_db
+def test_save_succeeds_with_the_broker_down_and_the_sweep_catches_up(
+    two_years, broker_down, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        _save_and_mark(two_years[2], status=Status.ACCREDITED)
+    two_years[2].refresh_from_db()
+    assert two_years[2].status == Status.ACCREDITED  # the save is committed
+    assert services.pending_years() == [2024]  # and remembered
+    assert selectors.measure_by_year(measure="accredited")[2024] == 1  # not yet recomputed
+    # The broker is back: the periodic sweep (the same task) recomputes what was pending.
+    run_id = tasks.recompute_pending.run(trigger="beat-sweep")
+    assert RecomputeRun.objects.get(pk=run_id).outcome == RecomputeRun.Outcome.SUCCESS
+    assert services.pending_years() == []
+    assert selectors.measure_by_year(measure="accredited")[2024] == 2
+
+
+@pytest.mark.django_db
+def test_mark_dirty_keeps_nothing_when_the_change_rolls_back(two_years):
+    with pytest.raises(RuntimeError), transaction.atomic():
+        services.recompute_mark_dirty(years=[2024])
+        raise RuntimeError("validation failed")
+    assert services.pending_years() == []
+
+
+@pytest.mark.django_db
+def test_command_runs_the_same_service(two_years):
+    from django.core.management import call_command
+
+    call_command("recompute_indicators", "--full")
+    run = RecomputeRun.objects.first()
+    assert run.kind == RecomputeRun.Kind.FULL and run.trigger == "command" and run.rows_written > 0
+    assert IndicatorVersion.objects.count() == 1  # the old version was dropped after the swap
+    call_command("recompute_indicators")  # nothing pending: no run
+    assert RecomputeRun.objects.first() == run
+
+
+# -------------------------------------------------------------------- PostgreSQL: real concurrency
+
+
+def _in_thread(target):
+    result = {}
+
+    def body():
+        try:
+            result["value"] = target()
+        except Exception as error:  # pragma: no cover - reported by the assertion below
+            result["error"] = error
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=body)
+    thread.start()
+    return thread, result
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_readers_see_the_old_version_until_the_swap_and_a_second_recompute_skips(cast, monkeypatch):
+    application(institution=cast.institution_a, received_on=date(2024, 2, 5), status=Status.SUBMITTED)
+    services.recompute_full()
+    application(institution=cast.institution_a, received_on=date(2024, 2, 6), status=Status.SUBMITTED)
+    inside, release = threading.Event(), threading.Event()
+
+    def pause():
+        inside.set()
+        assert release.wait(30)
+
+    monkeypatch.setattr(services, "_before_commit", pause)
+    thread, result = _in_thread(lambda: services.recompute_full(trigger="first"))
+    assert inside.wait(30)
+    # New cells are written but not committed: readers see the old version.
+    assert selectors.measure_by_year(measure="received") == {2024: 1}
+    # A second recompute that must not wait skips, and leaves a row saying so.
+    monkeypatch.setattr(services, "_before_commit", None)
+    skipped = services.recompute_full(wait=False, trigger="second")
+    assert skipped.outcome == RecomputeRun.Outcome.SKIPPED
+    # One that may wait runs after the first has committed.
+    waiter, waited = _in_thread(lambda: services.recompute_full(trigger="third"))
+    release.set()
+    thread.join(30)
+    waiter.join(60)
+    assert "error" not in result and "error" not in waited
+    first, third = result["value"], waited["value"]
+    assert first.outcome == third.outcome == RecomputeRun.Outcome.SUCCESS
+    assert third.started_at >= first.started_at and third.finished_at > first.finished_at
+    assert selectors.measure_by_year(measure="received") == {2024: 2}
+    assert IndicatorVersion.objects.filter(is_current=True).get() == third.version
