@@ -203,6 +203,33 @@ def log_access(request, action: str, *, obj=None, object_type: str = "", object_
     )
 
 
+# --- Bulk import and export (records.imports) ----------------------------------------------------------------
+
+
+def import_institutions(user) -> list:
+    """Institutions a user may import applications into: those where they are an officer, never another one
+    named in a file."""
+    return institutions(user, Role.OFFICER) if can_import_records(user) else []
+
+
+def import_jobs_visible_to(user):
+    """A user's own import jobs in their officer institutions (an uploaded file holds identity data, so not even a
+    colleague's jobs are shown)."""
+    ImportJob = apps.get_model("records", "ImportJob")
+    officer_of = institution_ids(user, Role.OFFICER)
+    if not officer_of:
+        return ImportJob.objects.none()
+    return ImportJob.objects.filter(user=user, institution_id__in=officer_of)
+
+
+def applications_with_identity_visible_to(user) -> QuerySet[Application]:
+    """The set form of ``can_see_identity`` for exports: the applications whose identity data the user may see
+    (visible to them, and they hold a role entitled to identity data)."""
+    if not has_role(user, Role.OFFICER, Role.COORDINATOR):
+        return apps.get_model("records", "Application").objects.none()
+    return applications_visible_to(user)
+
+
 def get_application_for_sharing(user, pk) -> Application:
     """The application ``pk`` for an admin managing who may see it (404 if it does not exist, 403 for anyone
     else). The caller shows only who holds access, never the case's data: admins read no case by being admin."""

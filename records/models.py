@@ -509,3 +509,6 @@ class ApplicationUserObjectPermission(UserObjectPermissionBase):
 
 class ApplicationGroupObjectPermission(GroupObjectPermissionBase):
     content_object = models.ForeignKey(Application, on_delete=models.CASCADE)
+
+
+from records.imports.models import ImportJob  # noqa: E402,F401  (bulk import jobs live in records.imports)

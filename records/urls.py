@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
@@ -20,4 +20,5 @@ urlpatterns = [
     path("<int:pk>/sharing/", views.application_sharing, name="application_sharing"),
     path("geo/cantons/", views.cantons_for_province, name="cantons_for_province"),
     path("geo/districts/", views.districts_for_canton, name="districts_for_canton"),
+    path("import/", include("records.imports.urls")),
 ]

@@ -1,0 +1,153 @@
+"""Exports of the applications a user may see, as CSV or XLSX, in the import template's shape (so an exported
+file can be corrected and imported back). Visibility and identity entitlement come from accounts.access; the
+view logs each export (EXPORT, and IDENTITY_EXPORT when identity columns are included)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+
+from django.db.models import QuerySet
+
+from accounts import access
+from records.models import Application, Code, Identity
+
+from .columns import Column, template_columns
+from .resources import ApplicationRowResource
+from .services import COUNTRY_SETS, IDENTITY_FIELDS, M2M_FIELDS, _target_attname, _through
+
+CHUNK = 2000
+MULTI_JOIN = "; "
+
+
+def _date(value) -> str:
+    return value.strftime("%d/%m/%Y") if value else ""
+
+
+def export_columns(*, with_identity: bool) -> list[Column]:
+    return template_columns(with_identity=with_identity, with_institution=True)
+
+
+def export_rows(*, user, with_identity: bool) -> Iterator[dict]:
+    """One dictionary per visible application, keyed by column key, values as the import accepts them (codes,
+    district codes, ISO country codes, dd/mm/yyyy). Reads in chunks, a fixed number of queries per chunk."""
+    visible: QuerySet = access.applications_visible_to(user).order_by("id")
+    identity_ids = (
+        set(access.applications_with_identity_visible_to(user).values_list("id", flat=True)) if with_identity else set()
+    )
+    code_of = dict(Code.objects.values_list("id", "code"))
+    ids = list(visible.values_list("id", flat=True))
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        apps = list(
+            Application.objects.filter(id__in=chunk)
+            .order_by("id")
+            .values(
+                "id",
+                "person_id",
+                "institution__code",
+                "case_reference",
+                "received_on",
+                "status",
+                "decided_on",
+                "sex_id",
+                "gender_identity_id",
+                "age_at_application",
+                "age_at_recruitment",
+                "migration_status_id",
+                "education_level_id",
+                "occupation_id",
+                "mother_tongue_id",
+                "residence_district_id",
+                "residence_district__canton_id",
+                "relationship_to_trafficker_id",
+                "recruitment_district_id",
+                "recruitment_district__canton_id",
+                "recruitment_country",
+            )
+        )
+        facts: dict[int, dict[str, list]] = {a["id"]: {} for a in apps}
+        for name in M2M_FIELDS:
+            target = _target_attname(name)
+            for app_id, value in (
+                _through(name).objects.filter(application_id__in=chunk).values_list("application_id", target)
+            ):
+                facts[app_id].setdefault(name, []).append(
+                    code_of.get(value, value) if name != "exploitation_districts" else value
+                )
+        for name, model in COUNTRY_SETS.items():
+            for app_id, value in model.objects.filter(application_id__in=chunk).values_list(
+                "application_id", "country"
+            ):
+                facts[app_id].setdefault(name, []).append(value)
+        identities = {}
+        if identity_ids:
+            wanted = [a["person_id"] for a in apps if a["id"] in identity_ids]
+            identities = {
+                i["person_id"]: i
+                for i in Identity.objects.filter(person_id__in=wanted).values("person_id", *IDENTITY_FIELDS)
+            }
+        for app in apps:
+            row = {
+                "institution": app["institution__code"],
+                "case_reference": app["case_reference"],
+                "received_on": _date(app["received_on"]),
+                "status": app["status"],
+                "decided_on": _date(app["decided_on"]),
+                "age_at_application": app["age_at_application"] if app["age_at_application"] is not None else "",
+                "age_at_recruitment": app["age_at_recruitment"] if app["age_at_recruitment"] is not None else "",
+                "mother_tongue": app["mother_tongue_id"] or "",
+                "residence_canton": app["residence_district__canton_id"] or "",
+                "residence_district": app["residence_district_id"] or "",
+                "recruitment_canton": app["recruitment_district__canton_id"] or "",
+                "recruitment_district": app["recruitment_district_id"] or "",
+                "recruitment_country": app["recruitment_country"] or "",
+            }
+            for key in (
+                "sex",
+                "gender_identity",
+                "migration_status",
+                "education_level",
+                "occupation",
+                "relationship_to_trafficker",
+            ):
+                row[key] = code_of.get(app[f"{key}_id"], "")
+            for name in (*M2M_FIELDS, *COUNTRY_SETS):
+                row[name] = MULTI_JOIN.join(sorted(str(v) for v in facts[app["id"]].get(name, [])))
+            if with_identity:
+                identity = identities.get(app["person_id"]) if app["id"] in identity_ids else None
+                for key in IDENTITY_FIELDS:
+                    value = identity.get(key) if identity else ""
+                    row[key] = _date(value) if key == "birth_date" else (value or "")
+            yield row
+
+
+def export_csv(*, user, with_identity: bool) -> Iterator[str]:
+    """CSV lines (UTF-8 with BOM, comma separated): streamed, so a large export does not sit in memory."""
+    columns = export_columns(with_identity=with_identity)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow([c.es for c in columns])
+    yield "\ufeff" + buffer.getvalue()
+    for row in export_rows(user=user, with_identity=with_identity):
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow([row.get(c.key, "") for c in columns])
+        yield buffer.getvalue()
+
+
+def export_xlsx(*, user, with_identity: bool) -> bytes:
+    """An XLSX workbook in the template's shape, through the django-import-export resource and tablib."""
+    resource = ApplicationRowResource(export_columns(with_identity=with_identity))
+    dataset = resource.export(list(export_rows(user=user, with_identity=with_identity)))
+    dataset.title = "solicitudes"
+    return dataset.export("xlsx")
+
+
+def export_count(*, user) -> int:
+    return access.applications_visible_to(user).count()
+
+
+def identity_document_types() -> list[tuple[str, str]]:
+    return list(Identity.DocumentType.choices)

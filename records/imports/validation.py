@@ -1,0 +1,513 @@
+"""Row validation: every row is checked before anything is written, and each problem is reported by row and
+column in the user's language, e.g. "fila 997, columna distrito: 'Xyz' no es un distrito del cantón 101".
+
+Forgiving where it is safe: codes are accepted as the code or the Spanish or English label, ignoring case and
+accents; dates as dd/mm/yyyy, ISO (yyyy-mm-dd) or an Excel serial number. The reference data (codes, geography,
+countries, languages) is read once per import into dictionaries, so validating a row touches no database.
+Identity values are never echoed back in a message (they would end up on an error page).
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django_countries import countries
+
+from records.models import Canton, Code, CodeList, District, Identity, Language, Status
+
+from .columns import CANTON_OF, MULTI_SEPARATORS, Column, normalise
+from .parsing import FormulaCell, ParsedFile, is_overflow
+
+MAX_STORED_ERRORS = 1000
+AMBIGUOUS = object()
+EXCEL_EPOCH = datetime.date(1899, 12, 30)
+DECIDED = {Status.ACCREDITED.value, Status.NOT_ACCREDITED.value}
+_DMY = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
+_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T].*)?$")
+_MAX_LENGTH = {"case_reference": 60, "document_number": 50, "given_names": 150, "family_names": 150}
+
+
+class Record:
+    """One validated row, compact (slots, tuples) so that 100,000 of them fit comfortably in memory."""
+
+    __slots__ = (
+        "line",
+        "case_reference",
+        "received_on",
+        "status",
+        "decided_on",
+        "document_type",
+        "document_number",
+        "given_names",
+        "family_names",
+        "birth_date",
+        "sex",
+        "gender_identity",
+        "age_at_application",
+        "age_at_recruitment",
+        "nationalities",
+        "migration_status",
+        "education_level",
+        "occupation",
+        "mother_tongue",
+        "residence_district",
+        "exploitation_forms",
+        "sexual_exploitation_types",
+        "labour_sectors",
+        "means",
+        "acts",
+        "recruitment_methods",
+        "control_methods",
+        "relationship_to_trafficker",
+        "recruitment_district",
+        "recruitment_country",
+        "exploitation_districts",
+        "exploitation_countries",
+    )
+
+    def __init__(self, line: int):
+        self.line = line
+        for name in self.__slots__[1:]:
+            setattr(self, name, None)
+
+    def get(self, name: str):
+        return getattr(self, name)
+
+
+MULTI_FIELDS = (
+    "nationalities",
+    "exploitation_forms",
+    "sexual_exploitation_types",
+    "labour_sectors",
+    "means",
+    "acts",
+    "recruitment_methods",
+    "control_methods",
+    "exploitation_districts",
+    "exploitation_countries",
+)
+
+
+def _add(index: dict, key: str, value) -> None:
+    key = normalise(key)
+    if not key:
+        return
+    if key in index and index[key] != value:
+        index[key] = AMBIGUOUS
+    else:
+        index[key] = value
+
+
+@dataclass
+class Lookups:
+    """Every reference value an import may name, keyed by its normalised code and labels. Read once."""
+
+    codes: dict[str, dict[str, int]] = field(default_factory=dict)
+    code_lists_by_id: dict[int, str] = field(default_factory=dict)
+    status: dict[str, str] = field(default_factory=dict)
+    document_types: dict[str, str] = field(default_factory=dict)
+    cantons: dict[str, object] = field(default_factory=dict)
+    district_canton: dict[str, str] = field(default_factory=dict)
+    districts_in_canton: dict[str, dict[str, object]] = field(default_factory=dict)
+    districts: dict[str, object] = field(default_factory=dict)
+    countries: dict[str, str] = field(default_factory=dict)
+    languages: dict[str, object] = field(default_factory=dict)
+    institution_names: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls) -> Lookups:
+        lookups = cls()
+        for code_id, list_name, code, label_es, label_en in Code.objects.values_list(
+            "id", "list", "code", "label_es", "label_en"
+        ):
+            index = lookups.codes.setdefault(list_name, {})
+            # A code wins over a label of another code that happens to read the same.
+            for key in (label_en, label_es):
+                _add(index, key, code_id)
+            index[normalise(code)] = code_id
+            lookups.code_lists_by_id[code_id] = list_name
+        status_codes = dict(Code.objects.filter(list=CodeList.APPLICATION_STATUS).values_list("code", "label_es"))
+        for value, label in Status.choices:
+            for key in (value, str(label), status_codes.get(value, "")):
+                _add(lookups.status, key, value)
+            with translation.override("es"):
+                _add(lookups.status, str(label), value)
+        for value, label in Identity.DocumentType.choices:
+            for language in ("en", "es"):
+                with translation.override(language):
+                    _add(lookups.document_types, str(label), value)
+            lookups.document_types[normalise(value)] = value
+        # Names officers write, whatever the interface language's catalogue holds.
+        for extra, value in (
+            ("cedula", "national_id"),
+            ("cedula de identidad", "national_id"),
+            ("dimex", "dimex"),
+            ("pasaporte", "passport"),
+            ("documento de refugiado", "refugee_id"),
+            ("otro", "other"),
+            ("otro documento", "other"),
+            ("ninguno", "none"),
+            ("sin documento", "none"),
+        ):
+            lookups.document_types.setdefault(extra, value)
+        for code, name in Canton.objects.values_list("code", "name"):
+            _add(lookups.cantons, name, code)
+        for code, _name in Canton.objects.values_list("code", "name"):
+            lookups.cantons[normalise(code)] = code
+        for code, name, canton in District.objects.values_list("code", "name", "canton_id"):
+            lookups.district_canton[code] = canton
+            _add(lookups.districts_in_canton.setdefault(canton, {}), name, code)
+            _add(lookups.districts, name, code)
+        for code in lookups.district_canton:
+            lookups.districts[normalise(code)] = code
+            lookups.districts_in_canton[lookups.district_canton[code]][normalise(code)] = code
+        for language in ("en", "es"):
+            with translation.override(language):
+                for code, name in countries:
+                    _add(lookups.countries, name, code)
+        for code, _name in countries:
+            lookups.countries[normalise(code)] = code
+            alpha3 = countries.alpha3(code)
+            if alpha3:
+                lookups.countries[normalise(alpha3)] = code
+        for code, _iso1, name_en, name_es in Language.objects.values_list("code", "iso639_1", "name_en", "name_es"):
+            for key in (name_en, name_es):
+                _add(lookups.languages, key, code)
+        for code, iso1, _en, _es in Language.objects.values_list("code", "iso639_1", "name_en", "name_es"):
+            lookups.languages[normalise(code)] = code
+            if iso1:
+                lookups.languages[normalise(iso1)] = code
+        return lookups
+
+
+@dataclass
+class RowError:
+    row: int
+    column: str
+    message: str
+
+    def as_dict(self) -> dict:
+        return {"row": self.row, "column": self.column, "message": self.message}
+
+    def __str__(self) -> str:
+        if self.column:
+            return _("row %(row)s, column %(column)s: %(message)s") % {
+                "row": self.row,
+                "column": self.column,
+                "message": self.message,
+            }
+        return _("row %(row)s: %(message)s") % {"row": self.row, "message": self.message}
+
+
+@dataclass
+class ErrorLog:
+    """All errors are counted; the first MAX_STORED_ERRORS are kept with their row and column."""
+
+    items: list[RowError] = field(default_factory=list)
+    total: int = 0
+
+    def add(self, row: int, column: str, message: str) -> None:
+        self.total += 1
+        if len(self.items) < MAX_STORED_ERRORS:
+            self.items.append(RowError(row, column, message))
+
+    def __bool__(self) -> bool:
+        return self.total > 0
+
+
+class _Invalid(Exception):  # noqa: N818  (a result as much as an error: memoised per cell value)
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def _text(raw) -> str:
+    if raw is None:
+        return ""
+    if isinstance(raw, float) and raw.is_integer():
+        return str(int(raw))
+    if isinstance(raw, datetime.datetime | datetime.date):
+        return raw.isoformat()
+    return str(raw).strip()
+
+
+def parse_date(raw, *, echo: bool = True) -> datetime.date | None:
+    """dd/mm/yyyy, ISO yyyy-mm-dd, an Excel serial number, or a date cell of a spreadsheet."""
+    if raw is None or raw == "":
+        return None
+    if isinstance(raw, datetime.datetime):
+        return raw.date()
+    if isinstance(raw, datetime.date):
+        return raw
+    text = _text(raw)
+    if not text:
+        return None
+    try:
+        if match := _DMY.match(text):
+            day, month, year = (int(g) for g in match.groups())
+            return datetime.date(year, month, day)
+        if match := _ISO.match(text):
+            year, month, day = (int(g) for g in match.groups())
+            return datetime.date(year, month, day)
+        if re.fullmatch(r"\d{1,6}(\.0+)?", text):
+            serial = int(float(text))
+            # Serial 60 is Excel's non-existent 29/02/1900; nothing in these records is that old anyway.
+            if 1 <= serial <= 2958465:
+                return EXCEL_EPOCH + datetime.timedelta(days=serial)
+    except ValueError:
+        pass
+    if echo:
+        raise _Invalid(_("'%(value)s' is not a date (use dd/mm/yyyy)") % {"value": text})
+    raise _Invalid(_("this is not a valid date (use dd/mm/yyyy)"))
+
+
+def _split(raw) -> list[str]:
+    text = _text(raw)
+    if not text:
+        return []
+    return [part for part in MULTI_SEPARATORS.split(text) if part]
+
+
+class RowValidator:
+    """Turns raw rows into Records for one institution, collecting errors instead of stopping at the first."""
+
+    def __init__(self, *, parsed: ParsedFile, institution, lookups: Lookups, today: datetime.date | None = None):
+        self.parsed = parsed
+        self.institution = institution
+        self.lookups = lookups
+        self.today = today or timezone.localdate()
+        self.errors = ErrorLog()
+        self.seen_references: dict[str, int] = {}
+        self.rows_seen = 0
+        self.code_list_labels = {c: str(label) for c, label in CodeList.choices}
+        own = {normalise(institution.code), normalise(institution.name_es), normalise(institution.name_en)}
+        self.own_institution_keys = own
+        self.present = frozenset(c.key for c in parsed.columns)
+        self.header = dict(zip((c.key for c in parsed.columns), parsed.headers, strict=False))
+        self.cells = [
+            (column, header, None if column.identity or column.kind == "text" else {})
+            for column, header in zip(parsed.columns, parsed.headers, strict=False)
+        ]
+
+    def __iter__(self) -> Iterator[Record]:
+        for line, cells in self.parsed.rows:
+            self.rows_seen += 1
+            record = self.validate(line, cells)
+            if record is not None:
+                yield record
+
+    def validate(self, line: int, cells: list) -> Record | None:
+        record = Record(line)
+        ok = True
+        if cells and is_overflow(cells[-1]):
+            self.errors.add(line, "", _("the row has more values than the header has columns"))
+            return None
+        values: dict[str, object] = {}
+        for (column, header, memo), raw in zip(self.cells, cells, strict=False):
+            if isinstance(raw, FormulaCell):
+                self.errors.add(
+                    line, header, _("the cell holds a formula; formulas are not evaluated, paste the values instead")
+                )
+                ok = False
+                continue
+            if memo is None:
+                try:
+                    value = self._convert(column, raw, values)
+                except _Invalid as problem:
+                    value = problem
+            else:
+                # Reference values repeat on every row: convert each distinct cell once.
+                key = (values.get(CANTON_OF[column.key]), raw) if column.kind == "district" else raw
+                try:
+                    value = memo[key]
+                except KeyError:
+                    try:
+                        value = self._convert(column, raw, values)
+                    except _Invalid as problem:
+                        value = problem
+                    memo[key] = value
+            if isinstance(value, _Invalid):
+                self.errors.add(line, header, value.message)
+                ok = False
+                value = None
+            values[column.key] = value
+        if not ok:
+            return None
+        for key, value in values.items():
+            if key not in ("institution", "residence_canton", "recruitment_canton"):
+                setattr(record, key, value)
+        return record if self._check_row(record, values) else None
+
+    # --- cells ---------------------------------------------------------------------------------------------
+
+    def _convert(self, column: Column, raw, values: dict):
+        kind = column.kind
+        text = _text(raw) if kind != "date" else raw
+        if column.required and (text is None or text == ""):
+            raise _Invalid(_("a value is required"))
+        if kind == "text":
+            limit = _MAX_LENGTH.get(column.key)
+            if limit and len(text) > limit:
+                raise _Invalid(_("the value is longer than %(max)s characters") % {"max": limit})
+            return text
+        if kind == "date":
+            value = parse_date(raw, echo=not column.identity)
+            if value and column.key in ("received_on", "decided_on") and value > self.today:
+                raise _Invalid(_("the date %(date)s is in the future") % {"date": value.strftime("%d/%m/%Y")})
+            return value
+        if not text:
+            return () if column.multi else ("" if kind in ("country", "document_type") else None)
+        if kind == "int":
+            try:
+                number = float(text.replace(",", "."))
+            except ValueError:
+                number = -1
+            if not number.is_integer() or not 0 <= number <= 110:
+                raise _Invalid(_("'%(value)s' is not a whole number between 0 and 110") % {"value": text})
+            return int(number)
+        if kind == "code":
+            return self._code(column, text)
+        if kind == "codes":
+            return tuple(sorted({self._code(column, part) for part in _split(text)}))
+        if kind == "status":
+            value = self.lookups.status.get(normalise(text))
+            if value is None or value is AMBIGUOUS:
+                raise _Invalid(self._not_in_list(text, column))
+            return value
+        if kind == "document_type":
+            value = self.lookups.document_types.get(normalise(text))
+            if value is None or value is AMBIGUOUS:
+                raise _Invalid(_("this is not a known identity document type (see the codes sheet)"))
+            return value
+        if kind == "institution":
+            if normalise(text) not in self.own_institution_keys:
+                raise _Invalid(
+                    _("'%(value)s' is another institution: this import is for %(institution)s only")
+                    % {"value": text, "institution": self.institution.code}
+                )
+            return self.institution.pk
+        if kind == "canton":
+            value = self.lookups.cantons.get(normalise(text))
+            if value is None:
+                raise _Invalid(_("'%(value)s' is not a canton") % {"value": text})
+            if value is AMBIGUOUS:
+                raise _Invalid(_("'%(value)s' names several cantons: give its code") % {"value": text})
+            return value
+        if kind == "district":
+            canton = values.get(CANTON_OF[column.key])
+            if canton:
+                value = self.lookups.districts_in_canton.get(canton, {}).get(normalise(text))
+                if value is None:
+                    raise _Invalid(
+                        _("'%(value)s' is not a district of canton %(canton)s") % {"value": text, "canton": canton}
+                    )
+            else:
+                value = self.lookups.districts.get(normalise(text))
+                if value is None:
+                    raise _Invalid(_("'%(value)s' is not a district") % {"value": text})
+            if value is AMBIGUOUS:
+                raise _Invalid(_("'%(value)s' names several districts: give its code or the canton") % {"value": text})
+            return value
+        if kind == "districts":
+            found = []
+            for part in _split(text):
+                value = self.lookups.districts.get(normalise(part))
+                if value is None:
+                    raise _Invalid(_("'%(value)s' is not a district") % {"value": part})
+                if value is AMBIGUOUS:
+                    raise _Invalid(_("'%(value)s' names several districts: give its code") % {"value": part})
+                found.append(value)
+            return tuple(sorted(set(found)))
+        if kind == "country":
+            return self._country(text)
+        if kind == "countries":
+            return tuple(sorted({self._country(part) for part in _split(text)}))
+        if kind == "language":
+            value = self.lookups.languages.get(normalise(text))
+            if value is None or value is AMBIGUOUS:
+                raise _Invalid(_("'%(value)s' is not a known language") % {"value": text})
+            return value
+        raise AssertionError(kind)
+
+    def _not_in_list(self, text: str, column: Column) -> str:
+        return _("'%(value)s' is not a value of the list \"%(list)s\" (see the codes sheet of the template)") % {
+            "value": text,
+            "list": self.code_list_labels.get(column.code_list, column.code_list),
+        }
+
+    def _code(self, column: Column, text: str) -> int:
+        value = self.lookups.codes.get(column.code_list, {}).get(normalise(text))
+        if value is None or value is AMBIGUOUS:
+            raise _Invalid(self._not_in_list(text, column))
+        return value
+
+    def _country(self, text: str) -> str:
+        value = self.lookups.countries.get(normalise(text))
+        if value is None or value is AMBIGUOUS:
+            raise _Invalid(_("'%(value)s' is not a country (use its name or ISO code)") % {"value": text})
+        return value
+
+    # --- whole row -----------------------------------------------------------------------------------------
+
+    def _check_row(self, record: Record, values: dict) -> bool:
+        ok = True
+        header = self.header
+        reference = record.case_reference
+        first = self.seen_references.get(reference)
+        if first is not None:
+            self.errors.add(
+                record.line,
+                header["case_reference"],
+                _("the case reference '%(value)s' is repeated (first in row %(first)s)")
+                % {"value": reference, "first": first},
+            )
+            ok = False
+        else:
+            self.seen_references[reference] = record.line
+        for district_key, canton_key in CANTON_OF.items():
+            if values.get(canton_key) and not values.get(district_key):
+                self.errors.add(
+                    record.line,
+                    header.get(district_key, header[canton_key]),
+                    _("give the district as well: the canton alone is not recorded"),
+                )
+                ok = False
+        if record.decided_on and record.received_on and record.decided_on < record.received_on:
+            self.errors.add(
+                record.line,
+                header["decided_on"],
+                _("the decision date is before the date the application was received"),
+            )
+            ok = False
+        if record.status in DECIDED and not record.decided_on:
+            self.errors.add(
+                record.line,
+                header.get("decided_on", header["status"]),
+                _("a decided application needs its decision date"),
+            )
+            ok = False
+        if (
+            record.age_at_application is not None
+            and record.age_at_recruitment is not None
+            and record.age_at_recruitment > record.age_at_application
+        ):
+            self.errors.add(
+                record.line,
+                header["age_at_recruitment"],
+                _("the age at recruitment is greater than the age at application"),
+            )
+            ok = False
+        if record.birth_date and record.received_on and record.birth_date > record.received_on:
+            self.errors.add(
+                record.line, header["birth_date"], _("the birth date is after the date the application was received")
+            )
+            ok = False
+        if record.document_number and not record.document_type and "document_type" in self.present:
+            self.errors.add(record.line, header["document_type"], _("give the type of the identity document"))
+            ok = False
+        return ok

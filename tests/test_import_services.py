@@ -1,0 +1,258 @@
+"""All or nothing, idempotent on institution + case reference, history of every change, the same person key as
+single entry, cancellation without writes, and the years the indicators must recompute."""
+
+import datetime
+
+import pytest
+from django.utils import translation
+
+from records.imports import parsing, samples, services
+from records.keys import person_key
+from records.models import Application, Code, Identity, Person, Status
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def english():
+    with translation.override("en"):
+        yield
+
+
+def run(cast, rows, *, write=True, name="data.csv", institution=None, user=None, **kwargs):
+    data = samples.to_xlsx(rows) if name.endswith(".xlsx") else samples.to_csv(rows)
+    return services.import_rows(
+        parsed=parsing.open_parsed(data, name=name),
+        institution=institution or cast.institution_a,
+        user=user or cast.officer_a,
+        write=write,
+        **kwargs,
+    )
+
+
+def test_write_creates_applications_people_identities_and_facts(cast):
+    rows = samples.sample_rows(25)
+    outcome = run(cast, rows)
+    assert outcome.written and (outcome.new, outcome.updated, outcome.unchanged) == (25, 0, 0)
+    assert Application.objects.filter(institution=cast.institution_a).count() == 25
+    app = Application.objects.get(case_reference=rows[0]["referencia_caso"])
+    assert app.created_by == cast.officer_a and app.status == Status.DRAFT and app.version == 1
+    assert app.person.institution == cast.institution_a
+    assert app.person.identity.given_names == rows[0]["nombres"]
+    assert app.person.identity.birth_date.strftime("%d/%m/%Y") == rows[0]["fecha_nacimiento"]
+    assert app.birth_date_known and app.age_at_application is not None
+    assert app.residence_district_id == rows[0]["distrito"]
+    assert sorted(c.code for c in app.means.all()) == sorted(rows[0]["medios"].split("; "))
+    assert [n.country.code for n in app.nationalities.all()] == [rows[0]["nacionalidades"]]
+    assert [c.country.code for c in app.exploitation_countries.all()] == ["CR"]
+    assert app.exploitation_districts.count() == 1
+
+
+def test_write_records_history_like_a_save_would(cast):
+    rows = samples.sample_rows(3)
+    run(cast, rows)
+    app = Application.objects.get(case_reference=rows[0]["referencia_caso"])
+    [created] = app.history.all()
+    assert created.history_type == "+" and created.history_user == cast.officer_a
+    assert created.history_change_reason == "import"
+    assert sorted(m.code_id for m in created.means.all()) == sorted(app.means.values_list("id", flat=True))
+    assert app.person.history.get().history_type == "+"
+    assert app.person.identity.history.get().history_type == "+"
+
+
+def test_same_file_twice_creates_nothing_new(cast):
+    rows = samples.sample_rows(20)
+    run(cast, rows)
+    again = run(cast, rows)
+    assert (again.new, again.updated, again.unchanged) == (0, 0, 20)
+    assert Application.objects.count() == 20 and Person.objects.count() == 20
+    assert all(a.history.count() == 1 for a in Application.objects.all())
+
+
+def test_same_rows_as_xlsx_after_csv_are_unchanged(cast):
+    rows = samples.sample_rows(5)
+    run(cast, rows)
+    again = run(cast, rows, name="data.xlsx")
+    assert (again.new, again.unchanged) == (0, 5)
+
+
+def test_reimport_with_changes_updates_and_history_records_the_change(cast):
+    rows = samples.sample_rows(10)
+    run(cast, rows)
+    rows[3]["sexo"] = "M" if rows[3]["sexo"] not in ("M", "Hombre", "hombre") else "F"
+    rows[3]["medios"] = "FRAUD"
+    rows[7]["apellidos"] = "Otro Apellido"
+    outcome = run(cast, rows)
+    assert (outcome.new, outcome.updated, outcome.unchanged) == (0, 2, 8)
+    app = Application.objects.get(case_reference=rows[3]["referencia_caso"])
+    assert app.version == 2
+    assert [c.code for c in app.means.all()] == ["FRAUD"]
+    new, old = app.history.all()[:2]
+    assert new.history_type == "~"
+    changed = {change.field for change in new.diff_against(old, foreign_keys_are_objs=False).changes}
+    assert {"sex", "means"} <= changed
+    assert [m.code.code for m in new.means.all()] == ["FRAUD"]
+    assert sorted(m.code.code for m in old.means.all()) != ["FRAUD"]
+    other = Application.objects.get(case_reference=rows[7]["referencia_caso"])
+    assert other.person.identity.family_names == "Otro Apellido"
+    assert other.person.identity.history.first().history_type == "~"
+
+
+def test_column_absent_from_the_file_keeps_stored_values(cast):
+    rows = samples.sample_rows(2)
+    run(cast, rows)
+    slim = [{"referencia_caso": r["referencia_caso"], "fecha_recepcion": r["fecha_recepcion"]} for r in rows]
+    outcome = run(cast, slim)
+    assert outcome.unchanged == 2
+    assert Application.objects.exclude(sex=None).count() == 2
+
+
+def test_one_bad_row_writes_nothing(cast):
+    rows = samples.sample_rows(30)
+    rows[29]["distrito"] = "Nowhere"
+    rows[29]["canton"] = ""
+    outcome = run(cast, rows)
+    assert not outcome.written and outcome.errors.total == 1
+    assert Application.objects.count() == 0 and Person.objects.count() == 0 and Identity.objects.count() == 0
+
+
+def test_an_error_found_in_the_write_phase_rolls_back_earlier_chunks(cast, monkeypatch):
+    monkeypatch.setattr(services, "CHUNK", 5)
+    rows = samples.sample_rows(12)
+    run(cast, rows[10:])  # two applications exist already ...
+    Application.objects.filter(case_reference=rows[11]["referencia_caso"]).update(status=Status.SUBMITTED)
+    rows[11]["sexo"] = "I"  # ... and the last row changes one the ERI already has
+    outcome = run(cast, rows)
+    assert not outcome.written
+    assert "already with the ERI" in str(outcome.errors.items[0])
+    assert Application.objects.count() == 2
+
+
+def test_an_unchanged_submitted_application_is_fine(cast):
+    rows = samples.sample_rows(2)
+    run(cast, rows)
+    Application.objects.update(status=Status.SUBMITTED)
+    rows_submitted = [dict(r, estado="SUBMITTED") for r in rows]
+    assert run(cast, rows_submitted).unchanged == 2
+
+
+def test_the_file_cannot_choose_the_institution(cast):
+    rows = samples.sample_rows(2)
+    run(cast, rows, institution=cast.institution_b, user=cast.officer_b)
+    assert set(Application.objects.values_list("institution__code", flat=True)) == {"PANI"}
+    # the same references are a different key in another institution
+    outcome = run(cast, rows)
+    assert outcome.new == 2 and Application.objects.count() == 4
+
+
+def test_person_key_recognises_the_same_person_in_later_applications(cast):
+    first = samples.sample_rows(1, prefix="Y2020")
+    run(cast, first)
+    later = samples.sample_rows(1, prefix="Y2023")
+    later[0]["numero_documento"] = first[0]["numero_documento"].lower()
+    run(cast, later)
+    apps = Application.objects.order_by("id")
+    # One person row per application, as in single entry; the key says they are the same person.
+    assert apps[0].person_id != apps[1].person_id
+    expected = person_key("passport", first[0]["numero_documento"])
+    assert apps[0].person.person_key == apps[1].person.person_key == expected and len(expected) == 64
+
+
+def test_the_import_and_single_entry_compute_the_same_key(cast):
+    from records.services import person_key_compute
+
+    rows = samples.sample_rows(1)
+    rows[0].update(tipo_documento="Cédula de identidad", numero_documento="1-0234-0567")
+    run(cast, rows)
+    expected = person_key_compute(document_type="national_id", document_number="102340567")
+    assert Person.objects.get().person_key == expected != ""
+
+
+def test_a_re_import_with_a_new_document_updates_the_person_key(cast):
+    rows = samples.sample_rows(1)
+    run(cast, rows)
+    rows[0]["numero_documento"] = "X999"
+    assert run(cast, rows).updated == 1
+    person = Person.objects.get()
+    assert person.person_key == person_key("passport", "X999")
+    assert person.history.first().history_type == "~"
+
+
+def test_rows_without_a_document_are_distinct_people(cast):
+    rows = samples.sample_rows(2)
+    for row in rows:
+        row["numero_documento"] = ""
+        row["tipo_documento"] = ""
+    run(cast, rows)
+    assert Person.objects.count() == 2
+    assert set(Person.objects.values_list("person_key", flat=True)) == {""}
+    assert set(Identity.objects.values_list("document_type", flat=True)) == {"none"}
+
+
+def test_cancel_during_the_write_rolls_back_everything(cast, monkeypatch):
+    monkeypatch.setattr(services, "CHUNK", 4)
+    calls = {"n": 0}
+
+    def cancel_on_second_write_chunk():
+        calls["n"] += 1
+        return calls["n"] >= 5  # after 3 validation checks and one written chunk
+
+    with pytest.raises(services.ImportCancelled):
+        run(cast, samples.sample_rows(14), is_cancelled=cancel_on_second_write_chunk)
+    assert Application.objects.count() == 0 and Person.objects.count() == 0
+
+
+def test_progress_is_reported_per_chunk(cast, monkeypatch):
+    monkeypatch.setattr(services, "CHUNK", 5)
+    seen = []
+    run(cast, samples.sample_rows(12), progress=lambda phase, done, total: seen.append((phase, done)))
+    assert ("writing", 12) in seen and ("validating", 10) in seen
+
+
+def test_affected_years_include_old_and_new_years(cast):
+    rows = samples.sample_rows(2)
+    rows[0]["fecha_recepcion"] = "10/10/2020"
+    rows[1]["fecha_recepcion"] = "10/10/2021"
+    first = run(cast, rows)
+    assert first.years == {2020, 2021}
+    rows[1]["fecha_recepcion"] = "05/01/2023"
+    again = run(cast, rows)
+    assert again.years == {2021, 2023}
+
+
+def test_decided_historical_applications_can_be_loaded(cast):
+    rows = samples.sample_rows(1)
+    rows[0].update(fecha_recepcion="01/02/2022", estado="Acreditada", fecha_decision="09/02/2022")
+    outcome = run(cast, rows)
+    assert outcome.written
+    app = Application.objects.get()
+    assert app.status == Status.ACCREDITED and app.decided_on == datetime.date(2022, 2, 9)
+    assert app.submitted_at is not None and app.due_on is None
+    assert list(app.events.values_list("from_status", "to_status", "by", "comment")) == [
+        ("", "ACCREDITED", cast.officer_a.pk, "import")
+    ]
+
+
+def test_submitted_applications_get_their_legal_deadline(cast):
+    from records import deadlines
+
+    rows = samples.sample_rows(1)
+    rows[0].update(fecha_recepcion="02/02/2026", estado="Enviada")
+    run(cast, rows)
+    app = Application.objects.get()
+    assert app.due_on == deadlines.due_on(datetime.date(2026, 2, 2))
+
+
+def test_codes_are_stored_as_the_code_whatever_was_written(cast):
+    rows = samples.sample_rows(1)
+    rows[0]["sexo"] = "hombre"
+    run(cast, rows)
+    assert Application.objects.get().sex == Code.objects.get(list="sex", code="M")
+
+
+@pytest.mark.postgres
+def test_bulk_write_on_postgresql_copies_and_is_idempotent(cast):
+    rows = samples.sample_rows(300)
+    assert run(cast, rows).new == 300
+    assert run(cast, rows).unchanged == 300
+    assert Application.history.filter(history_type="+").count() == 300
