@@ -203,6 +203,31 @@ def log_access(request, action: str, *, obj=None, object_type: str = "", object_
     )
 
 
+def get_application_for_sharing(user, pk) -> Application:
+    """The application ``pk`` for an admin managing who may see it (404 if it does not exist, 403 for anyone
+    else). The caller shows only who holds access, never the case's data: admins read no case by being admin."""
+    if not can_manage_sharing(user):
+        raise PermissionDenied
+    Application = apps.get_model("records", "Application")
+    try:
+        return (
+            Application.objects.select_related("institution")
+            .only("pk", "institution", "case_reference", "status", "received_on")
+            .get(pk=pk)
+        )
+    except (ValueError, TypeError, Application.DoesNotExist):
+        raise Http404 from None
+
+
+# --- API -----------------------------------------------------------------------------------------------------
+
+
+def can_use_api(user) -> bool:
+    """Personal API tokens are for users with at least one role; what a token may then read or write is decided
+    by the same rules as the pages, at each request, from the owner's memberships."""
+    return bool(roles(user))
+
+
 # --- Bulk import and export (records.imports) ----------------------------------------------------------------
 
 
@@ -228,19 +253,3 @@ def applications_with_identity_visible_to(user) -> QuerySet[Application]:
     if not has_role(user, Role.OFFICER, Role.COORDINATOR):
         return apps.get_model("records", "Application").objects.none()
     return applications_visible_to(user)
-
-
-def get_application_for_sharing(user, pk) -> Application:
-    """The application ``pk`` for an admin managing who may see it (404 if it does not exist, 403 for anyone
-    else). The caller shows only who holds access, never the case's data: admins read no case by being admin."""
-    if not can_manage_sharing(user):
-        raise PermissionDenied
-    Application = apps.get_model("records", "Application")
-    try:
-        return (
-            Application.objects.select_related("institution")
-            .only("pk", "institution", "case_reference", "status", "received_on")
-            .get(pk=pk)
-        )
-    except (ValueError, TypeError, Application.DoesNotExist):
-        raise Http404 from None

@@ -20,3 +20,20 @@ class TokenForm(AccessibleFormMixin, forms.Form):
         max_length=8,
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}),
     )
+
+
+_TOKEN_DAYS = (7, 30, 90, 180, 365)
+
+
+class ApiTokenForm(AccessibleFormMixin, forms.Form):
+    name = forms.CharField(
+        label=_("Token name"),
+        max_length=100,
+        help_text=_("What the token is for, e.g. 'case system sync'."),
+    )
+    days = forms.TypedChoiceField(label=_("Valid for"), coerce=int, initial=90)
+
+    def __init__(self, *args, max_days: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        allowed = [d for d in _TOKEN_DAYS if d <= max_days] or [max_days]
+        self.fields["days"].choices = [(d, _("%(days)d days") % {"days": d}) for d in allowed]

@@ -110,3 +110,31 @@ class AccessEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.user_id} {self.action} {self.object_type}:{self.object_id}"
+
+
+class ApiToken(models.Model):
+    """A personal API token. The secret is shown to its owner once, at creation; only its SHA-256 hash is kept,
+    with a short public prefix to find the row. Every token expires (at most ``API_TOKEN_MAX_DAYS`` after it
+    was made) and can be revoked; an expired or revoked token authenticates nothing. A token acts with its
+    owner's memberships at the time of each request, so removing a membership takes effect at once."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(max_length=16, unique=True, editable=False)
+    secret_hash = models.CharField(max_length=64, editable=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires"))
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    def __str__(self) -> str:
+        # The prefix only: it identifies the token in lists and logs but does not authenticate.
+        return f"{self.prefix}… ({self.user_id})"
+
+    def is_active_at(self, moment) -> bool:
+        return self.revoked_at is None and self.expires_at > moment

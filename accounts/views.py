@@ -7,8 +7,11 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -16,7 +19,9 @@ from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from .forms import LoginForm, PortalPasswordChangeForm, TokenForm
+from . import access, tokens
+from .forms import ApiTokenForm, LoginForm, PortalPasswordChangeForm, TokenForm
+from .models import ApiToken
 
 
 class LoginView(auth_views.LoginView):
@@ -101,3 +106,46 @@ def two_factor_verify(request):
                 return redirect(_safe_next(request))
         form.add_error("otp_token", _("That code is not valid. Check the time on your phone and try again."))
     return render(request, "accounts/two_factor_verify.html", {"form": form, "next": request.GET.get("next", "")})
+
+
+@access.require(access.can_use_api)
+@require_http_methods(["GET", "POST"])
+def api_tokens(request):
+    """List the user's API tokens and create one. A new key is shown once, in the response to the POST that
+    made it (never in a URL, the session or a message), and only its hash is kept."""
+    form = ApiTokenForm(request.POST or None, max_days=tokens.max_days())
+    new_key = None
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                token, new_key = tokens.api_token_create(
+                    user=request.user, name=form.cleaned_data["name"], days=form.cleaned_data["days"]
+                )
+            except ValidationError as error:
+                for field, messages_ in error.message_dict.items():
+                    for message in messages_:
+                        form.add_error(field if field in form.fields else None, message)
+                status = 400
+            else:
+                form = ApiTokenForm(max_days=tokens.max_days())
+        else:
+            status = 400
+    context = {
+        "form": form,
+        "new_key": new_key,
+        "tokens": tokens.tokens_of(user=request.user),
+        "now": timezone.now(),
+    }
+    return render(request, "accounts/tokens.html", context, status=status)
+
+
+@access.require(access.can_use_api)
+@require_http_methods(["POST"])
+def api_token_revoke(request, pk: int):
+    try:
+        token = tokens.api_token_revoke(user=request.user, token_id=pk)
+    except ApiToken.DoesNotExist:
+        raise Http404 from None
+    messages.success(request, _("The token %(prefix)s… was revoked.") % {"prefix": token.prefix})
+    return redirect("accounts:api_tokens")

@@ -77,7 +77,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "conatt_portal.middleware.SpanishFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -265,25 +265,60 @@ CACHES = {
 }
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    # Token first: a request without credentials then gets 401 with "WWW-Authenticate: Token".
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "accounts.authentication.ApiTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # JSON in (file uploads declare their own parser); nested identity data has no form-encoded shape.
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "conatt_portal.api_pagination.PortalPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_THROTTLE_RATES": {"user": env.str("API_THROTTLE_USER", default="1000/hour")},
+    "DEFAULT_THROTTLE_CLASSES": [
+        "accounts.throttling.PerUserThrottle",
+        "accounts.throttling.PerTokenThrottle",
+        "accounts.throttling.AnonymousThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "user": env.str("API_THROTTLE_USER", default="1000/hour"),
+        "token": env.str("API_THROTTLE_TOKEN", default="600/hour"),
+        "anon": env.str("API_THROTTLE_ANON", default="60/hour"),
+    },
 }
+# Personal API tokens expire at most this many days after they are made (accounts.tokens).
+API_TOKEN_MAX_DAYS = env.int("API_TOKEN_MAX_DAYS", default=365)
 SPECTACULAR_SETTINGS = {
     "TITLE": "CONATT portal API",
-    "DESCRIPTION": "Records (scoped to the user's institution) and indicators (aggregates under disclosure control).",
+    "DESCRIPTION": (
+        "Registros (limitados a la institución de quien consulta) e indicadores (agregados bajo control de "
+        "divulgación estadística). Autenticación: sesión del portal o token personal "
+        "(`Authorization: Token <clave>`). Esquema en español con `?lang=es`, en inglés con `?lang=en`.\n\n"
+        "Records (scoped to the user's institution) and indicators (aggregates under statistical disclosure "
+        "control). Authentication: the portal session or a personal token (`Authorization: Token <key>`). "
+        "Schema in Spanish with `?lang=es`, in English with `?lang=en`."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema and its documentation are for users with a role, like every other API answer.
+    "SERVE_PERMISSIONS": ["accounts.api.permissions.HasAnyRole"],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "conatt_portal.api_schema.document_error_responses",
+    ],
+    "ENUM_NAME_OVERRIDES": {
+        "ApplicationStatusEnum": "records.models.Status",
+        "DecisionOutcomeEnum": "records.models.Decision.Outcome",
+    },
 }
 
 # Content Security Policy (django-csp 4): no inline scripts, everything served from this origin.
@@ -326,6 +361,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},
         # Request errors would print the request (URL, POST data); the portal's own handlers log ids only.
         "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
     },

@@ -1,5 +1,19 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import charts, views
 
 app_name = "indicators"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("disaggregations/", views.dimensions, name="dimensions"),
+    path("disaggregations/<slug:key>/", views.dimension, name="dimension"),
+    path("intersections/", views.intersections, name="intersections"),
+    path("profiles/", views.profiles, name="profiles"),
+    path("relations/", views.relations, name="relations"),
+    path("maps/", views.maps, name="maps"),
+    path("quality/", views.quality, name="quality"),
+    path("international/", views.international, name="international"),
+    path("chart/<slug:slug>/", charts.ReportChartView.as_view(), name="chart"),
+    path("export/<slug:slug>.<str:fmt>", views.export, name="export"),
+]

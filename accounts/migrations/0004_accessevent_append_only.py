@@ -25,7 +25,7 @@ def drop_triggers(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0002_seed_institutions"),
+        ("accounts", "0003_apitoken"),
     ]
 
     operations = [

@@ -1,0 +1,106 @@
+"""Shapes of the indicators API. Every count leaves as a protected cell (indicators.disclosure via
+indicators.reporting): ``display`` is what to show ("12", "0", "<5", "x"), ``value`` the number or null when
+hidden, ``status`` why."""
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from indicators import dimensions
+
+
+class ProtectedCellSerializer(serializers.Serializer):
+    value = serializers.IntegerField(allow_null=True, help_text=_("The count, or null when it is hidden."))
+    display = serializers.CharField(help_text=_('What to show: the count, "<k" (small count) or "x" (hidden).'))
+    status = serializers.ChoiceField(
+        choices=[("shown", "shown"), ("primary", "primary"), ("secondary", "secondary")],
+        help_text=_("shown; primary: a count from 1 to k-1; secondary: hidden so no small count can be recovered."),
+    )
+
+
+class MeasureSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    label = serializers.CharField()
+    definition = serializers.CharField(help_text=_("What counts, and which date places a case in a year."))
+
+
+class DimensionSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    label = serializers.CharField()
+    kind = serializers.CharField()
+    multi_valued = serializers.BooleanField(
+        help_text=_("An application may hold several values; its count then appears under each of them.")
+    )
+
+
+class CatalogueSerializer(serializers.Serializer):
+    data_as_of = serializers.DateTimeField(
+        allow_null=True, help_text=_("When the records behind the figures were read.")
+    )
+    years = serializers.ListField(child=serializers.IntegerField())
+    disclosure_threshold = serializers.IntegerField(help_text=_('k: counts from 1 to k-1 are shown as "<k".'))
+    exact = serializers.BooleanField(help_text=_("Whether you see exact counts (coordinators)."))
+    measures = MeasureSerializer(many=True)
+    dimensions = DimensionSerializer(many=True)
+
+
+class CodeLabelSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text=_('"" means "not recorded".'))
+    label = serializers.CharField()
+
+
+class DimensionValuesSerializer(DimensionSerializer):
+    values = CodeLabelSerializer(many=True)
+
+
+class RowSerializer(serializers.Serializer):
+    key = serializers.ListField(child=serializers.CharField(), help_text=_("One code per row dimension."))
+    labels = serializers.ListField(child=serializers.CharField())
+    cells = ProtectedCellSerializer(many=True)
+    total = ProtectedCellSerializer()
+
+
+class TableSerializer(serializers.Serializer):
+    measure = MeasureSerializer()
+    row_dimensions = serializers.ListField(child=serializers.CharField())
+    column_dimension = serializers.CharField(allow_null=True)
+    columns = CodeLabelSerializer(many=True)
+    rows = RowSerializer(many=True)
+    column_totals = ProtectedCellSerializer(many=True)
+    grand_total = ProtectedCellSerializer()
+    additive = serializers.BooleanField(
+        help_text=_(
+            "False when a multi-valued dimension is involved: an application counted under several values "
+            "makes the cells add up to more than the total of applications."
+        )
+    )
+    year_from = serializers.IntegerField(allow_null=True)
+    year_to = serializers.IntegerField(allow_null=True)
+    filters = serializers.DictField(child=serializers.CharField())
+    disclosure_threshold = serializers.IntegerField()
+    exact = serializers.BooleanField()
+    data_as_of = serializers.DateTimeField(allow_null=True)
+
+
+class _QuerySerializer(serializers.Serializer):
+    measure = serializers.ChoiceField(choices=sorted(dimensions.MEASURES), default="accredited")
+    year_from = serializers.IntegerField(required=False, min_value=1900, max_value=2999)
+    year_to = serializers.IntegerField(required=False, min_value=1900, max_value=2999)
+
+
+class ByYearQuerySerializer(_QuerySerializer):
+    pass
+
+
+class CrosstabQuerySerializer(_QuerySerializer):
+    dims = serializers.CharField(
+        help_text=_("1 to 3 dimension names separated by commas; the last one gives the columns."),
+    )
+
+    def validate_dims(self, value):
+        names = [n.strip() for n in value.split(",") if n.strip()]
+        unknown = [n for n in names if n not in dimensions.DIMENSIONS]
+        if unknown:
+            raise serializers.ValidationError(_("Unknown dimension: %(name)s.") % {"name": ", ".join(unknown)})
+        if not names:
+            raise serializers.ValidationError(_("Choose at least one dimension."))
+        return names

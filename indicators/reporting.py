@@ -1,0 +1,324 @@
+"""The one layer between the indicator selectors and every output a person sees.
+
+Selectors (``indicators.selectors``) return exact counts. Pages, chart-data views, CSV/XLSX exports and the
+indicators API never publish those counts themselves: they pass them, with the user who asked, to a function
+here, which decides the audience (coordinators see exact counts, everyone else sees counts protected with
+``settings.DISCLOSURE_K``, per ``accounts.access.sees_exact_counts``) and returns a :class:`Report` whose
+numbers all come from ``indicators.disclosure``. Derived figures (percentages, rates, medians) are computed
+here from the protected values only, so a suppressed value never leaks through a percentage.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+from accounts import access
+
+from . import disclosure
+from .disclosure import ProtectedCell, ProtectedTable
+
+# Shown where a derived figure (a percentage, a rate) cannot be computed without a hidden value.
+NOT_SHOWN = "—"
+MAX_CROSSTAB_DIMENSIONS = 3
+
+
+def audience(user) -> tuple[bool, int]:
+    """(exact, k) for ``user``: coordinators see exact counts; every other role sees counts protected at k.
+
+    Fails closed: an anonymous user or one without a role is protected like an analyst (views refuse them
+    before this point anyway)."""
+    return access.sees_exact_counts(user), settings.DISCLOSURE_K
+
+
+@dataclass(frozen=True)
+class Report:
+    """One table ready to publish: protected counts plus the labels and words that explain them.
+
+    ``row_keys`` of a multi-dimension table are tuples (one key per row dimension); ``row_dimensions`` name
+    those dimensions, ``row_labels`` map every key part to its label. ``col_keys`` come from one dimension
+    or from a list of measures (``series`` tables have the single column ``disclosure.SERIES_COLUMN``)."""
+
+    slug: str
+    title: str
+    definition: str
+    table: ProtectedTable
+    row_dimensions: tuple[str, ...]
+    row_labels: Mapping[Hashable, str]
+    col_labels: Mapping[Hashable, str]
+    value_label: str = ""
+    additive: bool = True
+    note: str = ""
+    extra: dict = field(default_factory=dict)
+    # Columns computed from the protected values (shares, medians, rates): (label, one text per row).
+    derived: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    @property
+    def exact(self) -> bool:
+        return self.table.exact
+
+    @property
+    def k(self) -> int:
+        return self.table.k
+
+    @property
+    def is_series(self) -> bool:
+        return len(self.table.col_keys) == 1
+
+    @property
+    def has_hidden(self) -> bool:
+        cells = [c for row in self.table.cells for c in row]
+        totals = [*self.table.row_totals, *self.table.col_totals, self.table.grand_total]
+        return any(c.hidden for c in (*cells, *totals))
+
+    def row_label_parts(self, key: Hashable) -> list[str]:
+        parts = key if isinstance(key, tuple) else (key,)
+        return [self.row_labels.get(part, str(part)) for part in parts]
+
+    def row_label(self, key: Hashable) -> str:
+        return " · ".join(self.row_label_parts(key))
+
+    def col_label(self, key: Hashable) -> str:
+        return self.col_labels.get(key, str(key))
+
+    # --- Derived figures, from protected values only --------------------------------------------------------
+
+    def row_percentages(self) -> list[list[str]]:
+        """Each cell as a percentage of its row total, where both are shown; NOT_SHOWN otherwise."""
+        return [
+            [percentage(cell, total) for cell in cells]
+            for cells, total in zip(self.table.cells, self.table.row_totals, strict=True)
+        ]
+
+    def share_of_total(self) -> list[str]:
+        """Each row total as a percentage of the grand total (for a series: each cell's share)."""
+        totals = self.table.row_totals if not self.is_series else tuple(row[0] for row in self.table.cells)
+        return [percentage(total, self.table.grand_total) for total in totals]
+
+    def column_shares(self) -> list[str]:
+        return [percentage(total, self.table.grand_total) for total in self.table.col_totals]
+
+    # --- Shapes for the outputs ----------------------------------------------------------------------------
+
+    def header(self, *, total_label: str | None = None) -> list[str]:
+        total_label = total_label or _("Total")
+        dims = list(self.row_dimensions) or [""]
+        columns = (
+            [self.value_label or _("Count")] if self.is_series else [self.col_label(k) for k in self.table.col_keys]
+        )
+        row = [*dims, *columns]
+        if not self.is_series and self.additive:
+            row.append(total_label)
+        row.extend(label for label, _values in self.derived)
+        return row
+
+    def body(self) -> list[list[str]]:
+        """Rows of display text: row labels (one column per row dimension), cells, and the row total."""
+        rows = []
+        for i, (key, cells, total) in enumerate(
+            zip(self.table.row_keys, self.table.cells, self.table.row_totals, strict=True)
+        ):
+            row = [*self.row_label_parts(key), *(c.display for c in cells)]
+            if not self.is_series and self.additive:
+                row.append(total.display)
+            row.extend(values[i] for _label, values in self.derived)
+            rows.append(row)
+        return rows
+
+    def totals_row(self, *, total_label: str | None = None) -> list[str]:
+        """Column totals (for a measures-by-year table: each measure's own protected total); the grand total
+        only where the table is additive."""
+        total_label = total_label or _("Total")
+        pad = [""] * (max(len(self.row_dimensions), 1) - 1)
+        row = [total_label, *pad, *(c.display for c in self.table.col_totals)]
+        if not self.is_series and self.additive:
+            row.append(self.table.grand_total.display)
+        row.extend("" for _ in self.derived)
+        return row
+
+    def export_rows(self) -> list[list[str]]:
+        """Header, body and totals: exactly what the page's table shows, for CSV and XLSX."""
+        return [self.header(), *self.body(), self.totals_row()]
+
+    def chart_series(self) -> dict:
+        """Chart.js labels and datasets: one dataset per column, hidden values as null with their display."""
+        labels = [self.row_label(key) for key in self.table.row_keys]
+        datasets = []
+        for j, col in enumerate(self.table.col_keys):
+            cells = [row[j] for row in self.table.cells]
+            datasets.append(
+                {
+                    "label": self.value_label if self.is_series else self.col_label(col),
+                    "data": [c.value for c in cells],
+                    "display": [c.display for c in cells],
+                }
+            )
+        return {"labels": labels, "datasets": datasets}
+
+
+def percentage(part: ProtectedCell, whole: ProtectedCell, *, places: int = 1) -> str:
+    """``part`` as a percentage of ``whole``, or NOT_SHOWN when either is hidden or the whole is zero."""
+    if part.value is None or whole.value is None or whole.value == 0:
+        return NOT_SHOWN
+    return format_decimal(Decimal(100 * part.value) / Decimal(whole.value), places=places) + " %"
+
+
+def format_decimal(value: Decimal, *, places: int = 1) -> str:
+    quantum = Decimal(1).scaleb(-places)
+    return str(value.quantize(quantum, rounding=ROUND_HALF_UP))
+
+
+# --- Building reports from exact counts -----------------------------------------------------------------------
+
+
+def protect_series_report(
+    user,
+    *,
+    slug: str,
+    title: str,
+    definition: str,
+    keys: Sequence[Hashable],
+    counts: Mapping[Hashable, int],
+    labels: Mapping[Hashable, str],
+    dimension_label: str,
+    value_label: str,
+    note: str = "",
+) -> Report:
+    """A one-way disaggregation with its total, protected for ``user``."""
+    exact, k = audience(user)
+    table = disclosure.protect_series(keys, {key: counts.get(key, 0) for key in keys}, k=k, exact=exact)
+    return Report(
+        slug=slug,
+        title=title,
+        definition=definition,
+        table=table,
+        row_dimensions=(dimension_label,),
+        row_labels=labels,
+        col_labels={disclosure.SERIES_COLUMN: value_label},
+        value_label=value_label,
+        note=note,
+    )
+
+
+def protect_table_report(
+    user,
+    *,
+    slug: str,
+    title: str,
+    definition: str,
+    row_keys: Sequence[Hashable],
+    col_keys: Sequence[Hashable],
+    counts: Mapping[tuple[Hashable, Hashable], int],
+    row_dimensions: Sequence[str],
+    labels: Mapping[Hashable, str],
+    col_labels: Mapping[Hashable, str],
+    value_label: str = "",
+    note: str = "",
+) -> Report:
+    """A two-way table (rows may be tuples of up to two dimensions), protected with its totals for ``user``."""
+    exact, k = audience(user)
+    table = disclosure.protect_table(row_keys, col_keys, counts, k=k, exact=exact)
+    return Report(
+        slug=slug,
+        title=title,
+        definition=definition,
+        table=table,
+        row_dimensions=tuple(row_dimensions),
+        row_labels=labels,
+        col_labels=col_labels,
+        value_label=value_label,
+        note=note,
+    )
+
+
+def protect_measures_by_year(
+    user,
+    *,
+    slug: str,
+    title: str,
+    definition: str,
+    years: Sequence[int],
+    measures: Sequence[tuple[str, str, Mapping[int, int]]],
+    year_label: str,
+) -> Report:
+    """Several measures per year side by side (received, accredited, ...). The measures count different things,
+    so the table is not additive across columns: each measure is protected as its own series with its own total,
+    and the report shows no row totals. ``measures`` holds (key, label, counts by year)."""
+    exact, k = audience(user)
+    columns = []
+    for key, _label, counts in measures:
+        series = disclosure.protect_series(years, {y: counts.get(y, 0) for y in years}, k=k, exact=exact)
+        columns.append((key, series))
+    cells = tuple(tuple(series.cells[i][0] for _key, series in columns) for i in range(len(years)))
+    col_totals = tuple(series.grand_total for _key, series in columns)
+    hidden_total = ProtectedCell(value=None, display="", status=disclosure.SECONDARY)
+    table = ProtectedTable(
+        row_keys=tuple(years),
+        col_keys=tuple(key for key, _label, _counts in measures),
+        cells=cells,
+        row_totals=tuple(hidden_total for _ in years),
+        col_totals=col_totals,
+        grand_total=hidden_total,
+        k=k,
+        exact=exact,
+    )
+    report = Report(
+        slug=slug,
+        title=title,
+        definition=definition,
+        table=table,
+        row_dimensions=(year_label,),
+        row_labels={y: str(y) for y in years},
+        col_labels={key: label for key, label, _counts in measures},
+        additive=False,
+    )
+    return report
+
+
+def protect_headline(user, n: int) -> ProtectedCell:
+    """A lone figure (pending, overdue) protected for ``user``."""
+    exact, k = audience(user)
+    return disclosure.protect_count(n, k=k, exact=exact)
+
+
+def ratio(part: ProtectedCell, whole: ProtectedCell) -> str:
+    """A share computed from two published figures only."""
+    return percentage(part, whole)
+
+
+def rate_per_100k(count: ProtectedCell, population: int | None, *, places: int = 2) -> str:
+    """Victims per 100,000 population from the protected count: hidden count, hidden rate."""
+    if count.value is None or not population:
+        return NOT_SHOWN
+    return format_decimal(Decimal(count.value) * Decimal(100_000) / Decimal(population), places=places)
+
+
+def median_if_enough(median_days: float | None, decided: ProtectedCell) -> str:
+    """A median time is published only when the number of decisions it summarises is itself shown: the median
+    of one or two decisions would be those decisions' own durations."""
+    if median_days is None or decided.value is None or decided.value == 0:
+        return NOT_SHOWN
+    return format_decimal(Decimal(str(median_days)), places=1)
+
+
+def check_dimension_count(dimensions: Iterable[str]) -> None:
+    """Cross-tabs combine at most three dimensions (DOMAIN.md): refuse more with a reason in the user's
+    language."""
+    dims = list(dimensions)
+    if len(dims) > MAX_CROSSTAB_DIMENSIONS:
+        raise TooManyDimensions(
+            _(
+                "A cross-tab combines at most three dimensions. With four or more, most cells hold one to four "
+                "people, and a small count next to a place or a nationality can identify a person. "
+                "Remove %(extra)s of the dimensions you chose."
+            )
+            % {"extra": len(dims) - MAX_CROSSTAB_DIMENSIONS}
+        )
+
+
+class TooManyDimensions(ValueError):
+    pass

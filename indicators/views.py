@@ -1,0 +1,341 @@
+"""Report pages. Thin: read the filters from the address, ask the report catalogue (indicators.reporting) for
+protected reports, render. Chart data and exports (indicators.charts, indicators.exports) rebuild the same
+reports from the same address, so a page, its charts and its files always agree."""
+
+from __future__ import annotations
+
+from django.http import Http404
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from accounts import access
+from accounts.models import AccessEvent
+
+from . import catalogue, exports
+from .forms import IntersectionForm, ReportFilterForm
+from .reporting import Report
+
+can_view_reports = access.require(access.can_view_reports)
+
+_PAGES = [
+    ("dashboard", gettext_lazy("Overview")),
+    ("dimensions", gettext_lazy("Disaggregations")),
+    ("intersections", gettext_lazy("Intersections")),
+    ("profiles", gettext_lazy("Profiles")),
+    ("relations", gettext_lazy("Recruitment and exploitation")),
+    ("maps", gettext_lazy("Maps")),
+    ("quality", gettext_lazy("Data quality")),
+    ("international", gettext_lazy("International formats")),
+]
+
+
+def _filter_form(request) -> ReportFilterForm:
+    return ReportFilterForm(request.GET or None, years=catalogue.years(), dimensions=catalogue.filter_dimensions())
+
+
+def _context(request, *, page: str, title: str, intro: str = "", form: ReportFilterForm | None = None, **extra):
+    exact, k = catalogue.audience(request.user)
+    filters = form.filters() if form is not None else None
+    context = {
+        "page_title": title,
+        "page_intro": intro,
+        "data_as_of": catalogue.data_as_of_display(),
+        "exact": exact,
+        "k": k,
+        "k_minus_1": k - 1,
+        "filter_form": form,
+        "filters_active": filters.active_count if filters else 0,
+        "query_string": filters.querystring() if filters else "",
+        "report_nav": [
+            {"url": reverse(f"indicators:{name}"), "label": label, "active": name == page} for name, label in _PAGES
+        ],
+    }
+    context.update(extra)
+    return context
+
+
+def report_block(report: Report, *, export_query: str, chart_kind: str | None = None, **options) -> dict:
+    """What templates/indicators/_report.html needs to show one report: rows with labels first, shares when
+    asked, the totals row and the query string that rebuilds it as a chart or a file."""
+    label_count = max(len(report.row_dimensions), 1)
+    shares = report.share_of_total() if options.get("show_shares") else [None] * len(report.table.row_keys)
+    rows = [
+        {"cells": cells, "label_count": label_count, "share": share}
+        for cells, share in zip(report.body(), shares, strict=True)
+    ]
+    return {
+        "report": report,
+        "rows": rows,
+        "totals_row": report.totals_row(),
+        "export_query": export_query,
+        "chart_kind": chart_kind,
+        **options,
+    }
+
+
+@can_view_reports
+def dashboard(request):
+    form = _filter_form(request)
+    filters = form.filters()
+    query = filters.querystring()
+    overview = catalogue.dashboard(request.user, filters)
+    return render(
+        request,
+        "indicators/dashboard.html",
+        _context(
+            request,
+            page="dashboard",
+            title=_("Applications and accredited victims"),
+            intro=_(
+                "Applications for accreditation of victim status received by the ERI, its decisions and how long "
+                "they took. Pick years, an institution or a profile to narrow every figure on this page."
+            ),
+            form=form,
+            overview=overview,
+            by_year=report_block(overview.by_year, export_query=query, chart_kind="bar"),
+            timeliness=report_block(overview.timeliness, export_query=query, chart_kind="line"),
+        ),
+    )
+
+
+@can_view_reports
+def dimensions(request):
+    form = _filter_form(request)
+    return render(
+        request,
+        "indicators/dimensions.html",
+        _context(
+            request,
+            page="dimensions",
+            title=_("Disaggregations"),
+            intro=_("Accredited victims and applications by one profile dimension at a time."),
+            form=form,
+            dimensions=catalogue.profile_dimensions(),
+        ),
+    )
+
+
+@can_view_reports
+def dimension(request, key: str):
+    if key not in {d.key for d in catalogue.profile_dimensions()}:
+        raise Http404
+    form = _filter_form(request)
+    filters = form.filters()
+    query = filters.querystring()
+    measure = catalogue.measure_from(request.GET)
+    report = catalogue.build(f"dimension-{key}", request.user, filters, request.GET)
+    return render(
+        request,
+        "indicators/dimension.html",
+        _context(
+            request,
+            page="dimensions",
+            title=report.title,
+            form=form,
+            dimensions=catalogue.profile_dimensions(),
+            current=key,
+            measure=measure,
+            measures=catalogue.count_measures(),
+            block=report_block(
+                report, export_query=_join(query, f"measure={measure}"), chart_kind="bar", horizontal=True,
+                show_shares=True, chart_size="lg",
+            ),
+        ),
+    )
+
+
+@can_view_reports
+def intersections(request):
+    form = _filter_form(request)
+    filters = form.filters()
+    picker = IntersectionForm(request.GET if "dims" in request.GET else None, dimensions=catalogue.profile_dimensions())
+    block = percentages = None
+    if picker.is_bound and picker.is_valid():
+        report = catalogue.build("crosstab", request.user, filters, request.GET)
+        dims_query = "&".join(f"dims={d}" for d in picker.cleaned_data["dims"])
+        measure = catalogue.measure_from(request.GET)
+        query = _join(filters.querystring(), dims_query, f"measure={measure}")
+        block = report_block(report, export_query=query, chart_kind="bar", stacked=True, chart_size="lg")
+        percentages = [
+            {"label": label, "values": values}
+            for label, values in zip(
+                (r["cells"][: r["label_count"]] for r in block["rows"]), report.row_percentages(), strict=True
+            )
+        ]
+    return render(
+        request,
+        "indicators/intersections.html",
+        _context(
+            request,
+            page="intersections",
+            title=_("Intersections"),
+            intro=_(
+                "Cross two or three profile dimensions, for example sex, age group and nationality. "
+                "Row percentages are computed from the published counts only."
+            ),
+            form=form,
+            picker=picker,
+            measure=catalogue.measure_from(request.GET),
+            measures=catalogue.count_measures(),
+            block=block,
+            percentages=percentages,
+        ),
+    )
+
+
+@can_view_reports
+def profiles(request):
+    form = _filter_form(request)
+    filters = form.filters()
+    report = catalogue.build("profiles", request.user, filters, request.GET)
+    return render(
+        request,
+        "indicators/profiles.html",
+        _context(
+            request,
+            page="profiles",
+            title=_("Profiles of accredited victims"),
+            intro=_(
+                "The most frequent combinations of sex, age group, nationality and form of exploitation among "
+                "accredited victims. Combinations with few people are not listed."
+            ),
+            form=form,
+            block=report_block(report, export_query=filters.querystring(), show_shares=True),
+        ),
+    )
+
+
+@can_view_reports
+def relations(request):
+    form = _filter_form(request)
+    filters = form.filters()
+    query = filters.querystring()
+    blocks = [
+        report_block(
+            catalogue.build(slug, request.user, filters, request.GET),
+            export_query=query,
+            chart_kind="matrix",
+            chart_size="lg",
+        )
+        for slug in catalogue.RELATION_SLUGS
+    ]
+    flows = report_block(
+        catalogue.build("flows", request.user, filters, request.GET), export_query=query, chart_kind="sankey",
+        chart_size="lg",
+    )
+    countries = report_block(
+        catalogue.build("countries", request.user, filters, request.GET), export_query=query, chart_kind="bar",
+        horizontal=True, show_shares=True,
+    )
+    return render(
+        request,
+        "indicators/relations.html",
+        _context(
+            request,
+            page="relations",
+            title=_("Recruitment and exploitation"),
+            intro=_(
+                "How people were exploited, by which means and methods they were recruited and controlled, and "
+                "where they were recruited and exploited."
+            ),
+            form=form,
+            matrices=blocks,
+            flows=flows,
+            countries=countries,
+        ),
+    )
+
+
+@can_view_reports
+def maps(request):
+    form = _filter_form(request)
+    filters = form.filters()
+    query = filters.querystring()
+    credit = _("Boundaries: IGN – SNIT.")
+    return render(
+        request,
+        "indicators/maps.html",
+        _context(
+            request,
+            page="maps",
+            title=_("Maps"),
+            intro=_(
+                "Accredited victims by province and canton of residence. Where a canton's count is small, its "
+                "province's figure is shown instead of a map of hidden values."
+            ),
+            form=form,
+            province=report_block(
+                catalogue.build("map-province", request.user, filters, request.GET),
+                export_query=query, chart_kind="choropleth", chart_size="map", credit=credit,
+            ),
+            canton=report_block(
+                catalogue.build("map-canton", request.user, filters, request.GET),
+                export_query=query, chart_kind="choropleth", chart_size="map", credit=credit,
+            ),
+        ),
+    )
+
+
+@can_view_reports
+def quality(request):
+    form = _filter_form(request)
+    filters = form.filters()
+    query = filters.querystring()
+    return render(
+        request,
+        "indicators/quality.html",
+        _context(
+            request,
+            page="quality",
+            title=_("Data quality"),
+            intro=_("How complete the records are, and how quickly applications are decided, by institution."),
+            form=form,
+            completeness=report_block(
+                catalogue.build("quality-completeness", request.user, filters, request.GET), export_query=query
+            ),
+            timeliness=report_block(
+                catalogue.build("quality-timeliness", request.user, filters, request.GET), export_query=query
+            ),
+        ),
+    )
+
+
+@can_view_reports
+def international(request):
+    form = _filter_form(request)
+    filters = form.filters()
+    query = filters.querystring()
+    return render(
+        request,
+        "indicators/international.html",
+        _context(
+            request,
+            page="international",
+            title=_("International formats"),
+            intro=_(
+                "Tables shaped for UNODC's Global Report on Trafficking in Persons (GLOTIP) questionnaire and for "
+                "SDG indicator 16.2.2."
+            ),
+            form=form,
+            blocks=[
+                report_block(catalogue.build(slug, request.user, filters, request.GET), export_query=query)
+                for slug in catalogue.INTERNATIONAL_SLUGS
+            ],
+        ),
+    )
+
+
+@can_view_reports
+def export(request, slug: str, fmt: str):
+    if fmt not in exports.FORMATS:
+        raise Http404
+    form = _filter_form(request)
+    report = catalogue.build(slug, request.user, form.filters(), request.GET)
+    access.log_access(request, AccessEvent.Action.EXPORT, object_type="report", object_id=slug, detail=fmt)
+    return exports.respond(report, fmt, data_as_of=catalogue.data_as_of_display())
+
+
+def _join(*parts: str) -> str:
+    return "&".join(p for p in parts if p)

@@ -1,0 +1,575 @@
+"""Views of the records API. Thin: each one asks accounts.access for what the user may see, lets the
+serializer translate, and calls one records.services function to write. Another institution's object answers
+404 (the querysets and access.get_application never hold it); a role without the right answers 403 (the
+permission classes of accounts.api.permissions)."""
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch
+from django.utils.translation import gettext_lazy as _
+from django_countries import countries
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import exceptions, mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts import access
+from accounts.api.permissions import ApplicationPermission, CanReadRecords, DecisionPermission, HasAnyRole
+from accounts.models import AccessEvent, Role
+from records import services
+from records.forms import ApplicationForm, DecisionForm, initial_for
+from records.models import (
+    Application,
+    Canton,
+    Code,
+    CodeList,
+    Decision,
+    District,
+    Language,
+    Person,
+    Province,
+)
+
+from . import filters, serializers
+
+# Form fields that only narrow the geography selects on the page; the API names districts directly.
+_GEOGRAPHY_HELPERS = ("recruitment_province", "recruitment_canton", "residence_province", "residence_canton")
+
+
+class Conflict(exceptions.APIException):
+    """A write the workflow refuses in the record's current state (records.services.ServiceError): 409, with
+    the service's message (in the user's language) and its code."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+
+    def __init__(self, error: services.ServiceError):
+        super().__init__(detail={"detail": error.message, "code": error.code})
+
+
+def _call(service, **kwargs):
+    try:
+        return service(**kwargs)
+    except services.ServiceError as error:
+        raise Conflict(error) from None
+
+
+def _form_errors(form, *, identity_fields=()) -> exceptions.ValidationError:
+    """The form's messages keyed as the JSON was: identity fields under "identity", the rest by name."""
+    errors: dict = {}
+    for name, messages in form.errors.items():
+        text = [str(m) for m in messages]
+        if name == "__all__":
+            errors.setdefault("non_field_errors", []).extend(text)
+        elif name in identity_fields:
+            errors.setdefault("identity", {})[name] = text
+        else:
+            errors[name] = text
+    return exceptions.ValidationError(errors)
+
+
+_CONFLICT_RESPONSE = OpenApiResponse(
+    serializers.ServiceErrorSerializer, description=_("Refused in the record's current state; the message says why.")
+)
+
+TAG_REFERENCE = "reference"
+TAG_RECORDS = "records"
+
+_APPLICATION_M2M = [
+    "exploitation_forms",
+    "sexual_exploitation_types",
+    "labour_sectors",
+    "means",
+    "acts",
+    "recruitment_methods",
+    "control_methods",
+    "exploitation_districts",
+    "exploitation_countries",
+    "nationalities",
+]
+_APPLICATION_FK = [
+    "institution",
+    "relationship_to_trafficker",
+    "recruitment_district",
+    "sex",
+    "gender_identity",
+    "migration_status",
+    "education_level",
+    "occupation",
+    "residence_district",
+    "mother_tongue",
+]
+
+
+def _with_relations(queryset):
+    return queryset.select_related(*_APPLICATION_FK).prefetch_related(*_APPLICATION_M2M)
+
+
+# --- Reference data ------------------------------------------------------------------------------------------
+
+
+# Any path segment reaches the view (not only [^/.]+, the router's default), so a malformed id gets the
+# API's JSON 404 rather than Django's HTML page.
+ANY_SEGMENT = "[^/]+"
+
+
+class _ReferenceViewSet(viewsets.ReadOnlyModelViewSet):
+    permission_classes = [HasAnyRole]
+    lookup_value_regex = ANY_SEGMENT
+
+
+@extend_schema_view(
+    list=extend_schema(
+        tags=[TAG_REFERENCE],
+        summary=_("Codes of the code lists"),
+        description=_(
+            "Values of the controlled vocabularies (forms of exploitation, means, sex, ...), with Spanish and "
+            "English labels and the ICCS and HTCDS crosswalks. A retired code (active=false) stays valid on old "
+            "records."
+        ),
+    ),
+    retrieve=extend_schema(tags=[TAG_REFERENCE], summary=_("One code")),
+)
+class CodeViewSet(_ReferenceViewSet):
+    queryset = Code.objects.all()
+    serializer_class = serializers.CodeSerializer
+    filterset_class = filters.CodeFilter
+    ordering_fields = ["list", "sort_order", "code"]
+    ordering = ["list", "sort_order", "code"]
+
+
+class CodeListView(APIView):
+    permission_classes = [HasAnyRole]
+
+    @extend_schema(
+        tags=[TAG_REFERENCE],
+        summary=_("The code lists"),
+        description=_("Names of the code lists, to use as ?list= on the codes endpoint."),
+        responses=serializers.CodeListSerializer(many=True),
+    )
+    def get(self, request):
+        data = [{"list": value, "label": str(label)} for value, label in CodeList.choices]
+        return Response(serializers.CodeListSerializer(data, many=True).data)
+
+
+@extend_schema_view(
+    list=extend_schema(tags=[TAG_REFERENCE], summary=_("Provinces")),
+    retrieve=extend_schema(tags=[TAG_REFERENCE], summary=_("One province")),
+)
+class ProvinceViewSet(_ReferenceViewSet):
+    queryset = Province.objects.all()
+    serializer_class = serializers.ProvinceSerializer
+    ordering_fields = ["code", "name"]
+    ordering = ["code"]
+
+
+@extend_schema_view(
+    list=extend_schema(tags=[TAG_REFERENCE], summary=_("Cantons")),
+    retrieve=extend_schema(tags=[TAG_REFERENCE], summary=_("One canton")),
+)
+class CantonViewSet(_ReferenceViewSet):
+    queryset = Canton.objects.all()
+    serializer_class = serializers.CantonSerializer
+    filterset_class = filters.CantonFilter
+    ordering_fields = ["code", "name"]
+    ordering = ["code"]
+
+
+@extend_schema_view(
+    list=extend_schema(tags=[TAG_REFERENCE], summary=_("Districts")),
+    retrieve=extend_schema(tags=[TAG_REFERENCE], summary=_("One district")),
+)
+class DistrictViewSet(_ReferenceViewSet):
+    queryset = District.objects.select_related("canton")
+    serializer_class = serializers.DistrictSerializer
+    filterset_class = filters.DistrictFilter
+    ordering_fields = ["code", "name"]
+    ordering = ["code"]
+
+
+@extend_schema_view(
+    list=extend_schema(tags=[TAG_REFERENCE], summary=_("Mother tongues (ISO 639-3)")),
+    retrieve=extend_schema(tags=[TAG_REFERENCE], summary=_("One language")),
+)
+class LanguageViewSet(_ReferenceViewSet):
+    queryset = Language.objects.all()
+    serializer_class = serializers.LanguageSerializer
+    ordering_fields = ["code", "name_es", "name_en"]
+    ordering = ["code"]
+
+
+class CountryListView(APIView):
+    permission_classes = [HasAnyRole]
+
+    @extend_schema(
+        tags=[TAG_REFERENCE],
+        summary=_("Countries"),
+        description=_("ISO 3166-1 countries, named in the language of the request."),
+        responses=serializers.CountrySerializer(many=True),
+    )
+    def get(self, request):
+        data = [{"code": code, "name": str(name)} for code, name in countries]
+        return Response(serializers.CountrySerializer(data, many=True).data)
+
+
+# --- Records -------------------------------------------------------------------------------------------------
+
+
+def _log_identity_view(request, obj) -> None:
+    access.log_access(request, AccessEvent.Action.IDENTITY_VIEW, obj=obj, detail="api")
+
+
+@extend_schema_view(
+    list=extend_schema(
+        tags=[TAG_RECORDS],
+        summary=_("Applications you can see"),
+        description=_(
+            "Officers: their institutions' applications and those shared with them. Coordinators: every "
+            "submitted application. Analysts and administrators: 403. Lists carry no identity data."
+        ),
+    ),
+    retrieve=extend_schema(
+        tags=[TAG_RECORDS],
+        summary=_("One application"),
+        description=_(
+            "With the narrative (identity data) for those entitled; each such view is logged. Another "
+            "institution's application answers 404."
+        ),
+    ),
+    create=extend_schema(
+        tags=[TAG_RECORDS],
+        summary=_("Register an application (draft)"),
+        description=_(
+            "Officers only. The application belongs to your institution, never to one named in the payload; an "
+            "officer of several institutions chooses one of their own with 'institution'. The same checks as the "
+            "portal's form apply; the answer is the application as stored, with status DRAFT."
+        ),
+        request=serializers.ApplicationWriteSerializer,
+        responses={201: serializers.ApplicationDetailSerializer, 409: _CONFLICT_RESPONSE},
+    ),
+    update=extend_schema(
+        tags=[TAG_RECORDS],
+        summary=_("Replace an application's data"),
+        description=_(
+            "Officers of the owning institution, while the application is a draft or the ERI asked for more "
+            "information. Send the 'version' you read: if somebody saved in between, 409 and nothing changes."
+        ),
+        request=serializers.ApplicationWriteSerializer,
+        responses={200: serializers.ApplicationDetailSerializer, 409: _CONFLICT_RESPONSE},
+    ),
+    partial_update=extend_schema(
+        tags=[TAG_RECORDS],
+        summary=_("Change some of an application's data"),
+        description=_("As the full change, but fields left out keep their values. 'version' is required."),
+        request=serializers.ApplicationWriteSerializer,
+        responses={200: serializers.ApplicationDetailSerializer, 409: _CONFLICT_RESPONSE},
+    ),
+)
+class ApplicationViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    lookup_value_regex = ANY_SEGMENT
+    filterset_class = filters.ApplicationFilter
+    ordering_fields = ["received_on", "submitted_at", "due_on", "case_reference", "status", "id"]
+    ordering = ["-received_on", "-id"]
+
+    def get_permissions(self):
+        if self.action in ("start_review", "request_information"):
+            return [DecisionPermission()]
+        return [ApplicationPermission()]
+
+    def get_queryset(self):
+        return _with_relations(access.applications_visible_to(self.request.user))
+
+    def get_serializer_class(self):
+        if self.action == "list":
+            return serializers.ApplicationSerializer
+        if self.action in ("create", "update", "partial_update"):
+            return serializers.ApplicationWriteSerializer
+        return serializers.ApplicationDetailSerializer
+
+    def get_object(self):
+        application = access.get_application(self.request.user, self.kwargs["pk"])
+        self.check_object_permissions(self.request, application)
+        return application
+
+    def _detail(self, request, application, *, status_code=status.HTTP_200_OK) -> Response:
+        application = _with_relations(Application.objects.filter(pk=application.pk)).get()
+        identity_allowed = access.can_see_identity(request.user, application)
+        if identity_allowed:
+            _log_identity_view(request, application)
+        context = {**self.get_serializer_context(), "identity_allowed": identity_allowed}
+        return Response(serializers.ApplicationDetailSerializer(application, context=context).data, status=status_code)
+
+    def retrieve(self, request, *args, **kwargs):
+        return self._detail(request, self.get_object())
+
+    # --- writes: shape (serializer) -> the page's checks (records.forms) -> one service -------------------
+
+    def _acting_institution(self, requested: str | None):
+        """The institution the officer acts for: theirs, or, for an officer of several, the one they name
+        among THEIR institutions. Never an institution the payload names that is not theirs."""
+        mine = access.institutions(self.request.user, Role.OFFICER)
+        if requested:
+            for institution in mine:
+                if institution.code == requested:
+                    return institution
+            raise exceptions.ValidationError({"institution": [_("You are not an officer of this institution.")]})
+        if len(mine) > 1:
+            codes = ", ".join(i.code for i in mine)
+            raise exceptions.ValidationError(
+                {
+                    "institution": [
+                        _("You are an officer of several institutions: say which one with 'institution' (%(codes)s).")
+                        % {"codes": codes}
+                    ]
+                }
+            )
+        return mine[0]
+
+    def _validated_form(self, values: dict, *, institution, application=None) -> ApplicationForm:
+        identity = values.pop("identity", None) or {}
+        identity.setdefault("document_type", "none")
+        data = serializers.form_data({**values, **identity})
+        form = ApplicationForm(data, institution=institution, application=application)
+        if not form.is_valid():
+            raise _form_errors(form, identity_fields=services.IDENTITY_FIELDS)
+        return form
+
+    def create(self, request, *args, **kwargs):
+        payload = serializers.ApplicationWriteSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        values = dict(payload.validated_data)
+        institution = self._acting_institution(values.pop("institution", None))
+        values.pop("version", None)
+        form = self._validated_form(values, institution=institution)
+        application = _call(
+            services.application_create,
+            user=request.user,
+            institution=institution,
+            values=form.application_values(),
+            identity=form.identity_values(),
+        )
+        return self._detail(request, application, status_code=status.HTTP_201_CREATED)
+
+    def update(self, request, *args, **kwargs):
+        partial = kwargs.pop("partial", False)
+        application = self.get_object()
+        if not access.owns(request.user, application):
+            raise PermissionDenied  # visible (shared) but not theirs: the right to edit is the owner's
+        payload = serializers.ApplicationWriteSerializer(data=request.data, partial=partial)
+        payload.is_valid(raise_exception=True)
+        values = dict(payload.validated_data)
+        values.pop("institution", None)  # the owner never changes
+        version = values.pop("version", None)
+        if version is None:
+            raise exceptions.ValidationError({"version": [_("Send the version you read, to avoid lost updates.")]})
+        if partial:
+            current = initial_for(application)
+            for name in (*_GEOGRAPHY_HELPERS, "version"):
+                current.pop(name, None)
+            identity = {name: current.pop(name) for name in services.IDENTITY_FIELDS if name in current}
+            identity.update(values.pop("identity", None) or {})
+            values = {**current, **values, "identity": identity}
+        form = self._validated_form(values, institution=application.institution, application=application)
+        application = _call(
+            services.application_update,
+            user=request.user,
+            application=application,
+            version=version,
+            values=form.application_values(),
+            identity=form.identity_values(),
+        )
+        return self._detail(request, application)
+
+    def _owned(self, request):
+        application = self.get_object()
+        if not access.owns(request.user, application):
+            raise PermissionDenied
+        return application
+
+    @extend_schema(
+        tags=[TAG_RECORDS],
+        summary=_("Submit to the ERI"),
+        description=_(
+            "Sends a draft (or an application the ERI asked more information about) to the ERI; the decision "
+            "deadline starts to run. Officers of the owning institution."
+        ),
+        request=None,
+        responses={200: serializers.ApplicationDetailSerializer, 409: _CONFLICT_RESPONSE},
+    )
+    @action(detail=True, methods=["post"])
+    def submit(self, request, pk=None):
+        application = self._owned(request)
+        _call(services.application_submit, user=request.user, application=application)
+        return self._detail(request, application)
+
+    @extend_schema(
+        tags=[TAG_RECORDS],
+        summary=_("Withdraw"),
+        description=_("The owning institution withdraws an application the ERI has not decided."),
+        request=serializers.WithdrawSerializer,
+        responses={200: serializers.ApplicationDetailSerializer, 409: _CONFLICT_RESPONSE},
+    )
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request, pk=None):
+        application = self._owned(request)
+        payload = serializers.WithdrawSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        _call(
+            services.application_withdraw,
+            user=request.user,
+            application=application,
+            reason=payload.validated_data["reason"],
+        )
+        return self._detail(request, application)
+
+    @extend_schema(
+        tags=[TAG_RECORDS],
+        summary=_("Take into ERI review"),
+        description=_("Coordinators: a submitted application goes under review."),
+        request=None,
+        responses={200: serializers.ApplicationDetailSerializer, 409: _CONFLICT_RESPONSE},
+    )
+    @action(detail=True, methods=["post"], url_path="start-review")
+    def start_review(self, request, pk=None):
+        application = self.get_object()
+        _call(services.application_start_review, user=request.user, application=application)
+        return self._detail(request, application)
+
+    @extend_schema(
+        tags=[TAG_RECORDS],
+        summary=_("Ask the institution for more information"),
+        description=_("Coordinators: the application goes back to the institution with this message."),
+        request=serializers.InformationRequestSerializer,
+        responses={200: serializers.ApplicationDetailSerializer, 409: _CONFLICT_RESPONSE},
+    )
+    @action(detail=True, methods=["post"], url_path="request-information")
+    def request_information(self, request, pk=None):
+        application = self.get_object()
+        payload = serializers.InformationRequestSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        _call(
+            services.information_request,
+            user=request.user,
+            application=application,
+            message=payload.validated_data["message"],
+        )
+        return self._detail(request, application)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        tags=[TAG_RECORDS],
+        summary=_("People in applications you can see"),
+        description=_("Without identity data. Analysts and administrators: 403."),
+    ),
+    retrieve=extend_schema(
+        tags=[TAG_RECORDS],
+        summary=_("One person"),
+        description=_(
+            "Identity data (names, document, birth date, contact) only for those entitled to it: the owning "
+            "institution, institutions granted one of the person's cases, and coordinators; for anyone else the "
+            "'identity' field is absent. Each view of identity data is logged."
+        ),
+    ),
+)
+class PersonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    permission_classes = [CanReadRecords]
+    lookup_value_regex = ANY_SEGMENT
+    ordering_fields = ["id", "created_at"]
+    ordering = ["-id"]
+
+    def _visible_applications(self):
+        return access.applications_visible_to(self.request.user)
+
+    def get_queryset(self):
+        visible = self._visible_applications()
+        return (
+            Person.objects.filter(pk__in=visible.values("person_id"))
+            .select_related("institution", "identity")
+            .prefetch_related(Prefetch("applications", queryset=Application.objects.only("id", "person_id")))
+        )
+
+    def get_serializer_class(self):
+        return serializers.PersonSerializer if self.action == "list" else serializers.PersonDetailSerializer
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        context["visible_application_ids"] = set(self._visible_applications().values_list("pk", flat=True))
+        return context
+
+    def retrieve(self, request, *args, **kwargs):
+        person = self.get_object()
+        # Entitled if entitled to any visible application of the person (the rule is per application).
+        identity_allowed = any(
+            access.can_see_identity(request.user, application)
+            for application in self._visible_applications().filter(person=person)
+        )
+        if identity_allowed:
+            _log_identity_view(request, person)
+        context = {**self.get_serializer_context(), "identity_allowed": identity_allowed}
+        return Response(self.get_serializer(person, context=context).data)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        tags=[TAG_RECORDS],
+        summary=_("ERI decisions on applications you can see"),
+    ),
+    retrieve=extend_schema(tags=[TAG_RECORDS], summary=_("One decision")),
+    create=extend_schema(
+        tags=[TAG_RECORDS],
+        summary=_("Record an ERI resolution"),
+        description=_(
+            "Coordinators only. The same checks as the portal's form (no future date, not before receipt, a "
+            "vote that is a majority for the outcome, a new resolution number). On a decided application the "
+            "resolution must be an appeal or a correction and supersedes the one in force."
+        ),
+        request=serializers.DecisionWriteSerializer,
+        responses={201: serializers.DecisionSerializer, 409: _CONFLICT_RESPONSE},
+    ),
+)
+class DecisionViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+):
+    permission_classes = [DecisionPermission]
+    lookup_value_regex = ANY_SEGMENT
+    serializer_class = serializers.DecisionSerializer
+    filterset_class = filters.DecisionFilter
+    ordering_fields = ["resolution_date", "recorded_at", "id"]
+    ordering = ["-recorded_at", "-id"]
+
+    def get_queryset(self):
+        visible = access.applications_visible_to(self.request.user)
+        return Decision.objects.filter(application__in=visible).select_related("recorded_by")
+
+    def get_serializer_class(self):
+        return serializers.DecisionWriteSerializer if self.action == "create" else serializers.DecisionSerializer
+
+    def create(self, request, *args, **kwargs):
+        payload = serializers.DecisionWriteSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        values = dict(payload.validated_data)
+        application = access.get_application(request.user, values.pop("application"))  # else 404
+        correction = application.is_decided
+        kind = values.pop("kind")
+        if correction == (kind == Decision.Kind.ORIGINAL):
+            message = (
+                _("This application is decided: a new resolution is an appeal or a correction.")
+                if correction
+                else _("An appeal or correction needs a decided application; this one is not decided.")
+            )
+            raise exceptions.ValidationError({"kind": [message]})
+        form = DecisionForm(
+            serializers.form_data({**values, "kind": kind}), application=application, correction=correction
+        )
+        if not form.is_valid():
+            raise _form_errors(form)
+        service = services.decision_correct if correction else services.decision_record
+        decision = _call(service, user=request.user, application=application, **form.cleaned_data)
+        return Response(serializers.DecisionSerializer(decision).data, status=status.HTTP_201_CREATED)
