@@ -7,12 +7,16 @@ page, its chart and its CSV/XLSX always hold the same protected figures. The ind
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
+from django.core.cache import cache
 from django.http import Http404
 from django.templatetags.static import static
 from django.utils import formats
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from . import dimensions as dims_module
@@ -657,8 +661,43 @@ def _sdg(user, filters: Filters) -> Report:
 # --- The catalogue -------------------------------------------------------------------------------------------
 
 
+CACHE_SECONDS = 600
+
+
 def build(slug: str, user, filters: Filters, query: Mapping) -> Report:
-    """The report ``slug`` for ``user``, filtered as asked; 404 for a name the catalogue does not hold."""
+    """The report ``slug`` for ``user``, filtered as asked; 404 for a name the catalogue does not hold.
+
+    Reports are cached by what they depend on: the name, the audience (exact or protected at k, never the
+    user), the filters and query, the language of the labels and the indicator version (data_as_of), so a
+    recompute is seen at once and a coordinator's exact table is never served to an analyst."""
+    exact, k = audience(user)
+    key = _cache_key("report", slug, exact, k, filters.querystring(), _query_key(query))
+    report = cache.get(key)
+    if report is None:
+        report = _build(slug, user, filters, query)
+        cache.set(key, report, CACHE_SECONDS)
+    return report
+
+
+def _query_key(query: Mapping) -> str:
+    pairs = []
+    for name in ("measure", "dims"):
+        values = query.getlist(name) if hasattr(query, "getlist") else ([query[name]] if name in query else [])
+        pairs.extend((name, v) for v in values)
+    return urlencode(pairs)
+
+
+def _cache_key(*parts) -> str:
+    raw = "|".join(str(p) for p in (*parts, get_language() or "", _version()))
+    return "reports:" + hashlib.sha256(raw.encode()).hexdigest()
+
+
+def _version() -> str:
+    moment = selectors.data_as_of()
+    return moment.isoformat() if moment else "none"
+
+
+def _build(slug: str, user, filters: Filters, query: Mapping) -> Report:
     if slug == "by-year":
         return _by_year(user, filters)
     if slug == "timeliness":

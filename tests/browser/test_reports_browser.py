@@ -1,0 +1,171 @@
+"""An analyst uses the report pages in a real browser: Playwright drives Debian's chromium headless against
+pytest-django's live server. Screenshots are kept in test-artifacts/ for people to look at.
+
+Skipped cleanly where /usr/bin/chromium is not installed."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.cast import PASSWORD
+from tests.report_data import K, seed_report_data
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium"),
+]
+
+
+@pytest.fixture
+def browser_page(live_server):
+    # Playwright's sync API runs an event loop in this thread; the ORM work is done before it starts.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True, locale="es-CR")
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+        page.errors = errors
+        yield page
+        context.close()
+        browser.close()
+
+
+def _shot(page, name: str) -> None:
+    page.screenshot(path=str(ARTIFACTS / f"reports-{name}.png"), full_page=True)
+
+
+def _no_small_counts(text: str) -> list[str]:
+    """Whole numbers from 1 to k-1 standing alone in a table cell's text."""
+    return [t for t in re.findall(r"(?<![\w<.,%-])\d+(?![\w.,%])", text) if 1 <= int(t) < K]
+
+
+def _wait_for_charts(page) -> None:
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('canvas[data-chart-url]')].every(c => c.dataset.chartReady)",
+        timeout=15_000,
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_analyst_filters_crosses_maps_and_downloads(cast, live_server, browser_page, settings):
+    settings.DISCLOSURE_K = K
+    seed_report_data(cast)
+    page = browser_page
+    base = live_server.url
+
+    # Log in as an analyst.
+    page.goto(f"{base}/accounts/login/?next=/reports/")
+    page.fill("#id_username", cast.analyst_a.username)
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(re.compile(r".*/reports/$"))
+    _wait_for_charts(page)
+    assert page.locator("[data-testid=data-as-of]").inner_text().strip()
+    _shot(page, "01-dashboard")
+
+    # Filter: a year range and a profile value; the filters go into the address.
+    page.locator("details.report-filters summary").click()
+    page.select_option("#id_year_from", "2024")
+    page.select_option("#id_year_to", "2024")
+    page.select_option("#id_sex", "F")
+    page.click("#report-filters button[type=submit]")
+    page.wait_for_url(re.compile(r".*year_from=2024.*"))
+    assert "sex=F" in page.url
+    assert "year_to=2024" in page.url
+    _wait_for_charts(page)
+    _shot(page, "02-dashboard-filtered")
+    tables = page.locator("table.report-table").all_inner_texts()
+    assert tables and not any(_no_small_counts(t) for t in tables)
+
+    # A cross-tab of three dimensions; a fourth cannot be ticked.
+    page.goto(f"{base}/reports/intersections/")
+    for key in ("sex", "age_group", "nationality"):
+        page.check(f"input[name=dims][value={key}]")
+    assert page.locator("input[name=dims][value=migration_status]").is_disabled()
+    page.click("#crosstab-form button[type=submit]")
+    page.wait_for_selector("[data-testid=table-crosstab]")
+    _wait_for_charts(page)
+    crosstab = page.locator("[data-testid=table-crosstab]").inner_text()
+    assert _no_small_counts(crosstab) == []
+    assert "<5" in crosstab
+    _shot(page, "03-intersections")
+
+    # The maps draw both choropleths and credit the boundaries.
+    page.goto(f"{base}/reports/maps/")
+    _wait_for_charts(page)
+    assert "IGN – SNIT" in page.content()
+    assert page.locator("canvas[data-chart-ready=true]").count() == 2
+    _shot(page, "04-maps")
+
+    # Download the cross-tab as CSV: same protected figures.
+    page.goto(f"{base}/reports/intersections/?dims=sex&dims=nationality")
+    with page.expect_download() as download_info:
+        page.click("[data-testid=csv-crosstab]")
+    download = download_info.value
+    target = ARTIFACTS / "reports-crosstab.csv"
+    download.save_as(str(target))
+    rows = list(csv.reader(io.StringIO(target.read_text(encoding="utf-8-sig"))))
+    cells = [c for row in rows[1:] for c in row[1:] if c]
+    assert cells and not [c for c in cells if c.isdigit() and 1 <= int(c) < K]
+
+    # Every chart can be saved as PNG from its canvas.
+    page.goto(f"{base}/reports/")
+    _wait_for_charts(page)
+    with page.expect_download() as png_info:
+        page.click("[data-download-chart=chart-by-year]")
+    assert png_info.value.suggested_filename.endswith(".png")
+
+    assert page.errors == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_every_report_page_renders_without_script_errors(cast, live_server, browser_page, settings):
+    settings.DISCLOSURE_K = K
+    seed_report_data(cast)
+    page = browser_page
+    base = live_server.url
+    page.goto(f"{base}/accounts/login/")
+    page.fill("#id_username", cast.analyst_b.username)
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+    for name, path in [
+        ("05-disaggregation", "/reports/disaggregations/nationality/"),
+        ("06-profiles", "/reports/profiles/"),
+        ("07-relations", "/reports/relations/"),
+        ("08-quality", "/reports/quality/"),
+        ("09-international", "/reports/international/"),
+        ("10-refused", "/reports/intersections/?dims=sex&dims=age_group&dims=nationality&dims=migration_status"),
+    ]:
+        page.goto(base + path)
+        _wait_for_charts(page)
+        body = page.locator("main").inner_text()
+        assert page.locator("[data-chart-ready=error]").count() == 0, name
+        for table in page.locator("table.report-table").all_inner_texts():
+            assert _no_small_counts(table) == [], name
+        _shot(page, name)
+    assert "tres dimensiones" in body or "three dimensions" in body
+    assert page.errors == []
