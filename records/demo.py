@@ -15,7 +15,9 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import io
+import queue
 import random
+import threading
 from collections import deque
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
@@ -978,43 +980,116 @@ class _IndexesDropped:
                 cursor.execute(f"ANALYZE {table}")
 
 
+def _reserve(model, n: int) -> int:
+    """Reserve ``n`` consecutive ids of ``model``'s sequence in one statement; returns the first. Called while
+    the bulk load holds the table's exclusive lock, so no other insert can take ids in between."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT setval(pg_get_serial_sequence(%s, 'id'), nextval(pg_get_serial_sequence(%s, 'id')) + %s - 1)",
+            [model._meta.db_table, model._meta.db_table, n],
+        )
+        last = cursor.fetchone()[0]
+    return last - n + 1
+
+
+class _Abort(Exception):
+    pass
+
+
+def _seed_bulk(*, sizes: list[int], generator: Generator, totals: dict, progress) -> None:
+    """The large PostgreSQL load: this thread generates chunk k+1 while a writer thread (with its own connection
+    and the one transaction) COPYs chunk k, so Python's work and the database's overlap. A failure on either
+    side rolls the whole load back (indexes included)."""
+    total = sum(sizes)
+    chunks: queue.Queue = queue.Queue(maxsize=2)
+    started: queue.Queue = queue.Queue()
+    failure: list[BaseException] = []
+
+    def write_all() -> None:
+        try:
+            with transaction.atomic():
+                dropped = _IndexesDropped(_bulk_tables())
+                dropped.drop()
+                started.put({m: _reserve(m, k * total) for m, k in ((Application, 1), (Person, 1), (Decision, 2))})
+                writer = _PostgresWriter()
+                while (chunk := chunks.get()) is not None:
+                    if chunk is _Abort:
+                        raise _Abort
+                    writer.write(chunk)
+                if progress:
+                    progress({**totals, "stage": "rebuilding indexes"})
+                dropped.restore()
+        except BaseException as error:  # handed to the generating thread, which re-raises it
+            failure.append(error)
+            started.put(None)
+            if not isinstance(error, _Abort):
+                while chunks.get() is not None:  # unblock the producer until it notices and stops
+                    pass
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=write_all, name="seed_demo-writer")
+    thread.start()
+    first = started.get()
+    try:
+        if first is None:
+            raise failure[0]
+        offset = 0
+        for n in sizes:
+            app_ids = range(first[Application] + offset, first[Application] + offset + n)
+            person_ids = range(first[Person] + offset, first[Person] + offset + n)
+            decision_ids = range(first[Decision] + 2 * offset, first[Decision] + 2 * offset + 2 * n)
+            chunk = generator.chunk(application_ids=app_ids, person_ids=person_ids, decision_ids=decision_ids)
+            offset += n
+            if failure:
+                raise failure[0]
+            chunks.put(chunk)
+            _count(totals, chunk)
+            if progress:
+                progress(totals)
+        chunks.put(None)
+    except BaseException:
+        if not failure:
+            chunks.put(_Abort)
+        else:
+            chunks.put(None)
+        thread.join()
+        raise
+    thread.join()
+    if failure:
+        raise failure[0]
+
+
+def _count(totals: dict, chunk: Chunk) -> None:
+    totals["applications"] += len(chunk.applications)
+    totals["people"] += len(chunk.people)
+    totals["decisions"] += len(chunk.decisions)
+    totals["rows"] += chunk.row_count()
+
+
 def seed(*, applications: int, seed: int = 1, chunk_size: int = 20_000, progress=None) -> dict:
     """Create ``applications`` synthetic applications (with their people, identities, facts, decisions and
     workflow events) in chunks of ``chunk_size``. Small loads commit chunk by chunk; a large load on PostgreSQL
-    is one transaction with indexes rebuilt at the end (see BULK_THRESHOLD). Returns row counts."""
+    is one transaction with indexes rebuilt at the end and generation overlapped with COPY (see BULK_THRESHOLD).
+    Returns row counts."""
     reference = _reference()
     generator = Generator(seed=seed, reference=reference)
     postgres = connection.vendor == "postgresql"
-    writer = _PostgresWriter() if postgres else _DjangoWriter()
     totals = {"applications": 0, "people": 0, "decisions": 0, "rows": 0, "bulk": False}
-
-    def one_chunk(n: int) -> None:
-        app_ids = writer.allocate(Application, n)
-        person_ids = writer.allocate(Person, n)
-        decision_ids = writer.allocate(Decision, 2 * n)
-        chunk = generator.chunk(application_ids=app_ids, person_ids=person_ids, decision_ids=decision_ids)
-        writer.write(chunk)
-        totals["applications"] += len(chunk.applications)
-        totals["people"] += len(chunk.people)
-        totals["decisions"] += len(chunk.decisions)
-        totals["rows"] += chunk.row_count()
+    sizes = [min(chunk_size, applications - start) for start in range(0, applications, chunk_size)]
+    if postgres and applications >= BULK_THRESHOLD and applications >= Application.objects.count():
+        totals["bulk"] = True
+        _seed_bulk(sizes=sizes, generator=generator, totals=totals, progress=progress)
+        return totals
+    writer = _PostgresWriter() if postgres else _DjangoWriter()
+    for n in sizes:
+        with transaction.atomic():
+            app_ids = writer.allocate(Application, n)
+            person_ids = writer.allocate(Person, n)
+            decision_ids = writer.allocate(Decision, 2 * n)
+            chunk = generator.chunk(application_ids=app_ids, person_ids=person_ids, decision_ids=decision_ids)
+            writer.write(chunk)
+        _count(totals, chunk)
         if progress:
             progress(totals)
-
-    sizes = [min(chunk_size, applications - start) for start in range(0, applications, chunk_size)]
-    bulk = postgres and applications >= BULK_THRESHOLD and applications >= Application.objects.count()
-    if bulk:
-        totals["bulk"] = True
-        with transaction.atomic():
-            dropped = _IndexesDropped(_bulk_tables())
-            dropped.drop()
-            for n in sizes:
-                one_chunk(n)
-            if progress:
-                progress({**totals, "stage": "rebuilding indexes"})
-            dropped.restore()
-    else:
-        for n in sizes:
-            with transaction.atomic():
-                one_chunk(n)
     return totals

@@ -144,7 +144,9 @@ class ApplicationForm(AccessibleFormMixin, forms.Form):
 
     given_names = forms.CharField(label=_("Given names"), max_length=150, required=False)
     family_names = forms.CharField(label=_("Family names"), max_length=150, required=False)
-    document_type = forms.ChoiceField(label=_("Identity document"), choices=Identity.DocumentType.choices)
+    document_type = forms.ChoiceField(
+        label=_("Identity document"), choices=Identity.DocumentType.choices, initial=Identity.DocumentType.NONE
+    )
     document_number = forms.CharField(
         label=_("Document number"),
         max_length=50,
@@ -350,6 +352,8 @@ class ApplicationForm(AccessibleFormMixin, forms.Form):
             )
         if data.get("document_type") not in (None, "", Identity.DocumentType.NONE) and not data.get("document_number"):
             self.add_error("document_number", _("Enter the number of the identity document, or choose 'No document'."))
+        if data.get("document_type") == Identity.DocumentType.NONE and data.get("document_number"):
+            self.add_error("document_type", _("Choose the type of the identity document whose number you entered."))
         for province_field, canton_field, district_field in self.GEOGRAPHY:
             province, canton, district = data.get(province_field), data.get(canton_field), data.get(district_field)
             if canton and province and canton.province_id != province.pk:

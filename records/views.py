@@ -14,6 +14,7 @@ from django.core.paginator import Paginator
 from django.http import HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -34,11 +35,26 @@ from .models import Canton, Decision, Identity, Province, Status
 
 case_roles = access.require_role(Role.OFFICER, Role.COORDINATOR)
 PAGE_SIZE = 50
+COUNT_CAP = 10_000
 REFRESH = "_refresh"  # the no-JavaScript "update the choices" button of the place selects
 
 
+class CappedPaginator(Paginator):
+    """Counts at most COUNT_CAP + 1 rows: an exact COUNT(*) over a million visible applications costs a full scan
+    on every page view, while "more than 10,000" is all a person needs before filtering."""
+
+    @cached_property
+    def count(self) -> int:
+        # Without ordering and annotations (the duplicate flag): the count needs neither.
+        return self.object_list.order_by().values("pk")[: COUNT_CAP + 1].count()
+
+    @property
+    def capped(self) -> bool:
+        return self.count > COUNT_CAP
+
+
 def _page(request, queryset):
-    paginator = Paginator(queryset, PAGE_SIZE)
+    paginator = CappedPaginator(queryset, PAGE_SIZE)
     return paginator.get_page(request.GET.get("page"))
 
 
@@ -76,6 +92,7 @@ def application_list(request):
             "years": range(timezone.localdate().year, 2014, -1),
             "query": query.urlencode(),
             "can_create": access.can_create_application(request.user),
+            "count_cap": COUNT_CAP,
         },
     )
 
@@ -105,6 +122,7 @@ def queue(request):
             "query": query.urlencode(),
             "due_soon_days": selectors.settings.DEADLINE_DUE_SOON_BUSINESS_DAYS,
             "deadline_days": selectors.settings.DECISION_DEADLINE_BUSINESS_DAYS,
+            "count_cap": COUNT_CAP,
         },
     )
 
@@ -211,7 +229,16 @@ def application_edit(request, pk):
     else:
         form = ApplicationForm(**kwargs)
         access.log_access(request, AccessEvent.Action.IDENTITY_VIEW, obj=application, detail="edit")
-    return render(request, "records/application_form.html", {"form": form, "application": application})
+    last_request = (
+        application.events.filter(to_status=Status.INFO_REQUESTED).order_by("-at", "-id").first()
+        if application.status == Status.INFO_REQUESTED
+        else None
+    )
+    return render(
+        request,
+        "records/application_form.html",
+        {"form": form, "application": application, "last_request": last_request},
+    )
 
 
 # --- Case pages ----------------------------------------------------------------------------------------------

@@ -67,6 +67,7 @@ FIELD_CHECKS = [
     ({"recruitment_canton": "201"}, "recruitment_canton", "canton not in province"),
     ({"residence_canton": None, "residence_district": "10101"}, "residence_district", "district not in province"),
     ({"document_number": ""}, "document_number", "document without number"),
+    ({"document_type": "none"}, "document_type", "number without document type"),
     ({"recruitment_country": "NI"}, "recruitment_country", "both district and country"),
     ({"exploitation_forms": None}, "exploitation_forms", "required"),
 ]
@@ -267,7 +268,22 @@ def test_information_request_through_the_pages_and_answer(cast):
     officer = cast.client_for(cast.officer_a)
     detail = officer.get(reverse("records:application_detail", args=[application.pk])).content.decode()
     assert "Falta la fecha de captación." in detail
-    assert officer.get(reverse("records:application_edit", args=[application.pk])).status_code == 200
+    edit = officer.get(reverse("records:application_edit", args=[application.pk]))
+    assert edit.status_code == 200
+    assert "Falta la fecha de captación." in edit.content.decode()  # the question is shown where it is answered
     assert officer.post(reverse("records:application_submit", args=[application.pk])).status_code == 302
     application.refresh_from_db()
     assert application.status == "SUBMITTED"
+
+
+def test_list_count_is_capped(cast, monkeypatch):
+    from records import views
+
+    monkeypatch.setattr(views, "COUNT_CAP", 2)
+    for _ in range(3):
+        make_application(cast, state="SUBMITTED")
+    with translation.override("en"):
+        response = cast.client_for(cast.coordinator_a).get(reverse("records:application_list"))
+    assert response.context["page"].paginator.capped
+    assert "More than 2 applications" in response.content.decode()
+    assert len(response.context["page"].object_list) == 3
