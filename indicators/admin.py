@@ -52,6 +52,7 @@ class RecomputeRunAdmin(ReadOnlyAdmin):
             **(extra_context or {}),
             "data_as_of": data_as_of(),
             "pending_years": services.pending_years(),
+            "pending_marks": services.pending_marks(),
         }
         return super().changelist_view(request, extra_context=extra_context)
 
@@ -86,5 +87,5 @@ class RecomputeRunAdmin(ReadOnlyAdmin):
 
 @admin.register(PendingRecompute)
 class PendingRecomputeAdmin(ReadOnlyAdmin):
-    list_display = ["year", "marked_at"]
+    list_display = ["marked_at", "year", "application_id"]
     list_filter = ["year"]

@@ -7,13 +7,15 @@ recorded". Labels are looked up at call time in the active language.
 
 Which cells are precomputed (documented in docs/parts/architecture-indicators.md):
 
-* every dimension alone, per year (one-way);
-* every pair of the crossable dimensions (profile, institution, case facts, places), except pairs of two
-  multi-valued facts other than those with the form of exploitation (the relations heat-map), and pairs of a
-  dimension with one derived from it (sex with the GLOTIP victim group, province with canton, ...);
-* every triple of the profile dimensions (institution included) with geography at province level, and every
-  triple of two of sex / age group / victim group / nationality with one case fact (so "girls of Nicaraguan
-  nationality recruited through social networks" is one cell);
+* every dimension alone (one-way);
+* every pair of the profile dimensions, the institution and the GLOTIP victim group (``PAIRWISE``);
+  the institution, sex, age group, victim group and nationality each with every case fact and place;
+  the form of exploitation with the other facts (the relations heat-map); recruitment -> exploitation places
+  (flows);
+* every triple of sex, age group, nationality, migration status, gender identity and province of residence
+  (``THREE_WAY``); victim group x nationality x each of form, means, recruitment and control method (so
+  "girls of Nicaraguan nationality recruited through social networks" is one cell); victim group x form x
+  country of exploitation; sex x age group x form (SDG 16.2.2);
 * the victim profile: sex x age group x nationality x form of exploitation, read only by ``profiles``.
 
 Selectors refuse (ValueError) any other combination: cross-tabs combine at most three dimensions.
@@ -26,6 +28,7 @@ from dataclasses import dataclass, field
 from itertools import combinations
 
 from django.utils.functional import Promise
+from django.utils.text import format_lazy
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -63,9 +66,6 @@ class Measure:
     name: str
     label: Promise
     definition: Promise
-    # How the selectors read it: the stored measures summed, and the column of IndicatorCell summed.
-    stored: tuple[str, ...]
-    column: str = "n"
 
 
 def _english() -> bool:
@@ -201,9 +201,8 @@ _DERIVED = [
     {"exploitation_province", "exploitation_country"},
 ]
 
-# Dimensions crossed with others (district and canton are shown alone, on maps that roll up to province).
-CROSSABLE = tuple(d for d in DIMENSIONS if d not in {"residence_district", "residence_canton"})
-THREE_WAY = (
+# The profile dimensions of DOMAIN.md crossed two by two (with the institution and the GLOTIP victim group).
+PAIRWISE = (
     "institution",
     "age_group",
     "victim_group",
@@ -216,8 +215,20 @@ THREE_WAY = (
     "residence_province",
     "mother_tongue",
 )
-THREE_WAY_CORE = ("victim_group", "sex", "age_group", "nationality")
-THREE_WAY_FACTS = ("exploitation_form", "means", "recruitment_method", "control_method")
+# Three-way intersections: every triple of these (geography at province level).
+THREE_WAY = ("sex", "age_group", "nationality", "migration_status", "gender_identity", "residence_province")
+# The victim-group triples (GLOTIP: girls, boys, women, men) with nationality and each case fact.
+GROUP_CORE = ("victim_group", "sex", "age_group", "nationality")
+CASE_FACTS = (
+    "exploitation_form",
+    "means",
+    "recruitment_method",
+    "control_method",
+    "relationship",
+    "recruitment_place",
+    "exploitation_country",
+    "exploitation_place",
+)
 PROFILE_SET = ("sex", "age_group", "nationality", "exploitation_form")
 
 
@@ -233,16 +244,15 @@ def cell_set_key(dims) -> str:
 def _cell_sets() -> tuple[tuple[str, ...], ...]:
     sets: list[tuple[str, ...]] = [()]
     sets += [(d,) for d in DIMENSIONS]
-    for pair in combinations(CROSSABLE, 2):
-        multi = [d for d in pair if d in MULTI_VALUED]
-        if len(multi) == 2 and "exploitation_form" not in multi:
-            continue
-        if not _related(pair):
-            sets.append(pair)
-    sets += [t for t in combinations(THREE_WAY, 3) if not _related(t)]
-    for pair in combinations(THREE_WAY_CORE, 2):
-        if not _related(pair):
-            sets += [(*pair, fact) for fact in THREE_WAY_FACTS]
+    sets += [p for p in combinations(PAIRWISE, 2) if not _related(p)]
+    sets += [("institution", d) for d in CASE_FACTS]
+    sets += [(p, f) for p in GROUP_CORE for f in CASE_FACTS]
+    sets += [("exploitation_form", f) for f in CASE_FACTS if f != "exploitation_form"]
+    sets += [("recruitment_place", "exploitation_place"), ("recruitment_country", "exploitation_country")]
+    sets += list(combinations(THREE_WAY, 3))
+    sets += [("victim_group", *p) for p in combinations(("nationality", "migration_status", "residence_province"), 2)]
+    sets += [("victim_group", "nationality", f) for f in CASE_FACTS[:4]]
+    sets += [("victim_group", "exploitation_form", "exploitation_country"), ("sex", "age_group", "exploitation_form")]
     sets.append(PROFILE_SET)
     unique: dict[str, tuple[str, ...]] = {}
     for dims in sets:
@@ -254,10 +264,21 @@ def _cell_sets() -> tuple[tuple[str, ...], ...]:
 CELL_SETS: tuple[tuple[str, ...], ...] = _cell_sets()
 CELL_SET_KEYS = frozenset(cell_set_key(s) for s in CELL_SETS)
 
-# Timeliness (a histogram of business days to decision) is kept per year, alone and by one profile dimension
-# or the institution.
-TIMELINESS_SETS: tuple[tuple[str, ...], ...] = ((),) + tuple((d,) for d in THREE_WAY)
+# Timeliness (a histogram of business days to decision) is kept per year of decision, alone and by the
+# institution or the GLOTIP victim group.
+TIMELINESS_SETS: tuple[tuple[str, ...], ...] = ((), ("institution",), ("victim_group",))
 TIMELINESS_SET_KEYS = frozenset(cell_set_key(s) for s in TIMELINESS_SETS)
+
+# Multi-valued facts of a code list, kept as bit masks in ApplicationFact (dimension -> code list or "province").
+MASKED = {
+    "exploitation_form": "exploitation_form",
+    "means": "means",
+    "recruitment_method": "recruitment_method",
+    "control_method": "control_method",
+    "exploitation_province": "province",
+}
+# Multi-valued facts kept as bridge rows (ApplicationFactValue).
+BRIDGED = ("exploitation_country", "exploitation_place")
 
 
 _YEAR_RECEIVED = _("A case counts in the year its application was received.")
@@ -267,46 +288,51 @@ _MEASURES = [
     Measure(
         "received",
         _("Applications received"),
-        _(
-            "Applications for accreditation submitted by an institution (drafts are not counted; withdrawn "
-            "applications are). "
-        )
-        + _YEAR_RECEIVED,
-        ("received",),
+        format_lazy(
+            "{}{}",
+            _(
+                "Applications for accreditation submitted by an institution (drafts are not counted; withdrawn "
+                "applications are). "
+            ),
+            _YEAR_RECEIVED,
+        ),
     ),
     Measure(
         "decided",
         _("Applications decided"),
-        _("Applications the ERI decided, whether it accredited the person or not. ") + _YEAR_DECIDED,
-        ("accredited", "not_accredited"),
+        format_lazy(
+            "{}{}", _("Applications the ERI decided, whether it accredited the person or not. "), _YEAR_DECIDED
+        ),
     ),
     Measure(
         "accredited",
         _("Accredited victims (applications)"),
-        _(
-            "Applications whose current decision accredits the person as a victim of trafficking; a person "
-            "accredited through two applications counts twice. "
-        )
-        + _YEAR_DECIDED,
-        ("accredited",),
+        format_lazy(
+            "{}{}",
+            _(
+                "Applications whose current decision accredits the person as a victim of trafficking; a person "
+                "accredited through two applications counts twice. "
+            ),
+            _YEAR_DECIDED,
+        ),
     ),
     Measure(
         "accredited_persons",
         _("Accredited victims (persons)"),
-        _(
-            "Distinct persons accredited as victims of trafficking: applications of the same person (recognised "
-            "by the pseudonymous person key, also across institutions) count once per year and cell; over "
-            "several years a person counts once in each year. "
-        )
-        + _YEAR_DECIDED,
-        ("accredited",),
-        "persons",
+        format_lazy(
+            "{}{}",
+            _(
+                "Distinct persons accredited as victims of trafficking: applications of the same person (recognised "
+                "by the pseudonymous person key, also across institutions) count once per year and cell; over "
+                "several years a person counts once in each year. "
+            ),
+            _YEAR_DECIDED,
+        ),
     ),
     Measure(
         "not_accredited",
         _("Not accredited"),
-        _("Applications whose current decision does not accredit the person. ") + _YEAR_DECIDED,
-        ("not_accredited",),
+        format_lazy("{}{}", _("Applications whose current decision does not accredit the person. "), _YEAR_DECIDED),
     ),
     Measure(
         "pending",
@@ -316,28 +342,30 @@ _MEASURES = [
             "decided after it or not yet; withdrawn applications are left out). For the current year: pending "
             "on the date the data is from."
         ),
-        ("pending",),
     ),
     Measure(
         "overdue",
         _("Overdue applications"),
-        _(
-            "Applications still awaiting the ERI's decision after their legal deadline (7 business days, "
-            "Ley 9095), on the date the data is from. "
-        )
-        + _YEAR_RECEIVED,
-        ("overdue",),
+        format_lazy(
+            "{}{}",
+            _(
+                "Applications still awaiting the ERI's decision after their legal deadline (7 business days, "
+                "Ley 9095), on the date the data is from. "
+            ),
+            _YEAR_RECEIVED,
+        ),
     ),
     Measure(
         "decided_within_deadline",
         _("Decided within the deadline"),
-        _(
-            "Decided applications whose decision came on or before the legal deadline (7 business days, "
-            "Ley 9095; Costa Rican public holidays do not count). "
-        )
-        + _YEAR_DECIDED,
-        ("accredited", "not_accredited"),
-        "within_deadline",
+        format_lazy(
+            "{}{}",
+            _(
+                "Decided applications whose decision came on or before the legal deadline (7 business days, "
+                "Ley 9095; Costa Rican public holidays do not count). "
+            ),
+            _YEAR_DECIDED,
+        ),
     ),
 ]
 
@@ -362,3 +390,68 @@ COMPLETENESS_FIELDS: dict[str, Promise] = {
     "control_method": _("Method of control"),
     "exploitation_country": _("Country of exploitation"),
 }
+
+
+# Rough number of codes in use per dimension, for planning the recompute only (a wrong guess costs time, not
+# correctness).
+_CARDINALITY = {
+    "institution": 12,
+    "age_group": 8,
+    "victim_group": 4,
+    "sex": 4,
+    "gender_identity": 7,
+    "nationality": 25,
+    "migration_status": 11,
+    "occupation": 15,
+    "education": 11,
+    "residence_province": 8,
+    "residence_canton": 85,
+    "residence_district": 490,
+    "mother_tongue": 10,
+    "relationship": 6,
+    "recruitment_province": 8,
+    "recruitment_country": 25,
+    "recruitment_place": 30,
+    "exploitation_form": 13,
+    "means": 10,
+    "recruitment_method": 10,
+    "control_method": 17,
+    "exploitation_country": 15,
+    "exploitation_province": 8,
+    "exploitation_place": 20,
+}
+# A base (one pass over the facts) may hold up to this many code combinations.
+BASE_COMBINATIONS = 2000
+
+
+def _combinations(dims) -> int:
+    dims = set(dims)
+    if {"sex", "age_group"} <= dims:
+        dims.discard("victim_group")  # determined by sex and age group
+    total = 1
+    for d in dims:
+        total *= _CARDINALITY.get(d, 50)
+    return total
+
+
+def plan_bases(sets) -> list[tuple[tuple[str, ...], list[tuple[str, ...]]]]:
+    """Group cell sets into bases: each base is one GROUP BY pass over the facts, and every set assigned to it
+    is then summed from the base's (much smaller) result. Sets are only summed from a base with the same
+    multi-valued dimensions (a multi-valued join repeats an application once per value). Greedy: largest sets
+    first, each joins the first base that already contains it or stays under ``BASE_COMBINATIONS`` with it."""
+    plans: list[tuple[set, list]] = []
+    for cell_set in sorted(sets, key=lambda s: (-len(s), s)):
+        multi = {d for d in cell_set if d in MULTI_VALUED}
+        chosen = None
+        for base, members in plans:
+            if {d for d in base if d in MULTI_VALUED} != multi:
+                continue
+            if set(cell_set) <= base or _combinations(base | set(cell_set)) <= BASE_COMBINATIONS:
+                chosen = (base, members)
+                break
+        if chosen is None:
+            plans.append((set(cell_set), [cell_set]))
+        else:
+            chosen[0].update(cell_set)
+            chosen[1].append(cell_set)
+    return [(tuple(sorted(base)), members) for base, members in plans]

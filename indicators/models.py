@@ -24,7 +24,10 @@ class ApplicationFact(models.Model):
 
     ``person_ref`` is the lowest Person id sharing the person's pseudonymous key (the Person id itself when the
     key is blank), so one person referred by two institutions counts once among distinct persons.
-    ``pending_until`` is the last year at whose end the application was still undecided (null: never).
+    Multi-valued facts of a code list are kept as bit masks (``<dimension>_mask``, one bit per code, see
+    ``MaskBit``): one column instead of a bridge row per value, which keeps a full rebuild of a million
+    applications within its time budget. Countries and places of exploitation are bridge rows
+    (``ApplicationFactValue``), since the list of countries is open.
     """
 
     application_id = models.BigIntegerField(primary_key=True)
@@ -33,12 +36,12 @@ class ApplicationFact(models.Model):
     status = models.CharField(max_length=20)
     received_year = models.SmallIntegerField(db_index=True)
     decided_year = models.SmallIntegerField(null=True, db_index=True)
-    # "A" accredited, "N" not accredited, "" undecided or withdrawn.
-    outcome = models.CharField(max_length=1, blank=True)
+    # "A" accredited, "N" not accredited, "O" open (submitted, under review, information requested),
+    # "W" withdrawn.
+    outcome = models.CharField(max_length=1)
     # True on an accredited application whose person has another accredited application the same year: such
     # persons are counted with COUNT(DISTINCT), everyone else by a plain sum (see services).
     person_dup = models.BooleanField(default=False)
-    pending_until = models.SmallIntegerField(null=True)
     overdue = models.BooleanField(default=False)
     business_days = models.IntegerField(null=True)
     within_deadline = models.BooleanField(null=True)
@@ -60,15 +63,34 @@ class ApplicationFact(models.Model):
     recruitment_province = models.CharField(max_length=10, blank=True)
     recruitment_country = models.CharField(max_length=2, blank=True)
     recruitment_place = models.CharField(max_length=10, blank=True)
+    exploitation_form_mask = models.BigIntegerField(default=0)
+    means_mask = models.BigIntegerField(default=0)
+    recruitment_method_mask = models.BigIntegerField(default=0)
+    control_method_mask = models.BigIntegerField(default=0)
+    exploitation_province_mask = models.BigIntegerField(default=0)
 
     class Meta:
         verbose_name = _("application fact")
         verbose_name_plural = _("application facts")
 
 
+class MaskBit(models.Model):
+    """The bit of a code in the masks of ``ApplicationFact`` (``bit`` holds the value 2**k). Append-only, so
+    the masks already stored keep their meaning; at most 63 codes per dimension."""
+
+    dimension = models.CharField(max_length=30)
+    code = models.CharField(max_length=40)
+    bit = models.BigIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["dimension", "code"], name="ind_maskbit_unique")]
+        verbose_name = _("mask bit")
+        verbose_name_plural = _("mask bits")
+
+
 class ApplicationFactValue(models.Model):
-    """One value of a multi-valued fact of an application (a form of exploitation, a means, a country of
-    exploitation, ...), keyed by the dimension name of ``indicators.dimensions``."""
+    """One value of a multi-valued fact of an application whose list is open (a country of exploitation, a
+    place of exploitation), keyed by the dimension name of ``indicators.dimensions``."""
 
     application_id = models.BigIntegerField()
     dimension = models.CharField(max_length=30)
@@ -107,22 +129,34 @@ def _cell_fields() -> dict:
 
 
 class IndicatorCellBase(models.Model):
-    """One precomputed count: a stored measure, a year, and the codes of the dimensions of its cell set.
+    """One precomputed count of applications sharing a time key and the codes of a cell set.
 
-    ``cell_set`` names the dimensions the row is broken down by ("" for the yearly total, otherwise the sorted
-    dimension names joined with "|"); the columns of the other dimensions are null. Exact counts: disclosure
-    control is applied by the pages that publish them. Several rows may share one cell (the distinct persons
-    of duplicated people arrive in their own rows): readers always sum.
+    The time key places the applications in every measure: ``received_year``, ``decided_year`` (null when
+    undecided), ``outcome`` ("A" accredited, "N" not accredited, "O" open, "W" withdrawn) and ``overdue``.
+    Selectors turn it into measures (received in a year, accredited in a year, pending at a year end, ...).
+    ``n`` counts applications, ``within_deadline`` those decided within the deadline, ``persons`` distinct
+    accredited persons (rows of duplicated persons have ``n`` = 0 and ``received_year`` null). Rows of kind
+    "d" hold the histogram of business days to decision (``days``) by year of decision.
+
+    ``cell_set`` names the dimensions the row is broken down by ("" for the total, otherwise the sorted
+    dimension names joined with "|"); the columns of the other dimensions are null. Several rows may share a
+    cell: readers always sum. Exact counts: disclosure control is applied by the pages that publish them.
     """
+
+    COUNT = "c"
+    DAYS = "d"
 
     version = models.ForeignKey(IndicatorVersion, on_delete=models.CASCADE, db_index=False)
     cell_set = models.CharField(max_length=120)
-    measure = models.CharField(max_length=20)
-    year = models.SmallIntegerField()
+    kind = models.CharField(max_length=1, default=COUNT)
+    received_year = models.SmallIntegerField(null=True)
+    decided_year = models.SmallIntegerField(null=True)
+    outcome = models.CharField(max_length=1, null=True)
+    overdue = models.BooleanField(null=True)
+    days = models.IntegerField(null=True)
     n = models.IntegerField(default=0)
     persons = models.IntegerField(default=0)
     within_deadline = models.IntegerField(default=0)
-    days = models.IntegerField(null=True)
 
     class Meta:
         abstract = True
@@ -140,7 +174,7 @@ IndicatorCell = type(
             (),
             {
                 "indexes": [
-                    models.Index(fields=["version", "cell_set", "measure", "year"], name="ind_cell_lookup"),
+                    models.Index(fields=["version", "cell_set", "kind"], name="ind_cell_lookup"),
                 ],
                 "verbose_name": _("indicator cell"),
                 "verbose_name_plural": _("indicator cells"),
@@ -190,7 +224,10 @@ class PendingRecompute(models.Model):
     transaction, so a broker outage loses nothing. Append-only: a recompute deletes exactly the rows it read,
     so a mark committed while it runs stays for the next one."""
 
-    year = models.SmallIntegerField()
+    year = models.SmallIntegerField(null=True)
+    # Set when the caller names the changed application: the recompute then applies the difference it makes
+    # (its old cells out, its new cells in) instead of recomputing whole years.
+    application_id = models.BigIntegerField(null=True)
     marked_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -23,7 +23,8 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from django.db.models import Q, Sum
+from django.db.models import Sum
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .dimensions import (
@@ -69,14 +70,10 @@ def data_as_of() -> datetime | None:
 
 
 def years_available() -> list[int]:
-    """The years that have any indicator (received, decided or pending), ascending."""
-    return list(
-        _cells("")
-        .filter(measure__in=("received", "accredited", "not_accredited", "pending"))
-        .values_list("year", flat=True)
-        .distinct()
-        .order_by("year")
-    )
+    """The years that have any indicator (an application received or decided that year), ascending."""
+    received = _cells("").values_list("received_year", flat=True).distinct()
+    decided = _cells("").values_list("decided_year", flat=True).distinct()
+    return sorted({y for y in received if y is not None} | {y for y in decided if y is not None})
 
 
 def is_available(*, dims: Sequence[str] = (), filters: Mapping[str, str] | None = None) -> bool:
@@ -94,16 +91,10 @@ def measure_by_year(
     """The measure per year, for the cell the filters select (the yearly total without filters). Years with no
     case are absent (they count 0)."""
     filters = dict(filters or {})
-    m = _measure(measure)
+    _measure(measure)
     key = _cell_set((), filters)
-    rows = (
-        _cells(key, year_from, year_to, filters)
-        .filter(measure__in=m.stored)
-        .values("year")
-        .annotate(value=Sum(m.column))
-        .order_by("year")
-    )
-    return {row["year"]: row["value"] for row in rows if row["value"]}
+    series = _series(measure, key, [], year_from, year_to, filters)
+    return {year: value for (year,), value in sorted(series.items()) if value}
 
 
 def crosstab(
@@ -123,16 +114,12 @@ def crosstab(
         raise ValueError(_("Choose at least one dimension."))
     if len(set(dims)) != len(dims):
         raise ValueError(_("Each dimension can be chosen only once."))
-    m = _measure(measure)
+    _measure(measure)
     key = _cell_set(dims, filters)
-    rows = (
-        _cells(key, year_from, year_to, filters)
-        .filter(measure__in=m.stored)
-        .values(*dims)
-        .annotate(value=Sum(m.column))
-        .order_by()
-    )
-    return {tuple(row[d] for d in dims): row["value"] for row in rows if row["value"]}
+    totals: dict[tuple[str, ...], int] = defaultdict(int)
+    for (_year, *codes), value in _series(measure, key, dims, year_from, year_to, filters).items():
+        totals[tuple(codes)] += value
+    return {codes: value for codes, value in totals.items() if value}
 
 
 def timeliness_by_year(
@@ -153,19 +140,20 @@ def timeliness_by_year(
     histogram: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     within: dict[int, int] = defaultdict(int)
     rows = (
-        _cells(key, year_from, year_to, filters)
-        .filter(measure="decision_days")
-        .values("year", "days")
+        _in_years(_cells(key, filters, kind=IndicatorCell.DAYS), "decided_year", year_from, year_to)
+        .values("decided_year", "days")
         .annotate(n=Sum("n"), within=Sum("within_deadline"))
         .order_by()
     )
     for row in rows:
-        histogram[row["year"]][row["days"]] += row["n"]
-        within[row["year"]] += row["within"]
+        histogram[row["decided_year"]][row["days"]] += row["n"]
+        within[row["decided_year"]] += row["within"]
     overdue = measure_by_year(measure="overdue", year_from=year_from, year_to=year_to, filters=filters)
     result = {}
     for year in sorted(set(histogram) | set(overdue)):
         decided = sum(histogram[year].values())
+        if not decided and not overdue.get(year):
+            continue
         result[year] = {
             "decided": decided,
             "within_deadline": within[year],
@@ -199,45 +187,31 @@ def profiles(
     exploitation, count)``, largest first, at most ``limit`` (ties broken by the codes, so the order is stable).
     An application with two forms of exploitation appears in two profiles. Combinations with an unrecorded
     value are left out."""
-    m = _measure(measure)
+    _measure(measure)
     dims = list(PROFILE_SET)
-    rows = (
-        _cells(cell_set_key(dims), year_from, year_to, {})
-        .filter(measure__in=m.stored)
-        .exclude(Q(sex="") | Q(age_group="") | Q(nationality="") | Q(exploitation_form=""))
-        .values(*dims)
-        .annotate(value=Sum(m.column))
-        .filter(value__gt=0)
-        .order_by("-value", *dims)[:limit]
+    counts: dict[tuple[str, ...], int] = defaultdict(int)
+    for (_year, *codes), value in _series(measure, cell_set_key(dims), dims, year_from, year_to, {}).items():
+        counts[tuple(codes)] += value
+    ranked = sorted(
+        ((codes, n) for codes, n in counts.items() if n and "" not in codes), key=lambda item: (-item[1], item[0])
     )
-    return [(row["sex"], row["age_group"], row["nationality"], row["exploitation_form"], row["value"]) for row in rows]
+    return [(*codes, n) for codes, n in ranked[:limit]]
 
 
 def completeness(*, year_from: int | None = None, year_to: int | None = None) -> dict[tuple[str, int], dict]:
     """Data quality: for each (institution code, year of receipt), ``{"total": applications received,
     "fields": {field: applications with the field recorded}}`` for every field of
     ``dimensions.COMPLETENESS_FIELDS`` (a multi-valued fact is recorded when it has at least one value)."""
-    totals = (
-        _cells("institution", year_from, year_to, {})
-        .filter(measure="received")
-        .values("institution", "year")
-        .annotate(value=Sum("n"))
-        .order_by()
-    )
+    totals = _series("received", "institution", ["institution"], year_from, year_to, {})
     result: dict[tuple[str, int], dict] = {
-        (row["institution"], row["year"]): {"total": row["value"], "fields": {}} for row in totals
+        (institution, year): {"total": value, "fields": {}} for (year, institution), value in totals.items() if value
     }
-    missing = defaultdict(int)
+    missing: dict[tuple[str, int, str], int] = defaultdict(int)
     for field, dimension in _COMPLETENESS_DIMENSION.items():
-        rows = (
-            _cells(cell_set_key(["institution", dimension]), year_from, year_to, {dimension: ""})
-            .filter(measure="received")
-            .values("institution", "year")
-            .annotate(value=Sum("n"))
-            .order_by()
-        )
-        for row in rows:
-            missing[(row["institution"], row["year"], field)] = row["value"]
+        key = cell_set_key(["institution", dimension])
+        rows = _series("received", key, ["institution"], year_from, year_to, {dimension: ""})
+        for (year, institution), value in rows.items():
+            missing[(institution, year, field)] = value
     for (institution, year), entry in result.items():
         entry["fields"] = {f: entry["total"] - missing[(institution, year, f)] for f in COMPLETENESS_FIELDS}
     return result
@@ -282,15 +256,67 @@ def _cell_set(dims: Sequence[str], filters: Mapping[str, str]) -> str:
     return key
 
 
-def _cells(key: str, year_from=None, year_to=None, filters: Mapping[str, str] | None = None):
-    qs = IndicatorCell.objects.filter(version__is_current=True, cell_set=key)
-    if year_from is not None:
-        qs = qs.filter(year__gte=year_from)
-    if year_to is not None:
-        qs = qs.filter(year__lte=year_to)
+def _cells(key: str, filters: Mapping[str, str] | None = None, *, kind: str = IndicatorCell.COUNT):
+    qs = IndicatorCell.objects.filter(version__is_current=True, cell_set=key, kind=kind)
     for name, code in (filters or {}).items():
         qs = qs.filter(**{name: code})
     return qs
+
+
+def _in_years(qs, field: str, year_from, year_to):
+    if year_from is not None:
+        qs = qs.filter(**{f"{field}__gte": year_from})
+    if year_to is not None:
+        qs = qs.filter(**{f"{field}__lte": year_to})
+    return qs
+
+
+# measure -> (year column, outcome filter, summed column, extra filter)
+_PLAIN = {
+    "received": ("received_year", None, "n", {}),
+    "overdue": ("received_year", None, "n", {"overdue": True}),
+    "accredited": ("decided_year", ("A",), "n", {}),
+    "accredited_persons": ("decided_year", ("A",), "persons", {}),
+    "not_accredited": ("decided_year", ("N",), "n", {}),
+    "decided": ("decided_year", ("A", "N"), "n", {}),
+    "decided_within_deadline": ("decided_year", ("A", "N"), "within_deadline", {}),
+}
+
+
+def _series(measure, key, dims, year_from, year_to, filters) -> dict[tuple, int]:
+    """``{(year, *codes of dims): value}`` of a measure in one cell set: one query on the current version."""
+    if measure == "pending":
+        return _pending(key, dims, year_from, year_to, filters)
+    year_field, outcomes, column, extra = _PLAIN[measure]
+    qs = _in_years(_cells(key, filters), year_field, year_from, year_to).filter(**extra)
+    if outcomes:
+        qs = qs.filter(outcome__in=outcomes)
+    rows = qs.values(year_field, *dims).annotate(value=Sum(column)).order_by()
+    return {(row[year_field], *(row[d] for d in dims)): row["value"] for row in rows if row[year_field] is not None}
+
+
+def _pending(key, dims, year_from, year_to, filters) -> dict[tuple, int]:
+    """Pending at the end of year Y: received by Y and decided after Y, or still open (the current year's
+    "end" is the date the data is from). Derived from the years of receipt and decision of the cells."""
+    as_of = data_as_of()
+    last = timezone.localtime(as_of).year if as_of else timezone.localdate().year
+    year_to = last if year_to is None else min(year_to, last)
+    qs = _cells(key, filters).filter(outcome__in=("A", "N", "O"), received_year__isnull=False)
+    if year_to is not None:
+        qs = qs.filter(received_year__lte=year_to)
+    rows = qs.values("received_year", "decided_year", "outcome", *dims).annotate(value=Sum("n")).order_by()
+    result: dict[tuple, int] = defaultdict(int)
+    for row in rows:
+        if row["outcome"] == "O":
+            until = last
+        elif row["decided_year"] is None:
+            continue
+        else:
+            until = row["decided_year"] - 1
+        start = row["received_year"] if year_from is None else max(row["received_year"], year_from)
+        for year in range(start, min(until, year_to) + 1):
+            result[(year, *(row[d] for d in dims))] += row["value"]
+    return result
 
 
 def _median(histogram: Mapping[int, int]) -> float | None:

@@ -15,7 +15,7 @@ from indicators import selectors, services, tasks
 from indicators.models import ApplicationFact, IndicatorCell, IndicatorVersion, PendingRecompute, RecomputeRun
 from records.models import Status
 
-from .indicator_factories import application, code
+from .indicator_factories import application, code, person
 
 
 def _save_and_mark(app, **changes):
@@ -90,7 +90,7 @@ def test_a_build_failing_half_way_leaves_the_old_version_and_an_error_row(two_ye
 @pytest.mark.django_db
 @override_settings(CELERY_TASK_ALWAYS_EAGER=True)
 def test_incremental_recompute_touches_only_the_dirty_years(two_years, django_capture_on_commit_callbacks):
-    cells_2023 = set(IndicatorCell.objects.filter(year=2023).values_list("pk", flat=True))
+    cells_2023 = set(IndicatorCell.objects.filter(received_year=2023, decided_year=2023).values_list("pk", flat=True))
     fact_2023 = ApplicationFact.objects.get(application_id=two_years[0].pk)
     assert cells_2023
     with django_capture_on_commit_callbacks(execute=True):
@@ -99,7 +99,10 @@ def test_incremental_recompute_touches_only_the_dirty_years(two_years, django_ca
     assert run.kind == RecomputeRun.Kind.INCREMENTAL and run.years == [2024]
     assert run.outcome == RecomputeRun.Outcome.SUCCESS
     # 2023 untouched (same rows), 2024 recomputed.
-    assert set(IndicatorCell.objects.filter(year=2023).values_list("pk", flat=True)) == cells_2023
+    assert (
+        set(IndicatorCell.objects.filter(received_year=2023, decided_year=2023).values_list("pk", flat=True))
+        == cells_2023
+    )
     assert ApplicationFact.objects.get(application_id=two_years[0].pk).pk == fact_2023.pk
     assert selectors.crosstab(measure="received", dims=["sex"], year_from=2024, year_to=2024) == {("M",): 2}
     assert selectors.crosstab(measure="received", dims=["sex"], year_from=2023, year_to=2023) == {("F",): 1}
@@ -219,3 +222,97 @@ def test_readers_see_the_old_version_until_the_swap_and_a_second_recompute_skips
     assert third.started_at >= first.started_at and third.finished_at > first.finished_at
     assert selectors.measure_by_year(measure="received") == {2024: 2}
     assert IndicatorVersion.objects.filter(is_current=True).get() == third.version
+
+
+def _snapshot():
+    """Every measure by year and a sample of cell sets of each shape, as the selectors return them."""
+    from indicators.dimensions import MEASURES
+
+    shapes = [
+        ["sex"],
+        ["institution", "age_group"],
+        ["nationality", "sex", "age_group"],
+        ["exploitation_form", "means"],
+        ["victim_group", "exploitation_form", "exploitation_country"],
+        ["recruitment_place", "exploitation_place"],
+        ["exploitation_province"],
+    ]
+    result = {m: selectors.measure_by_year(measure=m) for m in MEASURES}
+    for measure in ("received", "accredited", "accredited_persons", "pending"):
+        for dims in shapes:
+            result[(measure, *dims)] = selectors.crosstab(measure=measure, dims=dims)
+    result["timeliness"] = selectors.timeliness_by_year(filters={"institution": "INAMU"})
+    result["profiles"] = selectors.profiles()
+    return result
+
+
+@pytest.mark.django_db
+@override_settings(CELERY_TASK_ALWAYS_EAGER=True)
+def test_applying_the_difference_of_changed_applications_equals_a_full_rebuild(
+    cast, django_capture_on_commit_callbacks
+):
+    inamu, pani = cast.institution_a, cast.institution_b
+    same_a, same_b = person(inamu, "d" * 64), person(pani, "d" * 64)
+    first = application(
+        institution=inamu,
+        person=same_a,
+        received_on=date(2024, 3, 4),
+        status=Status.ACCREDITED,
+        decided_on=date(2024, 3, 6),
+        sex="F",
+        age=15,
+        nationalities=["NI"],
+        forms=["SEXUAL"],
+        means=["FRAUD"],
+        exploitation_countries=["PA"],
+        exploitation_districts=["20101"],
+    )
+    second = application(
+        institution=pani,
+        person=same_b,
+        received_on=date(2024, 5, 6),
+        status=Status.ACCREDITED,
+        decided_on=date(2024, 5, 8),
+        sex="F",
+        age=15,
+        nationalities=["NI"],
+        forms=["SEXUAL"],
+    )
+    other = application(
+        institution=pani,
+        received_on=date(2023, 12, 20),
+        status=Status.UNDER_REVIEW,
+        sex="M",
+        age=30,
+        due_on=date(2024, 1, 5),
+    )
+    application(
+        institution=inamu,
+        received_on=date(2023, 2, 1),
+        status=Status.NOT_ACCREDITED,
+        decided_on=date(2023, 2, 3),
+        sex="M",
+        age=40,
+        forms=["LABOUR"],
+    )
+    services.recompute_full()
+
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        # The duplicated person's second application is no longer accredited (a correction) ...
+        second.status, second.decided_on = Status.NOT_ACCREDITED, date(2024, 6, 3)
+        second.save()
+        # ... the first one gains a form of exploitation and changes its age ...
+        first.age_at_application = 18
+        first.save()
+        first.exploitation_forms.add(code("exploitation_form", "LABOUR"))
+        # ... and the open application from 2023 is decided in 2025.
+        other.status, other.decided_on = Status.ACCREDITED, date(2025, 1, 10)
+        other.save()
+        services.recompute_mark_dirty(application_ids=[first.pk, second.pk, other.pk])
+    run = RecomputeRun.objects.first()
+    assert run.kind == RecomputeRun.Kind.INCREMENTAL and run.outcome == RecomputeRun.Outcome.SUCCESS
+    assert run.years == [2023, 2024, 2025]
+    incremental = _snapshot()
+    services.recompute_full()
+    assert _snapshot() == incremental
+    assert incremental["accredited_persons"] == {2024: 1, 2025: 1}

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from indicators import selectors, services
-from indicators.models import ApplicationFact, ApplicationFactValue, RecomputeRun
+from indicators.models import ApplicationFact, ApplicationFactValue, MaskBit, RecomputeRun
 from records.models import Application, Status
 
 from .indicator_factories import application, person
@@ -268,11 +268,20 @@ def test_places_and_flows(scenario):
     assert flows[("NI", "CR")] == 1
     assert flows[("NI", "PA")] == 1
     assert flows[("", "PA")] == 1  # cross_year: no place of recruitment recorded
+    # The province of exploitation is a bit of the fact's mask; places and countries are bridge rows.
+    fact = ApplicationFact.objects.get(application_id=scenario["x1"].pk)
+    assert fact.exploitation_province_mask == MaskBit.objects.get(dimension="exploitation_province", code="2").bit
+    assert set(
+        ApplicationFactValue.objects.filter(application_id=scenario["x2"].pk).values_list("dimension", "code")
+    ) == {
+        ("exploitation_country", "CR"),
+        ("exploitation_country", "PA"),
+        ("exploitation_place", "CR"),
+        ("exploitation_place", "PA"),
+    }
     assert (
-        ApplicationFactValue.objects.filter(application_id=scenario["x1"].pk, dimension="exploitation_province")
-        .get()
-        .code
-        == "2"
+        selectors.crosstab(measure="accredited", dims=["exploitation_province"], year_from=2024, year_to=2024)[("2",)]
+        == 1
     )
 
 
