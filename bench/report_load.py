@@ -132,7 +132,8 @@ def prepare_user(env: dict) -> None:
         "from accounts.models import Institution, Membership, Role, User\n"
         f"u, _ = User.objects.get_or_create(username={USERNAME!r})\n"
         f"u.set_password({PASSWORD!r}); u.save()\n"
-        "Membership.objects.get_or_create(user=u, institution=Institution.objects.get(code='CONATT'), role=Role.ANALYST)\n"
+        "conatt = Institution.objects.get(code='CONATT')\n"
+        "Membership.objects.get_or_create(user=u, institution=conatt, role=Role.ANALYST)\n"
     )
     subprocess.run([sys.executable, "manage.py", "shell", "-c", code], cwd=ROOT, env=env, check=True)
 
@@ -204,10 +205,15 @@ def measure(host: str, users: int, duration: int) -> dict:
 
 
 def count_applications(env: dict) -> int:
+    code = "from records.models import Application; print(Application.objects.count())"
     out = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", "from records.models import Application; print(Application.objects.count())"],
-        cwd=ROOT, env=env, check=True, capture_output=True, text=True,
-    )  # fmt: skip
+        [sys.executable, "manage.py", "shell", "-c", code],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     return int(out.stdout.strip().splitlines()[-1])
 
 

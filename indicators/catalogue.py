@@ -3,25 +3,26 @@ user through indicators.reporting.
 
 Pages, chart-data views and exports call :func:`build` with the same slug and the same query string, so a
 page, its chart and its CSV/XLSX always hold the same protected figures. The indicators API may call
-:func:`build` too. Nothing here reads records: the selectors read the indicator tables."""
+:func:`build` too. Nothing here reads records: the selectors read the indicator tables (geography and
+population are reference data an admin edits)."""
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from urllib.parse import urlencode
 
 from django.core.cache import cache
 from django.http import Http404
 from django.templatetags.static import static
-from django.utils import formats
+from django.utils import formats, timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from . import dimensions as dims_module
 from . import selectors
-from .disclosure import ProtectedCell
+from .dimensions import COMPLETENESS_FIELDS, DIMENSIONS, MEASURES, NOT_RECORDED, PROFILE, PROFILE_SET
+from .disclosure import SECONDARY, ProtectedCell, ProtectedTable
 from .forms import DimensionChoice, Filters, IntersectionForm
 from .reporting import (
     NOT_SHOWN,
@@ -32,20 +33,33 @@ from .reporting import (
     protect_measures_by_year,
     protect_series_report,
     protect_table_report,
-    ratio,
     rate_per_100k,
+    ratio,
 )
 
-__all__ = ["audience", "build", "dashboard"]
-
-# --- What the selectors offer, in the shapes the reports need ------------------------------------------------
-
+CACHE_SECONDS = 600
 DEFAULT_MEASURE = "accredited_persons"
+# What a table or chart can count (the picker on the disaggregation and intersection pages).
+COUNT_MEASURES = ("accredited_persons", "accredited", "received", "decided", "not_accredited", "pending")
+# Case facts an analyst may filter by (so "girls of Nicaraguan nationality recruited through social networks"
+# is three clicks), besides every profile dimension.
+FILTER_FACTS = ("exploitation_form", "recruitment_method", "means", "control_method")
+# Shown alone only (maps); too many values for a filter or a cross-tab.
+NOT_FILTERABLE = ("residence_district",)
+NOT_CROSSABLE = ("residence_district", "residence_canton")
+
+
+class ReportUnavailable(Exception):
+    """The combination asked for is not published (too many dimensions with the filters, or not precomputed).
+    The message, in the user's language, says why; pages show it in place of the table."""
+
+
+# --- Dimensions and measures as the pages offer them ---------------------------------------------------------
 
 
 def _dimension(key: str):
     try:
-        return dims_module.DIMENSIONS[key]
+        return DIMENSIONS[key]
     except KeyError:
         raise Http404 from None
 
@@ -54,49 +68,75 @@ def dimension_label(key: str) -> str:
     return str(_dimension(key).label)
 
 
-def dimension_values(key: str) -> list[tuple[str, str]]:
-    return [(str(v), str(label)) for v, label in _dimension(key).values()]
+def dimension_values(key: str, *, with_not_recorded: bool = True) -> list[tuple[str, str]]:
+    labels = _dimension(key).labels()
+    return [(code, label) for code, label in labels.items() if with_not_recorded or code != NOT_RECORDED]
 
 
 def profile_dimensions() -> list[DimensionChoice]:
+    """The dimensions with a disaggregation page and in the cross-tab picker."""
     return [
-        DimensionChoice(key=d.key, label=str(d.label)) for d in dims_module.DIMENSIONS.values() if d.profile
+        DimensionChoice(key=d.name, label=str(d.label))
+        for d in DIMENSIONS.values()
+        if d.kind == PROFILE and d.name != "residence_district"
+    ]
+
+
+def crossable_dimensions() -> list[DimensionChoice]:
+    return [d for d in profile_dimensions() if d.key not in NOT_CROSSABLE] + [
+        DimensionChoice(key=k, label=dimension_label(k)) for k in FILTER_FACTS
     ]
 
 
 def filter_dimensions() -> list[DimensionChoice]:
-    return [DimensionChoice(key=d.key, label=str(d.label), values=dimension_values(d.key)) for d in profile_dimensions()]
+    """Every profile dimension and the main case facts, with their values (cached per language: code lists
+    change rarely, and a page should not read them all on every request)."""
+    key = _cache_key("filter-dimensions")
+    choices = cache.get(key)
+    if choices is None:
+        keys = [d.key for d in profile_dimensions() if d.key not in NOT_FILTERABLE] + list(FILTER_FACTS)
+        choices = [
+            DimensionChoice(key=k, label=dimension_label(k), values=tuple(dimension_values(k, with_not_recorded=False)))
+            for k in keys
+        ]
+        cache.set(key, choices, CACHE_SECONDS)
+    return choices
 
 
 def count_measures() -> list[dict]:
-    return [{"key": m.key, "label": str(m.label)} for m in dims_module.MEASURES.values() if m.countable]
-
-
-def measure(key: str):
-    return dims_module.MEASURES[key]
+    return [{"key": k, "label": str(MEASURES[k].label)} for k in COUNT_MEASURES]
 
 
 def measure_from(query) -> str:
     key = query.get("measure") or DEFAULT_MEASURE
-    return key if key in {m["key"] for m in count_measures()} else DEFAULT_MEASURE
+    return key if key in COUNT_MEASURES else DEFAULT_MEASURE
+
+
+def _measure_label(key: str) -> str:
+    return str(MEASURES[key].label)
+
+
+def _measure_definition(key: str) -> str:
+    return str(MEASURES[key].definition)
 
 
 def years() -> list[int]:
-    return list(selectors.years_available())
+    key = _cache_key("years")
+    found = cache.get(key)
+    if found is None:
+        found = selectors.years_available()
+        cache.set(key, found, CACHE_SECONDS)
+    return found
 
 
 def data_as_of_display() -> str:
     moment = selectors.data_as_of()
     if moment is None:
-        return _("never computed")
-    return formats.date_format(moment, "DATETIME_FORMAT" if hasattr(moment, "hour") else "DATE_FORMAT")
+        return _("no indicators computed yet")
+    return formats.date_format(timezone.localtime(moment), "DATETIME_FORMAT")
 
 
-def _year_range(filters: Filters) -> tuple[int | None, int | None]:
-    return filters.year_from, filters.year_to
-
-
-def _selector_filters(filters: Filters) -> dict:
+def _selector_filters(filters: Filters) -> dict[str, str]:
     values = dict(filters.values)
     if filters.institution:
         values["institution"] = filters.institution
@@ -104,17 +144,24 @@ def _selector_filters(filters: Filters) -> dict:
 
 
 def _years_shown(filters: Filters) -> list[int]:
-    available = years()
     return [
         y
-        for y in available
+        for y in years()
         if (filters.year_from is None or y >= filters.year_from) and (filters.year_to is None or y <= filters.year_to)
     ]
 
 
-def _definition(measure_key: str) -> str:
-    m = measure(measure_key)
-    return str(m.definition)
+def _call(selector: Callable, **kwargs):
+    """Run a selector; its refusals (too many dimensions with the filters, a combination that is not
+    precomputed) become ReportUnavailable with the selector's own translated message."""
+    try:
+        return selector(**kwargs)
+    except ValueError as refused:
+        raise ReportUnavailable(str(refused)) from None
+
+
+def _one(key) -> object:
+    return key[0] if isinstance(key, tuple) and len(key) == 1 else key
 
 
 # --- Dashboard -----------------------------------------------------------------------------------------------
@@ -132,22 +179,35 @@ class Kpi:
 @dataclass(frozen=True)
 class Overview:
     kpis: list[Kpi]
-    by_year: Report
-    timeliness: Report
+    by_year: Report | None
+    timeliness: Report | None
+    unavailable: str = ""
+    timeliness_unavailable: str = ""
 
 
-DASHBOARD_MEASURES = ("received", "accredited_applications", "accredited_persons", "not_accredited", "pending")
+STOCK_MEASURES = ("pending",)
+DASHBOARD_MEASURES = ("received", "accredited", "accredited_persons", "not_accredited", "pending", "overdue")
 
 
 def _by_year(user, filters: Filters) -> Report:
-    year_from, year_to = _year_range(filters)
+    sel = _selector_filters(filters)
     shown = _years_shown(filters)
-    measures = []
-    for key in DASHBOARD_MEASURES:
-        counts = selectors.measure_by_year(key, year_from=year_from, year_to=year_to, filters=_selector_filters(filters))
-        measures.append((key, str(measure(key).label), counts))
-    definition = " ".join(f"{measure(k).label}: {measure(k).definition}" for k in DASHBOARD_MEASURES)
-    return protect_measures_by_year(
+    measures = [
+        (
+            key,
+            _measure_label(key),
+            _call(
+                selectors.measure_by_year,
+                measure=key,
+                year_from=filters.year_from,
+                year_to=filters.year_to,
+                filters=sel,
+            ),
+        )
+        for key in DASHBOARD_MEASURES
+    ]
+    definition = " ".join(f"{_measure_label(k)}: {_measure_definition(k)}" for k in DASHBOARD_MEASURES)
+    report = protect_measures_by_year(
         user,
         slug="by-year",
         title=_("Applications and decisions by year"),
@@ -156,27 +216,40 @@ def _by_year(user, filters: Filters) -> Report:
         measures=measures,
         year_label=_("Year"),
     )
+    # "Pending at year end" is a stock: adding it over the years means nothing, so its total is left blank.
+    blank = ProtectedCell(value=None, display="", status=SECONDARY)
+    col_totals = tuple(
+        blank if key in STOCK_MEASURES else cell
+        for key, cell in zip(report.table.col_keys, report.table.col_totals, strict=True)
+    )
+    return replace(
+        report,
+        table=replace(report.table, col_totals=col_totals),
+        extra={"chart": "series", "chart_columns": ["received", "accredited_persons"]},
+    )
 
 
 def _timeliness(user, filters: Filters) -> Report:
-    year_from, year_to = _year_range(filters)
+    rows = _call(
+        selectors.timeliness_by_year,
+        year_from=filters.year_from,
+        year_to=filters.year_to,
+        filters=_selector_filters(filters),
+    )
     shown = _years_shown(filters)
-    rows = selectors.timeliness_by_year(year_from=year_from, year_to=year_to, filters=_selector_filters(filters))
-    decided = {y: rows[y]["decided"] for y in rows}
-    within = {y: rows[y]["within_deadline"] for y in rows}
     report = protect_measures_by_year(
         user,
         slug="timeliness",
         title=_("Time to decision"),
         definition=_(
-            "Applications decided in the year (by the date of the ERI's resolution); how many were decided within "
-            "7 business days of receipt (Ley 9095; Costa Rican public holidays do not count); their share; and "
-            "the median number of business days from receipt to decision."
+            "Applications decided in the year (by the date of the ERI's resolution, with both dates known); how "
+            "many were decided within 7 business days of receipt (Ley 9095; Costa Rican public holidays do not "
+            "count); their share; and the median number of business days from receipt to decision."
         ),
         years=shown,
         measures=[
-            ("decided", _("Decided"), decided),
-            ("within_deadline", _("Within 7 business days"), within),
+            ("decided", _("Decided"), {y: r["decided"] for y, r in rows.items()}),
+            ("within_deadline", _("Within 7 business days"), {y: r["within_deadline"] for y, r in rows.items()}),
         ],
         year_label=_("Year"),
     )
@@ -184,182 +257,273 @@ def _timeliness(user, filters: Filters) -> Report:
     for i, year in enumerate(shown):
         decided_cell, within_cell = report.table.cells[i]
         shares.append(ratio(within_cell, decided_cell))
-        medians.append(median_if_enough(rows.get(year, {}).get("median_days"), decided_cell))
-    return _with_derived(
+        medians.append(median_if_enough(rows.get(year, {}).get("median_business_days"), decided_cell))
+    return replace(
         report,
-        [(_("Share within 7 business days"), shares), (_("Median business days"), medians)],
-        chart="series",
-    )
-
-
-def _with_derived(report: Report, derived: Sequence[tuple[str, Sequence[str]]], *, chart: str = "series") -> Report:
-    return Report(
-        slug=report.slug,
-        title=report.title,
-        definition=report.definition,
-        table=report.table,
-        row_dimensions=report.row_dimensions,
-        row_labels=report.row_labels,
-        col_labels=report.col_labels,
-        value_label=report.value_label,
-        additive=report.additive,
-        note=report.note,
-        extra={**report.extra, "chart": chart},
-        derived=tuple((label, tuple(values)) for label, values in derived),
+        derived=((_("Share within 7 business days"), tuple(shares)), (_("Median business days"), tuple(medians))),
+        extra={"chart": "series"},
     )
 
 
 def dashboard(user, filters: Filters) -> Overview:
-    by_year = _by_year(user, filters)
-    timeliness = _timeliness(user, filters)
-    sel = _selector_filters(filters)
-    year_from, year_to = _year_range(filters)
-    headline = selectors.headline(year_from=year_from, year_to=year_to, filters=sel)
+    exact, k = audience(user)
+    key = _cache_key("dashboard", exact, k, filters.querystring())
+    overview = cache.get(key)
+    if overview is None:
+        overview = _dashboard(user, filters)
+        cache.set(key, overview, CACHE_SECONDS)
+    return overview
 
-    def kpi(key: str, cell: ProtectedCell, label: str | None = None, definition: str | None = None) -> Kpi:
-        return Kpi(
-            key=key,
-            label=label or str(measure(key).label),
-            display=cell.display,
-            definition=definition or str(measure(key).definition),
-            hidden=cell.hidden,
-        )
+
+def _dashboard(user, filters: Filters) -> Overview:
+    try:
+        by_year = _by_year(user, filters)
+    except ReportUnavailable as refused:
+        return Overview(kpis=[], by_year=None, timeliness=None, unavailable=str(refused))
+    try:
+        timeliness = _timeliness(user, filters)
+        timeliness_unavailable = ""
+    except ReportUnavailable as refused:
+        timeliness, timeliness_unavailable = None, str(refused)
 
     col = {key: j for j, key in enumerate(by_year.table.col_keys)}
-    decided_total = timeliness.table.col_totals[0]
-    within_total = timeliness.table.col_totals[1]
+    last_year = by_year.table.row_keys[-1] if by_year.table.row_keys else None
+
+    def total(measure_key: str) -> ProtectedCell:
+        return by_year.table.col_totals[col[measure_key]]
+
+    def in_last_year(measure_key: str) -> ProtectedCell:
+        if last_year is None:
+            return protect_headline(user, 0)
+        return by_year.table.cells[-1][col[measure_key]]
+
+    def kpi(key: str, cell: ProtectedCell, label: str, definition: str) -> Kpi:
+        return Kpi(key=key, label=label, display=cell.display, definition=definition, hidden=cell.hidden)
+
+    years_text = _year_span(by_year.table.row_keys)
     kpis = [
-        kpi("received", by_year.table.col_totals[col["received"]]),
-        kpi("accredited_persons", by_year.table.col_totals[col["accredited_persons"]]),
-        kpi("open_now", protect_headline(user, headline["open_now"])),
-        kpi("overdue_now", protect_headline(user, headline["overdue_now"])),
-        Kpi(
-            key="median_days",
-            label=_("Median time to decision"),
-            display=median_if_enough(headline.get("median_days"), decided_total),
-            definition=_("Median business days from receipt to the ERI's decision, for the years shown."),
+        kpi(
+            "received",
+            total("received"),
+            _("Applications received, %(years)s") % {"years": years_text},
+            _measure_definition("received"),
         ),
-        Kpi(
-            key="within_deadline",
-            label=_("Decided within 7 business days"),
-            display=ratio(within_total, decided_total),
-            definition=_("Share of the applications decided in the years shown that were decided within the legal "
-                         "deadline of 7 business days."),
+        kpi(
+            "accredited_persons",
+            total("accredited_persons"),
+            _("Accredited victims, %(years)s") % {"years": years_text},
+            _measure_definition("accredited_persons"),
+        ),
+        kpi(
+            "pending",
+            in_last_year("pending"),
+            _("Pending at the end of %(year)s") % {"year": last_year or "—"},
+            _measure_definition("pending"),
+        ),
+        kpi(
+            "overdue",
+            total("overdue"),
+            _("Overdue now (received %(years)s)") % {"years": years_text},
+            _measure_definition("overdue"),
         ),
     ]
-    return Overview(kpis=kpis, by_year=by_year, timeliness=timeliness)
+    if timeliness is not None and timeliness.table.row_keys:
+        decided_total, within_total = timeliness.table.col_totals
+        kpis.append(
+            Kpi(
+                key="within_deadline",
+                label=_("Decided within 7 business days, %(years)s") % {"years": years_text},
+                display=ratio(within_total, decided_total),
+                definition=_(
+                    "Share of the applications decided in the years shown that were decided within the legal "
+                    "deadline of 7 business days (Ley 9095)."
+                ),
+            )
+        )
+        medians = dict(timeliness.derived)[_("Median business days")]
+        kpis.append(
+            Kpi(
+                key="median_days",
+                label=_("Median business days to decision, %(year)s") % {"year": last_year},
+                display=medians[-1],
+                definition=_(
+                    "Half of the applications decided in the year took at most this many business days from "
+                    "receipt to the ERI's decision. Hidden when the number of decisions is."
+                ),
+            )
+        )
+    return Overview(kpis=kpis, by_year=by_year, timeliness=timeliness, timeliness_unavailable=timeliness_unavailable)
+
+
+def _year_span(years_shown: Sequence[int]) -> str:
+    if not years_shown:
+        return "—"
+    if years_shown[0] == years_shown[-1]:
+        return str(years_shown[0])
+    return f"{years_shown[0]}–{years_shown[-1]}"
 
 
 # --- One dimension, cross-tabs, profiles ---------------------------------------------------------------------
 
 
-def _labels(*dimension_keys: str) -> dict:
-    labels: dict = {}
-    for key in dimension_keys:
-        labels.update(dict(dimension_values(key)))
-    return labels
-
-
 def _dimension_report(user, key: str, filters: Filters, query) -> Report:
     measure_key = measure_from(query)
-    year_from, year_to = _year_range(filters)
-    counts = selectors.crosstab(measure_key, [key], year_from=year_from, year_to=year_to, filters=_selector_filters(filters))
+    counts = _call(
+        selectors.crosstab,
+        measure=measure_key,
+        dims=[key],
+        year_from=filters.year_from,
+        year_to=filters.year_to,
+        filters=_selector_filters(filters),
+    )
     values = dimension_values(key)
-    keys = [v for v, _label in values]
+    # Every code is listed (a true zero is information), except long lists such as countries, where only the
+    # values that occur are.
+    present = {_one(k) for k in counts}
+    keys = [v for v, _l in values if len(values) <= 40 or v in present]
+    dimension = _dimension(key)
+    note = (
+        _("A case with several values counts under each of them, so the rows add up to more than the cases.")
+        if dimension.multi_valued
+        else ""
+    )
     return protect_series_report(
         user,
         slug=f"dimension-{key}",
-        title=_("%(measure)s by %(dimension)s") % {"measure": measure(measure_key).label, "dimension": dimension_label(key).lower()},
-        definition=f"{_definition(measure_key)} {_dimension(key).definition}",
+        title=_("%(measure)s by %(dimension)s")
+        % {"measure": _measure_label(measure_key), "dimension": dimension_label(key).lower()},
+        definition=_measure_definition(measure_key),
         keys=keys,
-        counts={k[0] if isinstance(k, tuple) else k: n for k, n in counts.items()},
+        counts={_one(k): n for k, n in counts.items()},
         labels=dict(values),
         dimension_label=dimension_label(key),
-        value_label=str(measure(measure_key).label),
+        value_label=_measure_label(measure_key),
+        note=note,
     )
 
 
 def _crosstab_report(user, filters: Filters, query) -> Report:
-    form = IntersectionForm(query, dimensions=profile_dimensions())
+    form = IntersectionForm(query, dimensions=crossable_dimensions())
     if not form.is_valid():
-        raise Http404
+        raise ReportUnavailable(" ".join(form.errors.get("dims", [])) or _("Pick two or three dimensions."))
     chosen = form.cleaned_data["dims"]
     measure_key = measure_from(query)
-    year_from, year_to = _year_range(filters)
-    counts = selectors.crosstab(measure_key, chosen, year_from=year_from, year_to=year_to, filters=_selector_filters(filters))
+    counts = _call(
+        selectors.crosstab,
+        measure=measure_key,
+        dims=chosen,
+        year_from=filters.year_from,
+        year_to=filters.year_to,
+        filters=_selector_filters(filters),
+    )
     row_dims, col_dim = chosen[:-1], chosen[-1]
-    value_lists = [[v for v, _l in dimension_values(d)] for d in row_dims]
-    row_keys = [(a,) for a in value_lists[0]] if len(row_dims) == 1 else [(a, b) for a in value_lists[0] for b in value_lists[1]]
-    col_keys = [v for v, _l in dimension_values(col_dim)]
-    table_counts = {(tuple(key[:-1]), key[-1]): n for key, n in counts.items()}
-    return protect_table_report(
+
+    def codes(dim: str) -> list[str]:
+        values = dimension_values(dim)
+        if len(values) <= 40:
+            return [v for v, _l in values]
+        present = {key[chosen.index(dim)] for key in counts}
+        return [v for v, _l in values if v in present]
+
+    if len(row_dims) == 1:
+        row_keys = codes(row_dims[0])
+        table_counts = {(key[0], key[1]): n for key, n in counts.items()}
+    else:
+        first, second = codes(row_dims[0]), codes(row_dims[1])
+        row_keys = [(a, b) for a in first for b in second]
+        table_counts = {((key[0], key[1]), key[2]): n for key, n in counts.items()}
+    labels: dict = {}
+    for dim in row_dims:
+        labels.update(dict(dimension_values(dim)))
+    multi = [dimension_label(d).lower() for d in chosen if _dimension(d).multi_valued]
+    note = (
+        _("A case with several values of %(dims)s counts under each of them, so totals count pairs, not cases.")
+        % {"dims": ", ".join(multi)}
+        if multi
+        else ""
+    )
+    report = protect_table_report(
         user,
         slug="crosstab",
         title=_("%(measure)s by %(dimensions)s")
-        % {"measure": measure(measure_key).label, "dimensions": " × ".join(dimension_label(d).lower() for d in chosen)},
-        definition=_definition(measure_key),
-        row_keys=[k if len(k) > 1 else k[0] for k in row_keys],
-        col_keys=col_keys,
-        counts={(k[0] if len(k) == 1 else k, c): n for (k, c), n in table_counts.items()},
+        % {
+            "measure": _measure_label(measure_key),
+            "dimensions": " × ".join(dimension_label(d).lower() for d in chosen),
+        },
+        definition=_measure_definition(measure_key),
+        row_keys=row_keys,
+        col_keys=codes(col_dim),
+        counts=table_counts,
         row_dimensions=[dimension_label(d) for d in row_dims],
-        labels=_labels(*row_dims),
+        labels=labels,
         col_labels=dict(dimension_values(col_dim)),
+        note=note,
+    )
+    if len(row_dims) == 2:
+        report = _drop_empty_rows(report)
+    return replace(report, extra={"chart": "series"})
+
+
+def _drop_empty_rows(report: Report) -> Report:
+    """Leave out rows whose published total is a true zero: a three-way table of every pair of values would be
+    mostly empty. Only rows with a shown zero total are dropped, so nothing hidden is revealed."""
+    table = report.table
+    keep = [i for i, total in enumerate(table.row_totals) if not (total.value == 0 and not total.hidden)]
+    return replace(
+        report,
+        table=ProtectedTable(
+            row_keys=tuple(table.row_keys[i] for i in keep),
+            col_keys=table.col_keys,
+            cells=tuple(table.cells[i] for i in keep),
+            row_totals=tuple(table.row_totals[i] for i in keep),
+            col_totals=table.col_totals,
+            grand_total=table.grand_total,
+            k=table.k,
+            exact=table.exact,
+        ),
     )
 
 
-PROFILE_DIMENSIONS = ("sex", "age_group", "nationality", "exploitation_form")
 PROFILES_LISTED = 20
 
 
 def _profiles_report(user, filters: Filters, query) -> Report:
-    year_from, year_to = _year_range(filters)
-    counts = selectors.profiles(year_from=year_from, year_to=year_to, filters=_selector_filters(filters))
-    keys = sorted(counts, key=lambda k: (-counts[k], k))
-    full = protect_series_report(
+    """The most frequent combinations. For people without exact access only combinations of at least k victims
+    are listed at all, and no total of all combinations is published, so no subtraction can reveal a small
+    one; the list's own total is the sum of what it shows."""
+    exact, k = audience(user)
+    rows = _call(
+        selectors.profiles,
+        year_from=filters.year_from,
+        year_to=filters.year_to,
+        limit=200,
+        measure="accredited_persons",
+    )
+    listed = [row for row in rows if exact or row[-1] >= k][:PROFILES_LISTED]
+    keys = [tuple(row[:-1]) for row in listed]
+    labels: dict = {}
+    for dim in PROFILE_SET:
+        labels.update(dict(dimension_values(dim)))
+    report = protect_series_report(
         user,
         slug="profiles",
         title=_("Most frequent profiles of accredited victims"),
         definition=_(
-            "Accredited victims (distinct persons, by the year of the ERI's decision) by their combination of sex, "
-            "age group, nationality and form of exploitation. A person with two forms of exploitation or two "
-            "nationalities is counted in each combination."
+            "Accredited victims (distinct persons, in the year of the ERI's decision) by their combination of sex, "
+            "age group, nationality and form of exploitation. A person with two forms of exploitation counts in "
+            "both combinations; combinations with a value not recorded are left out."
         ),
         keys=keys,
-        counts=counts,
-        labels=_labels(*PROFILE_DIMENSIONS),
+        counts={tuple(row[:-1]): row[-1] for row in listed},
+        labels=labels,
         dimension_label=_("Profile"),
         value_label=_("Accredited victims"),
+        note=""
+        if exact
+        else _("Only combinations of at least %(k)s people are listed; the total is the sum of those listed.")
+        % {"k": k},
     )
-    return _top_shown(full, PROFILES_LISTED)
-
-
-def _top_shown(report: Report, limit: int) -> Report:
-    """Keep the ``limit`` largest published rows of a protected series, and its protected total: dropping
-    published rows publishes less, so the protection of the full series still holds."""
-    from dataclasses import replace
-
-    from .disclosure import ProtectedTable
-
-    table = report.table
-    listed = [i for i, row in enumerate(table.cells) if row[0].value][:limit]
-    trimmed = ProtectedTable(
-        row_keys=tuple(table.row_keys[i] for i in listed),
-        col_keys=table.col_keys,
-        cells=tuple(table.cells[i] for i in listed),
-        row_totals=tuple(table.row_totals[i] for i in listed),
-        col_totals=table.col_totals,
-        grand_total=table.grand_total,
-        k=table.k,
-        exact=table.exact,
-    )
-    not_listed = len(table.row_keys) - len(listed)
-    note = (
-        _("%(n)s further combinations are not listed: they hold few people or are hidden to protect them.")
-        % {"n": not_listed}
-        if not_listed
-        else ""
-    )
-    return replace(report, table=trimmed, note=note)
+    return replace(report, row_dimensions=tuple(dimension_label(d) for d in PROFILE_SET))
 
 
 # --- Relations -----------------------------------------------------------------------------------------------
@@ -368,76 +532,85 @@ RELATION_SLUGS = ("relation-means", "relation-recruitment_method", "relation-con
 
 
 def _relation_report(user, other: str, filters: Filters) -> Report:
-    year_from, year_to = _year_range(filters)
-    counts = selectors.crosstab(
-        DEFAULT_MEASURE, ["exploitation_form", other], year_from=year_from, year_to=year_to,
+    counts = _call(
+        selectors.crosstab,
+        measure=DEFAULT_MEASURE,
+        dims=["exploitation_form", other],
+        year_from=filters.year_from,
+        year_to=filters.year_to,
         filters=_selector_filters(filters),
     )
-    rows = [v for v, _l in dimension_values("exploitation_form")]
-    cols = [v for v, _l in dimension_values(other)]
+    forms_ = dimension_values("exploitation_form")
+    others = dimension_values(other)
     report = protect_table_report(
         user,
         slug=f"relation-{other}",
         title=_("Forms of exploitation by %(other)s") % {"other": dimension_label(other).lower()},
         definition=_(
-            "Accredited victims (distinct persons, by the year of the ERI's decision) counted once for each "
-            "pair of a form of exploitation and a %(other)s recorded in their case: a person can appear in "
+            "Accredited victims (distinct persons, in the year of the ERI's decision) counted once for each pair "
+            "of a form of exploitation and a value of %(other)s recorded in their case: a person can appear in "
             "several cells, so the totals count pairs, not people."
         )
         % {"other": dimension_label(other).lower()},
-        row_keys=rows,
-        col_keys=cols,
+        row_keys=[v for v, _l in forms_],
+        col_keys=[v for v, _l in others],
         counts={(a, b): n for (a, b), n in counts.items()},
         row_dimensions=[dimension_label("exploitation_form")],
-        labels=dict(dimension_values("exploitation_form")),
-        col_labels=dict(dimension_values(other)),
+        labels=dict(forms_),
+        col_labels=dict(others),
     )
-    return _with_derived(report, [], chart="matrix")
+    return replace(report, extra={"chart": "matrix"})
 
 
 def _flows_report(user, filters: Filters) -> Report:
-    year_from, year_to = _year_range(filters)
-    flows = selectors.flows(year_from=year_from, year_to=year_to, filters=_selector_filters(filters))
-    origins = sorted({a for a, _b in flows.counts})
-    destinations = sorted({b for _a, b in flows.counts})
+    counts = _call(selectors.flows, year_from=filters.year_from, year_to=filters.year_to, measure=DEFAULT_MEASURE)
+    places = dimension_values("recruitment_place")
+    order = {code: i for i, (code, _l) in enumerate(places)}
+    origins = sorted({a for a, _b in counts}, key=lambda c: order.get(c, len(order)))
+    destinations = sorted({b for _a, b in counts}, key=lambda c: order.get(c, len(order)))
     report = protect_table_report(
         user,
         slug="flows",
         title=_("From place of recruitment to place of exploitation"),
         definition=_(
-            "Accredited victims by province (or country, abroad) where they were recruited and province or "
-            "country where they were exploited. A person exploited in several places is counted in each flow."
+            "Accredited victims (distinct persons, in the year of the ERI's decision) by the province (or country, "
+            "abroad) where they were recruited and the province or country where they were exploited. A person "
+            "exploited in several places counts in each flow. Filters other than the years do not apply here."
         ),
         row_keys=origins,
         col_keys=destinations,
-        counts=flows.counts,
+        counts=counts,
         row_dimensions=[_("Place of recruitment")],
-        labels=flows.labels,
-        col_labels=flows.labels,
+        labels=dict(places),
+        col_labels=dict(places),
         note=_("Hidden flows are not drawn in the diagram; the table shows them as hidden."),
     )
-    return _with_derived(report, [], chart="sankey")
+    return replace(report, extra={"chart": "sankey"})
 
 
 def _countries_report(user, filters: Filters) -> Report:
-    year_from, year_to = _year_range(filters)
-    counts = selectors.crosstab(
-        DEFAULT_MEASURE, ["exploitation_country"], year_from=year_from, year_to=year_to,
+    counts = _call(
+        selectors.crosstab,
+        measure=DEFAULT_MEASURE,
+        dims=["exploitation_country"],
+        year_from=filters.year_from,
+        year_to=filters.year_to,
         filters=_selector_filters(filters),
     )
     values = dimension_values("exploitation_country")
-    present = {k[0] if isinstance(k, tuple) else k for k in counts}
-    keys = [v for v, _l in values if v in present]
+    present = {_one(k) for k in counts}
+    counts_by_code = {_one(k): n for k, n in counts.items()}
+    keys = sorted((v for v, _l in values if v in present), key=lambda c: (-counts_by_code[c], c))
     return protect_series_report(
         user,
         slug="countries",
         title=_("Countries of exploitation"),
         definition=_(
-            "Accredited victims (distinct persons, by the year of the ERI's decision) by each country where they "
-            "were exploited; a person exploited in two countries is counted in both."
+            "Accredited victims (distinct persons, in the year of the ERI's decision) by each country where they "
+            "were exploited; a person exploited in two countries counts in both."
         ),
         keys=keys,
-        counts={k[0] if isinstance(k, tuple) else k: n for k, n in counts.items()},
+        counts=counts_by_code,
         labels=dict(values),
         dimension_label=_("Country"),
         value_label=_("Accredited victims"),
@@ -447,236 +620,447 @@ def _countries_report(user, filters: Filters) -> Report:
 # --- Maps ----------------------------------------------------------------------------------------------------
 
 
-def _province_map(user, filters: Filters) -> Report:
-    year_from, year_to = _year_range(filters)
-    counts = selectors.crosstab(
-        DEFAULT_MEASURE, ["residence_province"], year_from=year_from, year_to=year_to,
+def _province_series(user, filters: Filters) -> Report:
+    counts = _call(
+        selectors.crosstab,
+        measure=DEFAULT_MEASURE,
+        dims=["residence_province"],
+        year_from=filters.year_from,
+        year_to=filters.year_to,
         filters=_selector_filters(filters),
     )
     values = dimension_values("residence_province")
-    report = protect_series_report(
+    return protect_series_report(
         user,
         slug="map-province",
         title=_("Accredited victims by province of residence"),
-        definition=_definition(DEFAULT_MEASURE),
+        definition=_measure_definition(DEFAULT_MEASURE),
         keys=[v for v, _l in values],
-        counts={k[0] if isinstance(k, tuple) else k: n for k, n in counts.items()},
+        counts={_one(k): n for k, n in counts.items()},
         labels=dict(values),
         dimension_label=dimension_label("residence_province"),
         value_label=_("Accredited victims"),
     )
+
+
+def _province_map(user, filters: Filters) -> Report:
+    report = _province_series(user, filters)
     areas = {
         str(key): {"value": row[0].value, "display": row[0].display, "label": report.row_label(key)}
         for key, row in zip(report.table.row_keys, report.table.cells, strict=True)
+        if key != NOT_RECORDED
     }
-    geo = {"level": "province", "geojson_url": static("geo/cr_provinces.geojson"), "code_property": "cod_provin", "areas": areas}
-    return _with_derived(_with_extra(report, geo=geo), [], chart="choropleth")
+    geo = {
+        "level": "province",
+        "geojson_url": static("geo/cr_provinces.geojson"),
+        "code_property": "cod_provin",
+        "areas": areas,
+    }
+    return replace(report, extra={"chart": "choropleth", "geo": geo})
+
+
+def _canton_provinces() -> dict[str, str]:
+    from records.models import Canton
+
+    return dict(Canton.objects.values_list("code", "province_id"))
 
 
 def _canton_map(user, filters: Filters) -> Report:
-    """Cantons of residence; a province any of whose cantons would be hidden is shown whole, with its province
-    figure, on every one of its cantons ("rolled up"), instead of a map of hidden cells."""
-    year_from, year_to = _year_range(filters)
-    counts = selectors.crosstab(
-        DEFAULT_MEASURE, ["residence_canton"], year_from=year_from, year_to=year_to,
-        filters=_selector_filters(filters),
+    """Cantons of residence. The table is protected as cantons x province (each canton in its province's
+    column), so a hidden canton cannot be worked out from the province totals. On the map, a province whose
+    total or any of whose cantons is hidden is "rolled up": all its cantons show the province figure, rather
+    than a map of hidden cells."""
+    if filters.values or filters.institution:
+        raise ReportUnavailable(
+            _("The canton map is drawn without profile or institution filters; the province map applies them.")
+        )
+    counts = _call(
+        selectors.crosstab,
+        measure=DEFAULT_MEASURE,
+        dims=["residence_canton"],
+        year_from=filters.year_from,
+        year_to=filters.year_to,
     )
-    cantons = dimension_values("residence_canton")
-    province_of = selectors.canton_provinces()
-    canton_counts = {k[0] if isinstance(k, tuple) else k: n for k, n in counts.items()}
-    province_report = _province_map(user, filters)
-    provinces = [str(k) for k in province_report.table.row_keys]
-    # Cantons as rows, their province as the one non-zero column: the column totals are the province figures,
-    # so secondary suppression keeps hidden cantons from being worked out from the province totals.
-    report = protect_table_report(
+    canton_counts = {_one(k): n for k, n in counts.items()}
+    province_of = _canton_provinces()
+    provinces = _province_series(user, filters)
+    province_cells = {
+        key: row[0] for key, row in zip(provinces.table.row_keys, provinces.table.cells, strict=True) if key
+    }
+    cantons = [(c, label) for c, label in dimension_values("residence_canton") if c in province_of]
+    grid = protect_table_report(
         user,
         slug="map-canton",
         title=_("Accredited victims by canton of residence"),
-        definition=_definition(DEFAULT_MEASURE),
+        definition=_measure_definition(DEFAULT_MEASURE),
         row_keys=[c for c, _l in cantons],
-        col_keys=provinces,
-        counts={(c, province_of[c]): canton_counts.get(c, 0) for c, _l in cantons if c in province_of},
+        col_keys=list(province_cells),
+        counts={(c, province_of[c]): canton_counts.get(c, 0) for c, _l in cantons},
         row_dimensions=[dimension_label("residence_canton")],
         labels=dict(cantons),
-        col_labels=dict(province_report.row_labels),
+        col_labels=dict(provinces.row_labels),
     )
-    province_cells = {str(k): row[0] for k, row in zip(province_report.table.row_keys, province_report.table.cells, strict=True)}
+    canton_cell = dict(zip(grid.table.row_keys, grid.table.row_totals, strict=True))
     detailed = {
         p
-        for p in provinces
-        if province_cells[p].value is not None
-        and all(
-            report.table.row_totals[i].value is not None
-            for i, c in enumerate(report.table.row_keys)
-            if province_of.get(c) == p
-        )
+        for p, cell in province_cells.items()
+        if not cell.hidden and all(not canton_cell[c].hidden for c, _l in cantons if province_of[c] == p)
     }
     areas = {}
-    series_counts = {}
-    for i, canton in enumerate(report.table.row_keys):
-        province = province_of.get(canton)
-        cell = report.table.row_totals[i]
+    for canton, label in cantons:
+        province = province_of[canton]
         if province in detailed:
-            areas[str(canton)] = {"value": cell.value, "display": cell.display, "label": report.row_label(canton)}
-            series_counts[canton] = cell
+            cell = canton_cell[canton]
+            areas[canton] = {"value": cell.value, "display": cell.display, "label": label}
         else:
-            whole = province_cells.get(province)
-            label = _("%(canton)s (figure for the whole province of %(province)s)") % {
-                "canton": report.row_label(canton),
-                "province": province_report.row_label(province),
+            whole = province_cells[province]
+            areas[canton] = {
+                "value": whole.value,
+                "display": whole.display,
+                "label": _("%(canton)s: figure for the whole province of %(province)s")
+                % {"canton": label, "province": provinces.row_label(province)},
             }
-            areas[str(canton)] = {
-                "value": whole.value if whole else None,
-                "display": whole.display if whole else NOT_SHOWN,
-                "label": label,
-            }
-    geo = {"level": "canton", "geojson_url": static("geo/cr_cantons.geojson"), "code_property": "cod_canton", "areas": areas}
-    series = protect_series_report(
-        user,
-        slug="map-canton",
-        title=report.title,
-        definition=report.definition,
-        keys=[c for c, _l in cantons],
-        counts={c: canton_counts.get(c, 0) for c, _l in cantons},
-        labels=dict(cantons),
-        dimension_label=dimension_label("residence_canton"),
-        value_label=_("Accredited victims"),
-    )
-    # The table beside the map publishes the cantons' protected values from the canton x province table.
-    table_report = _canton_table(report, series)
-    return _with_derived(_with_extra(table_report, geo=geo), [], chart="choropleth")
-
-
-def _canton_table(report: Report, series: Report) -> Report:
-    from dataclasses import replace
-
-    from .disclosure import ProtectedTable
-
+    geo = {
+        "level": "canton",
+        "geojson_url": static("geo/cr_cantons.geojson"),
+        "code_property": "cod_canton",
+        "areas": areas,
+    }
+    # The table beside the map: one protected count per canton (the row totals of the protected grid) and the
+    # grand total; the province columns are on the province map.
     table = ProtectedTable(
-        row_keys=report.table.row_keys,
-        col_keys=series.table.col_keys,
-        cells=tuple((cell,) for cell in report.table.row_totals),
-        row_totals=report.table.row_totals,
-        col_totals=(report.table.grand_total,),
-        grand_total=report.table.grand_total,
-        k=report.table.k,
-        exact=report.table.exact,
+        row_keys=grid.table.row_keys,
+        col_keys=("count",),
+        cells=tuple((cell,) for cell in grid.table.row_totals),
+        row_totals=grid.table.row_totals,
+        col_totals=(grid.table.grand_total,),
+        grand_total=grid.table.grand_total,
+        k=grid.table.k,
+        exact=grid.table.exact,
     )
-    return replace(series, table=table, note=_(
-        "Where a province has a canton with a hidden count, the map shows the province's figure on all its "
-        "cantons."
-    ))
-
-
-def _with_extra(report: Report, **extra) -> Report:
-    from dataclasses import replace
-
-    return replace(report, extra={**report.extra, **extra})
+    return replace(
+        grid,
+        table=table,
+        col_labels={"count": _("Accredited victims")},
+        value_label=_("Accredited victims"),
+        note=_(
+            "Where a province has a canton with a hidden count, the map shows the province's figure on all its cantons."
+        ),
+        extra={"chart": "choropleth", "geo": geo},
+    )
 
 
 # --- Data quality --------------------------------------------------------------------------------------------
 
 
 def _completeness_report(user, filters: Filters) -> Report:
-    from dataclasses import replace
-
-    year_from, year_to = _year_range(filters)
-    rows = selectors.completeness(year_from=year_from, year_to=year_to, filters=_selector_filters(filters))
-    # rows: {(institution, year): {"applications": n, "fields": {field: filled}}}
+    rows = _call(selectors.completeness, year_from=filters.year_from, year_to=filters.year_to)
+    if filters.institution:
+        rows = {key: value for key, value in rows.items() if key[0] == filters.institution}
     keys = sorted(rows)
-    fields = selectors.COMPLETENESS_FIELDS
-    exact, _k = audience(user)
     applications = protect_series_report(
         user,
         slug="quality-completeness",
         title=_("Completeness of the records by institution and year"),
         definition=_(
-            "Share of the applications received in the year (by date of receipt) in which each field is filled in. "
-            "Shown only where the number of applications is itself shown."
+            "Share of the applications received in the year (by date of receipt) in which each field is filled "
+            "in. Shown only where the number of applications is itself shown."
         ),
         keys=keys,
-        counts={key: rows[key]["applications"] for key in keys},
+        counts={key: rows[key]["total"] for key in keys},
         labels={},
-        dimension_label=_("Institution · year"),
+        dimension_label="",
         value_label=_("Applications"),
     )
     derived = []
-    for field_key, field_label in fields:
+    for field_key, field_label in COMPLETENESS_FIELDS.items():
         values = []
         for i, key in enumerate(keys):
             total = applications.table.cells[i][0]
             filled = rows[key]["fields"].get(field_key, 0)
-            if total.value is None or not total.value:
-                values.append(NOT_SHOWN)
-            else:
-                values.append(f"{100 * filled / total.value:.0f} %")
-        derived.append((str(field_label), values))
-    labelled = replace(
+            # A share of a hidden number of applications would reveal it: shown only with its denominator.
+            values.append(f"{100 * filled / total.value:.0f} %" if total.value else NOT_SHOWN)
+        derived.append((str(field_label), tuple(values)))
+    institutions = dict(dimension_values("institution"))
+    return replace(
         applications,
         row_dimensions=(_("Institution"), _("Year")),
-        row_labels={**{k[0]: k[0] for k in keys}, **{k[1]: str(k[1]) for k in keys}},
+        row_labels={**{k[0]: institutions.get(k[0], k[0]) for k in keys}, **{k[1]: str(k[1]) for k in keys}},
+        derived=tuple(derived),
+        extra={"chart": "none"},
     )
-    return _with_derived(labelled, derived, chart="none")
 
 
 def _quality_timeliness_report(user, filters: Filters) -> Report:
-    year_from, year_to = _year_range(filters)
-    rows = selectors.timeliness_by_institution(year_from=year_from, year_to=year_to, filters=_selector_filters(filters))
-    keys = sorted(rows)
+    institutions = [(code, label) for code, label in dimension_values("institution", with_not_recorded=False)]
+    if filters.institution:
+        institutions = [(c, label) for c, label in institutions if c == filters.institution]
+    decided, within, medians_exact = {}, {}, {}
+    for code, _label in institutions:
+        rows = _call(
+            selectors.timeliness_by_year,
+            year_from=filters.year_from,
+            year_to=filters.year_to,
+            filters={"institution": code},
+        )
+        if not rows:
+            continue
+        decided[code] = sum(r["decided"] for r in rows.values())
+        within[code] = sum(r["within_deadline"] for r in rows.values())
+        medians_exact[code] = [r["median_business_days"] for r in rows.values() if r["median_business_days"]]
+    keys = [code for code, _l in institutions if decided.get(code)]
     report = protect_measures_by_year(
         user,
         slug="quality-timeliness",
         title=_("Timeliness of decisions by institution"),
         definition=_(
-            "Applications decided in the years shown, by referring institution: how many were decided within 7 "
-            "business days of receipt, and the median business days to decision."
+            "Applications decided in the years shown, by the institution that referred them: how many were "
+            "decided within 7 business days of receipt, and their share."
         ),
         years=keys,
         measures=[
-            ("decided", _("Decided"), {k: rows[k]["decided"] for k in keys}),
-            ("within_deadline", _("Within 7 business days"), {k: rows[k]["within_deadline"] for k in keys}),
+            ("decided", _("Decided"), decided),
+            ("within_deadline", _("Within 7 business days"), within),
         ],
         year_label=_("Institution"),
     )
-    shares = [ratio(row[1], row[0]) for row in report.table.cells]
-    medians = [median_if_enough(rows[k].get("median_days"), report.table.cells[i][0]) for i, k in enumerate(keys)]
-    return _with_derived(report, [(_("Share within 7 business days"), shares), (_("Median business days"), medians)])
+    shares = tuple(ratio(row[1], row[0]) for row in report.table.cells)
+    return replace(
+        report,
+        row_labels=dict(institutions),
+        derived=((_("Share within 7 business days"), shares),),
+        extra={"chart": "none"},
+    )
 
 
 # --- International formats -----------------------------------------------------------------------------------
 
-INTERNATIONAL_SLUGS = ("glotip-forms", "glotip-citizenship", "sdg-16-2-2")
+INTERNATIONAL_SLUGS = ("glotip-forms", "glotip-citizenship", "sdg-16-2-2-sex-age", "sdg-16-2-2-form")
+
+
+def _per_year(dims: list[str], filters: Filters, *, measure: str = DEFAULT_MEASURE) -> dict[tuple, int]:
+    """crosstab per year, keyed (year, *codes): the international tables are yearly."""
+    counts: dict[tuple, int] = {}
+    for year in _years_shown(filters):
+        for key, n in _call(selectors.crosstab, measure=measure, dims=dims, year_from=year, year_to=year).items():
+            counts[(year, *key)] = n
+    return counts
 
 
 def _glotip_forms(user, filters: Filters) -> Report:
-    year_from, year_to = _year_range(filters)
-    counts = selectors.glotip(["year", "sex", "child_adult", "exploitation_form"], year_from=year_from, year_to=year_to, filters=_selector_filters(filters))
-    raise NotImplementedError
+    counts = _per_year(["victim_group", "exploitation_form"], filters)
+    groups = dimension_values("victim_group")
+    forms_ = dimension_values("exploitation_form")
+    row_keys = [(y, g) for y in _years_shown(filters) for g, _l in groups]
+    report = protect_table_report(
+        user,
+        slug="glotip-forms",
+        title=_("GLOTIP: detected victims by sex, age and form of exploitation"),
+        definition=_(
+            "Shaped like UNODC's GLOTIP questionnaire: accredited victims (distinct persons, in the year of the "
+            "ERI's decision) by girls, boys, women and men (child: under 18 at recruitment) and form of "
+            "exploitation. A person with two forms of exploitation counts under each."
+        ),
+        row_keys=row_keys,
+        col_keys=[f for f, _l in forms_],
+        counts={((y, g), f): n for (y, g, f), n in counts.items()},
+        row_dimensions=[_("Year"), dimension_label("victim_group")],
+        labels={**{y: str(y) for y in _years_shown(filters)}, **dict(groups)},
+        col_labels=dict(forms_),
+    )
+    return replace(_drop_empty_rows(report), extra={"chart": "none"})
 
 
-def _sdg(user, filters: Filters) -> Report:
-    raise NotImplementedError
+def _glotip_citizenship(user, filters: Filters) -> Report:
+    counts = _per_year(["nationality", "victim_group"], filters)
+    groups = dimension_values("victim_group")
+    countries = dict(dimension_values("nationality"))
+    years_shown = _years_shown(filters)
+    present = sorted({c for (_y, c, _g) in counts}, key=lambda c: countries.get(c, c))
+    report = protect_table_report(
+        user,
+        slug="glotip-citizenship",
+        title=_("GLOTIP: detected victims by citizenship"),
+        definition=_(
+            "Shaped like UNODC's GLOTIP questionnaire: accredited victims (distinct persons, in the year of the "
+            "ERI's decision) by citizenship (nationality; a person with two nationalities counts under each) "
+            "and by girls, boys, women and men."
+        ),
+        row_keys=[(y, c) for y in years_shown for c in present],
+        col_keys=[g for g, _l in groups],
+        counts={((y, c), g): n for (y, c, g), n in counts.items()},
+        row_dimensions=[_("Year"), _("Citizenship")],
+        labels={**{y: str(y) for y in years_shown}, **countries},
+        col_labels=dict(groups),
+    )
+    return replace(_drop_empty_rows(report), extra={"chart": "none"})
+
+
+def _population() -> dict[tuple[int, str, str], int]:
+    from records.models import Population
+
+    return {
+        (year, sex, age): n
+        for year, sex, age, n in Population.objects.values_list("year", "sex__code", "age_group__code", "population")
+    }
+
+
+def _sdg_sex_age(user, filters: Filters) -> Report:
+    counts = _per_year(["sex", "age_group"], filters)
+    years_shown = _years_shown(filters)
+    sexes = dimension_values("sex")
+    ages = dimension_values("age_group")
+    keys = [(y, s, a) for y in years_shown for s, _l in sexes for a, _l2 in ages]
+    series = protect_series_report(
+        user,
+        slug="sdg-16-2-2-sex-age",
+        title=_("SDG 16.2.2: victims per 100,000 population, by sex and age"),
+        definition=_(
+            "Accredited victims (distinct persons, in the year of the ERI's decision) per 100,000 residents of the "
+            "same sex and age group in that year. The population is entered by an administrator from the national "
+            "statistics office's estimates; without it the rate is not shown."
+        ),
+        keys=keys,
+        counts=counts,
+        labels={**{y: str(y) for y in years_shown}, **dict(sexes), **dict(ages)},
+        dimension_label="",
+        value_label=_("Accredited victims"),
+    )
+    population = _population()
+    kept = [i for i, row in enumerate(series.table.cells) if row[0].hidden or row[0].value]
+    table = series.table
+    trimmed = ProtectedTable(
+        row_keys=tuple(table.row_keys[i] for i in kept),
+        col_keys=table.col_keys,
+        cells=tuple(table.cells[i] for i in kept),
+        row_totals=tuple(table.row_totals[i] for i in kept),
+        col_totals=table.col_totals,
+        grand_total=table.grand_total,
+        k=table.k,
+        exact=table.exact,
+    )
+    populations = [population.get(key) for key in trimmed.row_keys]
+    rates = [rate_per_100k(row[0], pop) for row, pop in zip(trimmed.cells, populations, strict=True)]
+    return replace(
+        series,
+        table=trimmed,
+        row_dimensions=(_("Year"), dimension_label("sex"), dimension_label("age_group")),
+        derived=(
+            (
+                _("Population"),
+                tuple(formats.number_format(p, force_grouping=True) if p else NOT_SHOWN for p in populations),
+            ),
+            (_("Victims per 100,000"), tuple(rates)),
+        ),
+        extra={"chart": "none"},
+    )
+
+
+def _sdg_form(user, filters: Filters) -> Report:
+    counts = _per_year(["exploitation_form"], filters)
+    years_shown = _years_shown(filters)
+    forms_ = dimension_values("exploitation_form")
+    report = protect_table_report(
+        user,
+        slug="sdg-16-2-2-form",
+        title=_("SDG 16.2.2: victims per 100,000 population, by form of exploitation"),
+        definition=_(
+            "Accredited victims (distinct persons, in the year of the ERI's decision) per 100,000 residents in "
+            "that year, by form of exploitation (a person with two forms counts under each)."
+        ),
+        row_keys=years_shown,
+        col_keys=[f for f, _l in forms_],
+        counts={(y, f): n for (y, f), n in counts.items()},
+        row_dimensions=[_("Year")],
+        labels={y: str(y) for y in years_shown},
+        col_labels=dict(forms_),
+    )
+    population = _population()
+    totals = {y: sum(n for (yy, _s, _a), n in population.items() if yy == y) for y in years_shown}
+    # Rates replace the counts here: one rate per published count, hidden where the count is.
+    rates = tuple(
+        tuple(rate_per_100k(cell, totals.get(year)) for cell in row)
+        for year, row in zip(report.table.row_keys, report.table.cells, strict=True)
+    )
+    derived = tuple(
+        (_("%(form)s per 100,000") % {"form": report.col_label(col)}, tuple(r[j] for r in rates))
+        for j, col in enumerate(report.table.col_keys)
+        if any(r[j] != NOT_SHOWN for r in rates)
+    )
+    return replace(
+        report,
+        derived=(
+            (
+                _("Population"),
+                tuple(
+                    formats.number_format(totals[y], force_grouping=True) if totals.get(y) else NOT_SHOWN
+                    for y in years_shown
+                ),
+            ),
+            *derived,
+        ),
+        extra={"chart": "none"},
+    )
 
 
 # --- The catalogue -------------------------------------------------------------------------------------------
 
+_BUILDERS: dict[str, Callable] = {
+    "by-year": lambda user, filters, query: _by_year(user, filters),
+    "timeliness": lambda user, filters, query: _timeliness(user, filters),
+    "crosstab": _crosstab_report,
+    "profiles": _profiles_report,
+    "flows": lambda user, filters, query: _flows_report(user, filters),
+    "countries": lambda user, filters, query: _countries_report(user, filters),
+    "map-province": lambda user, filters, query: _province_map(user, filters),
+    "map-canton": lambda user, filters, query: _canton_map(user, filters),
+    "quality-completeness": lambda user, filters, query: _completeness_report(user, filters),
+    "quality-timeliness": lambda user, filters, query: _quality_timeliness_report(user, filters),
+    "glotip-forms": lambda user, filters, query: _glotip_forms(user, filters),
+    "glotip-citizenship": lambda user, filters, query: _glotip_citizenship(user, filters),
+    "sdg-16-2-2-sex-age": lambda user, filters, query: _sdg_sex_age(user, filters),
+    "sdg-16-2-2-form": lambda user, filters, query: _sdg_form(user, filters),
+    **{
+        slug: (lambda other: lambda user, filters, query: _relation_report(user, other, filters))(
+            slug.removeprefix("relation-")
+        )
+        for slug in RELATION_SLUGS
+    },
+}
 
-CACHE_SECONDS = 600
+
+def _builder(slug: str) -> Callable:
+    if slug.startswith("dimension-"):
+        key = slug.removeprefix("dimension-")
+        if key not in {d.key for d in profile_dimensions()}:
+            raise Http404
+        return lambda user, filters, query: _dimension_report(user, key, filters, query)
+    try:
+        return _BUILDERS[slug]
+    except KeyError:
+        raise Http404 from None
 
 
 def build(slug: str, user, filters: Filters, query: Mapping) -> Report:
-    """The report ``slug`` for ``user``, filtered as asked; 404 for a name the catalogue does not hold.
+    """The report ``slug`` for ``user``, filtered as asked; 404 for a name the catalogue does not hold;
+    ReportUnavailable (with the reason) for a combination that is not published.
 
-    Reports are cached by what they depend on: the name, the audience (exact or protected at k, never the
+    Reports are cached by what they depend on: the name, the audience (exact, or protected at k; never the
     user), the filters and query, the language of the labels and the indicator version (data_as_of), so a
     recompute is seen at once and a coordinator's exact table is never served to an analyst."""
+    builder = _builder(slug)
     exact, k = audience(user)
     key = _cache_key("report", slug, exact, k, filters.querystring(), _query_key(query))
-    report = cache.get(key)
-    if report is None:
-        report = _build(slug, user, filters, query)
-        cache.set(key, report, CACHE_SECONDS)
-    return report
+    cached = cache.get(key)
+    if cached is None:
+        try:
+            cached = builder(user, filters, query)
+        except ReportUnavailable as refused:
+            cached = refused
+        cache.set(key, cached, CACHE_SECONDS)
+    if isinstance(cached, ReportUnavailable):
+        raise cached
+    return cached
 
 
 def _query_key(query: Mapping) -> str:
@@ -695,34 +1079,3 @@ def _cache_key(*parts) -> str:
 def _version() -> str:
     moment = selectors.data_as_of()
     return moment.isoformat() if moment else "none"
-
-
-def _build(slug: str, user, filters: Filters, query: Mapping) -> Report:
-    if slug == "by-year":
-        return _by_year(user, filters)
-    if slug == "timeliness":
-        return _timeliness(user, filters)
-    if slug.startswith("dimension-"):
-        key = slug.removeprefix("dimension-")
-        if key not in {d.key for d in profile_dimensions()}:
-            raise Http404
-        return _dimension_report(user, key, filters, query)
-    if slug == "crosstab":
-        return _crosstab_report(user, filters, query)
-    if slug == "profiles":
-        return _profiles_report(user, filters, query)
-    if slug in RELATION_SLUGS:
-        return _relation_report(user, slug.removeprefix("relation-"), filters)
-    if slug == "flows":
-        return _flows_report(user, filters)
-    if slug == "countries":
-        return _countries_report(user, filters)
-    if slug == "map-province":
-        return _province_map(user, filters)
-    if slug == "map-canton":
-        return _canton_map(user, filters)
-    if slug == "quality-completeness":
-        return _completeness_report(user, filters)
-    if slug == "quality-timeliness":
-        return _quality_timeliness_report(user, filters)
-    raise Http404

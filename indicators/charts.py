@@ -8,6 +8,7 @@ their display text ("<5", "x") for the tooltip, never as numbers."""
 from __future__ import annotations
 
 from chartjs.views.lines import BaseLineChartView
+from django.http import JsonResponse
 from django.utils.decorators import method_decorator
 
 from accounts import access
@@ -24,10 +25,11 @@ class ReportChartView(BaseLineChartView):
     as a heat map, a Sankey diagram or a choropleth get their own shapes (see ``get_context_data``)."""
 
     def get(self, request, *args, **kwargs):
-        form = ReportFilterForm(
-            request.GET or None, years=catalogue.years(), dimensions=catalogue.filter_dimensions()
-        )
-        self.report: Report = catalogue.build(kwargs["slug"], request.user, form.filters(), request.GET)
+        form = ReportFilterForm(request.GET or None, years=catalogue.years(), dimensions=catalogue.filter_dimensions())
+        try:
+            self.report: Report = catalogue.build(kwargs["slug"], request.user, form.filters(), request.GET)
+        except catalogue.ReportUnavailable as refused:
+            return JsonResponse({"error": str(refused)}, status=400)
         return super().get(request, *args, **kwargs)
 
     def get_labels(self):
@@ -53,7 +55,7 @@ class ReportChartView(BaseLineChartView):
             return sankey_payload(self.report)
         if kind == "choropleth":
             return {"title": self.report.title, **self.report.extra["geo"]}
-        self.chart = self.report.chart_series()
+        self.chart = self.report.chart_series(columns=self.report.extra.get("chart_columns"))
         context = super().get_context_data(**kwargs)
         context.pop("view", None)
         context["title"] = self.report.title
@@ -91,4 +93,3 @@ def sankey_payload(report: Report) -> dict:
                 labels[target] = report.col_label(col_key)
                 flows.append({"from": source, "to": target, "flow": cell.value, "display": cell.display})
     return {"title": report.title, "flows": flows, "labels": labels}
-

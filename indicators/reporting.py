@@ -144,11 +144,14 @@ class Report:
         """Header, body and totals: exactly what the page's table shows, for CSV and XLSX."""
         return [self.header(), *self.body(), self.totals_row()]
 
-    def chart_series(self) -> dict:
-        """Chart.js labels and datasets: one dataset per column, hidden values as null with their display."""
+    def chart_series(self, columns: Sequence[Hashable] | None = None) -> dict:
+        """Chart.js labels and datasets: one dataset per column (or per column named in ``columns``), hidden
+        values as null with their display text."""
         labels = [self.row_label(key) for key in self.table.row_keys]
         datasets = []
         for j, col in enumerate(self.table.col_keys):
+            if columns is not None and col not in columns:
+                continue
             cells = [row[j] for row in self.table.cells]
             datasets.append(
                 {

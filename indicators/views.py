@@ -4,7 +4,9 @@ reports from the same address, so a page, its charts and its files always agree.
 
 from __future__ import annotations
 
-from django.http import Http404
+from urllib.parse import urlencode
+
+from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -56,6 +58,15 @@ def _context(request, *, page: str, title: str, intro: str = "", form: ReportFil
     return context
 
 
+def _block(slug: str, request, filters, *, export_query: str, chart_kind: str | None = None, **options) -> dict:
+    """One report for a page, or the reason it is not published (shown in its place)."""
+    try:
+        report = catalogue.build(slug, request.user, filters, request.GET)
+    except catalogue.ReportUnavailable as refused:
+        return {"unavailable": str(refused)}
+    return report_block(report, export_query=export_query, chart_kind=chart_kind, **options)
+
+
 def report_block(report: Report, *, export_query: str, chart_kind: str | None = None, **options) -> dict:
     """What templates/indicators/_report.html needs to show one report: rows with labels first, shares when
     asked, the totals row and the query string that rebuilds it as a chart or a file."""
@@ -67,6 +78,7 @@ def report_block(report: Report, *, export_query: str, chart_kind: str | None = 
     ]
     return {
         "report": report,
+        "label_count": label_count,
         "rows": rows,
         "totals_row": report.totals_row(),
         "export_query": export_query,
@@ -94,8 +106,12 @@ def dashboard(request):
             ),
             form=form,
             overview=overview,
-            by_year=report_block(overview.by_year, export_query=query, chart_kind="bar"),
-            timeliness=report_block(overview.timeliness, export_query=query, chart_kind="line"),
+            by_year=report_block(overview.by_year, export_query=query, chart_kind="bar")
+            if overview.by_year
+            else {"unavailable": overview.unavailable},
+            timeliness=report_block(overview.timeliness, export_query=query, chart_kind="line")
+            if overview.timeliness
+            else {"unavailable": overview.timeliness_unavailable},
         ),
     )
 
@@ -123,25 +139,30 @@ def dimension(request, key: str):
         raise Http404
     form = _filter_form(request)
     filters = form.filters()
-    query = filters.querystring()
     measure = catalogue.measure_from(request.GET)
-    report = catalogue.build(f"dimension-{key}", request.user, filters, request.GET)
+    block = _block(
+        f"dimension-{key}",
+        request,
+        filters,
+        export_query=_join(filters.querystring(), f"measure={measure}"),
+        chart_kind="bar",
+        horizontal=True,
+        show_shares=True,
+        chart_size="lg",
+    )
     return render(
         request,
         "indicators/dimension.html",
         _context(
             request,
             page="dimensions",
-            title=report.title,
+            title=catalogue.dimension_label(key),
             form=form,
             dimensions=catalogue.profile_dimensions(),
             current=key,
             measure=measure,
             measures=catalogue.count_measures(),
-            block=report_block(
-                report, export_query=_join(query, f"measure={measure}"), chart_kind="bar", horizontal=True,
-                show_shares=True, chart_size="lg",
-            ),
+            rb=block,
         ),
     )
 
@@ -150,20 +171,27 @@ def dimension(request, key: str):
 def intersections(request):
     form = _filter_form(request)
     filters = form.filters()
-    picker = IntersectionForm(request.GET if "dims" in request.GET else None, dimensions=catalogue.profile_dimensions())
+    picker = IntersectionForm(
+        request.GET if "dims" in request.GET else None, dimensions=catalogue.crossable_dimensions()
+    )
+    measure = catalogue.measure_from(request.GET)
     block = percentages = None
     if picker.is_bound and picker.is_valid():
-        report = catalogue.build("crosstab", request.user, filters, request.GET)
-        dims_query = "&".join(f"dims={d}" for d in picker.cleaned_data["dims"])
-        measure = catalogue.measure_from(request.GET)
-        query = _join(filters.querystring(), dims_query, f"measure={measure}")
-        block = report_block(report, export_query=query, chart_kind="bar", stacked=True, chart_size="lg")
-        percentages = [
-            {"label": label, "values": values}
-            for label, values in zip(
-                (r["cells"][: r["label_count"]] for r in block["rows"]), report.row_percentages(), strict=True
-            )
-        ]
+        dims_query = urlencode([("dims", d) for d in picker.cleaned_data["dims"]])
+        block = _block(
+            "crosstab",
+            request,
+            filters,
+            export_query=_join(filters.querystring(), dims_query, f"measure={measure}"),
+            chart_kind="bar",
+            stacked=True,
+            chart_size="lg",
+        )
+        if "report" in block:
+            percentages = [
+                {"label": row["cells"][: row["label_count"]], "values": values}
+                for row, values in zip(block["rows"], block["report"].row_percentages(), strict=True)
+            ]
     return render(
         request,
         "indicators/intersections.html",
@@ -172,14 +200,14 @@ def intersections(request):
             page="intersections",
             title=_("Intersections"),
             intro=_(
-                "Cross two or three profile dimensions, for example sex, age group and nationality. "
-                "Row percentages are computed from the published counts only."
+                "Cross two or three dimensions, for example sex, age group and nationality. Filters count as "
+                "dimensions: together, at most three. Row percentages are computed from the published counts only."
             ),
             form=form,
             picker=picker,
-            measure=catalogue.measure_from(request.GET),
+            measure=measure,
             measures=catalogue.count_measures(),
-            block=block,
+            rb=block,
             percentages=percentages,
         ),
     )
@@ -189,7 +217,6 @@ def intersections(request):
 def profiles(request):
     form = _filter_form(request)
     filters = form.filters()
-    report = catalogue.build("profiles", request.user, filters, request.GET)
     return render(
         request,
         "indicators/profiles.html",
@@ -199,10 +226,10 @@ def profiles(request):
             title=_("Profiles of accredited victims"),
             intro=_(
                 "The most frequent combinations of sex, age group, nationality and form of exploitation among "
-                "accredited victims. Combinations with few people are not listed."
+                "accredited victims. Only the years apply here."
             ),
             form=form,
-            block=report_block(report, export_query=filters.querystring(), show_shares=True),
+            rb=_block("profiles", request, filters, export_query=filters.querystring(), show_shares=True),
         ),
     )
 
@@ -212,23 +239,6 @@ def relations(request):
     form = _filter_form(request)
     filters = form.filters()
     query = filters.querystring()
-    blocks = [
-        report_block(
-            catalogue.build(slug, request.user, filters, request.GET),
-            export_query=query,
-            chart_kind="matrix",
-            chart_size="lg",
-        )
-        for slug in catalogue.RELATION_SLUGS
-    ]
-    flows = report_block(
-        catalogue.build("flows", request.user, filters, request.GET), export_query=query, chart_kind="sankey",
-        chart_size="lg",
-    )
-    countries = report_block(
-        catalogue.build("countries", request.user, filters, request.GET), export_query=query, chart_kind="bar",
-        horizontal=True, show_shares=True,
-    )
     return render(
         request,
         "indicators/relations.html",
@@ -241,9 +251,22 @@ def relations(request):
                 "where they were recruited and exploited."
             ),
             form=form,
-            matrices=blocks,
-            flows=flows,
-            countries=countries,
+            blocks=[
+                *(
+                    _block(slug, request, filters, export_query=query, chart_kind="matrix", chart_size="lg")
+                    for slug in catalogue.RELATION_SLUGS
+                ),
+                _block("flows", request, filters, export_query=query, chart_kind="sankey", chart_size="lg"),
+                _block(
+                    "countries",
+                    request,
+                    filters,
+                    export_query=query,
+                    chart_kind="bar",
+                    horizontal=True,
+                    show_shares=True,
+                ),
+            ],
         ),
     )
 
@@ -253,7 +276,7 @@ def maps(request):
     form = _filter_form(request)
     filters = form.filters()
     query = filters.querystring()
-    credit = _("Boundaries: IGN – SNIT.")
+    credit = "Fuente: IGN – SNIT"
     return render(
         request,
         "indicators/maps.html",
@@ -266,14 +289,12 @@ def maps(request):
                 "province's figure is shown instead of a map of hidden values."
             ),
             form=form,
-            province=report_block(
-                catalogue.build("map-province", request.user, filters, request.GET),
-                export_query=query, chart_kind="choropleth", chart_size="map", credit=credit,
-            ),
-            canton=report_block(
-                catalogue.build("map-canton", request.user, filters, request.GET),
-                export_query=query, chart_kind="choropleth", chart_size="map", credit=credit,
-            ),
+            blocks=[
+                _block(
+                    slug, request, filters, export_query=query, chart_kind="choropleth", chart_size="map", credit=credit
+                )
+                for slug in ("map-province", "map-canton")
+            ],
         ),
     )
 
@@ -292,12 +313,10 @@ def quality(request):
             title=_("Data quality"),
             intro=_("How complete the records are, and how quickly applications are decided, by institution."),
             form=form,
-            completeness=report_block(
-                catalogue.build("quality-completeness", request.user, filters, request.GET), export_query=query
-            ),
-            timeliness=report_block(
-                catalogue.build("quality-timeliness", request.user, filters, request.GET), export_query=query
-            ),
+            blocks=[
+                _block(slug, request, filters, export_query=query)
+                for slug in ("quality-completeness", "quality-timeliness")
+            ],
         ),
     )
 
@@ -316,13 +335,10 @@ def international(request):
             title=_("International formats"),
             intro=_(
                 "Tables shaped for UNODC's Global Report on Trafficking in Persons (GLOTIP) questionnaire and for "
-                "SDG indicator 16.2.2."
+                "SDG indicator 16.2.2. Only the years apply here."
             ),
             form=form,
-            blocks=[
-                report_block(catalogue.build(slug, request.user, filters, request.GET), export_query=query)
-                for slug in catalogue.INTERNATIONAL_SLUGS
-            ],
+            blocks=[_block(slug, request, filters, export_query=query) for slug in catalogue.INTERNATIONAL_SLUGS],
         ),
     )
 
@@ -332,7 +348,10 @@ def export(request, slug: str, fmt: str):
     if fmt not in exports.FORMATS:
         raise Http404
     form = _filter_form(request)
-    report = catalogue.build(slug, request.user, form.filters(), request.GET)
+    try:
+        report = catalogue.build(slug, request.user, form.filters(), request.GET)
+    except catalogue.ReportUnavailable as refused:
+        return HttpResponseBadRequest(str(refused), content_type="text/plain; charset=utf-8")
     access.log_access(request, AccessEvent.Action.EXPORT, object_type="report", object_id=slug, detail=fmt)
     return exports.respond(report, fmt, data_as_of=catalogue.data_as_of_display())
 

@@ -23,6 +23,7 @@ from records.models import (
 )
 
 K = 5
+DECIDED = (Status.ACCREDITED, Status.NOT_ACCREDITED)
 GIRLS_NI_SOCIAL_2024 = 9
 
 # (year, how many, status, sex, age, nationality, recruitment method, form, residence district, country exploited)
@@ -63,7 +64,7 @@ def seed_report_data(cast) -> dict:
                 status=status,
                 submitted_at=dt.datetime(year, received.month, received.day, 12, tzinfo=dt.UTC),
                 due_on=deadlines.due_on(received),
-                decided_on=(received + dt.timedelta(days=5 + i % 9)) if status in (Status.ACCREDITED, Status.NOT_ACCREDITED) else None,
+                decided_on=(received + dt.timedelta(days=5 + i % 9)) if status in DECIDED else None,
                 age_at_application=age,
                 age_at_recruitment=age,
                 sex=_code(CodeList.SEX, sex),
@@ -90,5 +91,6 @@ def seed_report_data(cast) -> dict:
                     recorded_by=cast.coordinator_a,
                 )
             created += 1
-    indicator_services.indicators_recompute(full=True)
+    run = indicator_services.recompute_full(trigger="test")
+    assert run.outcome == "success", run.error
     return {"applications": created}

@@ -262,7 +262,7 @@
   function draw(canvas) {
     var url = canvas.getAttribute("data-chart-url");
     var kind = text(canvas, "chart-kind", "bar");
-    fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+    return fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (response) {
         if (!response.ok) {
           throw new Error(String(response.status));
@@ -312,7 +312,17 @@
     link.remove();
   }
 
-  document.querySelectorAll("canvas[data-chart-url]").forEach(draw);
+  // One chart at a time, top to bottom: the first charts appear first and the server gets one request per
+  // page at a time rather than a burst.
+  Array.prototype.reduce.call(
+    document.querySelectorAll("canvas[data-chart-url]"),
+    function (previous, canvas) {
+      return previous.then(function () {
+        return draw(canvas);
+      });
+    },
+    Promise.resolve()
+  );
   document.querySelectorAll("[data-download-chart]").forEach(function (button) {
     button.addEventListener("click", function () {
       downloadPng(button);

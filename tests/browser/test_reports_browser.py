@@ -69,7 +69,7 @@ def _wait_for_charts(page) -> None:
     )
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_analyst_filters_crosses_maps_and_downloads(cast, live_server, browser_page, settings):
     settings.DISCLOSURE_K = K
     seed_report_data(cast)
@@ -80,11 +80,11 @@ def test_analyst_filters_crosses_maps_and_downloads(cast, live_server, browser_p
     page.goto(f"{base}/accounts/login/?next=/reports/")
     page.fill("#id_username", cast.analyst_a.username)
     page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(re.compile(r".*/reports/$"))
+    page.click("main button[type=submit]")
+    page.wait_for_url(re.compile(r"^[^?]*/reports/$"))
     _wait_for_charts(page)
-    assert page.locator("[data-testid=data-as-of]").inner_text().strip()
     _shot(page, "01-dashboard")
+    assert page.locator("[data-testid=data-as-of]").inner_text(timeout=5_000).strip()
 
     # Filter: a year range and a profile value; the filters go into the address.
     page.locator("details.report-filters summary").click()
@@ -141,7 +141,7 @@ def test_analyst_filters_crosses_maps_and_downloads(cast, live_server, browser_p
     assert page.errors == []
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_every_report_page_renders_without_script_errors(cast, live_server, browser_page, settings):
     settings.DISCLOSURE_K = K
     seed_report_data(cast)
@@ -150,8 +150,8 @@ def test_every_report_page_renders_without_script_errors(cast, live_server, brow
     page.goto(f"{base}/accounts/login/")
     page.fill("#id_username", cast.analyst_b.username)
     page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_load_state()
+    page.click("main button[type=submit]")
+    page.wait_for_url(re.compile(r"^[^?]*/$"))
     for name, path in [
         ("05-disaggregation", "/reports/disaggregations/nationality/"),
         ("06-profiles", "/reports/profiles/"),
@@ -163,7 +163,8 @@ def test_every_report_page_renders_without_script_errors(cast, live_server, brow
         page.goto(base + path)
         _wait_for_charts(page)
         body = page.locator("main").inner_text()
-        assert page.locator("[data-chart-ready=error]").count() == 0, name
+        _shot(page, name)
+        assert page.locator("[data-chart-ready=error]").count() == 0, (name, page.errors)
         for table in page.locator("table.report-table").all_inner_texts():
             assert _no_small_counts(table) == [], name
         _shot(page, name)

@@ -1,0 +1,253 @@
+"""Report pages, chart data and exports over a known data set with small cells (tests/report_data.py):
+no analyst-facing output holds a count from 1 to k-1; coordinators see the exact values; a fourth dimension
+is refused; filters round-trip through the address."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from urllib.parse import parse_qsl, urlparse
+
+import pytest
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from tests.report_data import GIRLS_NI_SOCIAL_2024, K, seed_report_data
+
+PAGES = [
+    "/reports/",
+    "/reports/?year_from=2024&year_to=2024",
+    "/reports/?year_from=2024&year_to=2024&victim_group=GIRL&nationality=NI&recruitment_method=SOCIAL_NETWORK",
+    "/reports/?sex=M",
+    "/reports/disaggregations/sex/",
+    "/reports/disaggregations/nationality/?measure=received",
+    "/reports/disaggregations/age_group/?year_from=2024&year_to=2024",
+    "/reports/disaggregations/residence_canton/",
+    "/reports/intersections/?dims=sex&dims=nationality",
+    "/reports/intersections/?dims=sex&dims=age_group&dims=nationality",
+    "/reports/intersections/?dims=victim_group&dims=nationality&dims=recruitment_method",
+    "/reports/profiles/",
+    "/reports/relations/",
+    "/reports/maps/",
+    "/reports/quality/",
+    "/reports/international/",
+]
+CHARTS = [
+    "by-year",
+    "timeliness",
+    "dimension-sex",
+    "dimension-nationality",
+    "dimension-residence_province",
+    "relation-means",
+    "relation-recruitment_method",
+    "flows",
+    "countries",
+    "map-province",
+    "map-canton",
+]
+EXPORTS = [
+    *CHARTS,
+    "profiles",
+    "quality-completeness",
+    "quality-timeliness",
+    "glotip-forms",
+    "glotip-citizenship",
+    "sdg-16-2-2-sex-age",
+    "sdg-16-2-2-form",
+]
+
+
+@pytest.fixture
+def data(cast, settings):
+    settings.DISCLOSURE_K = K
+    seed_report_data(cast)
+    return cast
+
+
+def small_counts_in_html(html: str) -> list[str]:
+    """Numbers from 1 to k-1 that stand alone in a table cell or a key figure."""
+    cells = re.findall(r"<t[dh][^>]*>\s*([^<]*?)\s*</t[dh]>", html)
+    kpis = re.findall(r'class="kpi-value[^"]*">\s*([^<]*?)\s*<', html)
+    return [c for c in cells + kpis if c.isdigit() and 1 <= int(c) < K]
+
+
+def small_values_in_chart(payload: dict) -> list:
+    found = []
+    for dataset in payload.get("datasets", []):
+        found += [v for v in dataset["data"] if isinstance(v, int) and 1 <= v < K]
+        found += [d for d in dataset.get("display", []) if str(d).isdigit() and 1 <= int(d) < K]
+    found += [c["v"] for c in payload.get("cells", []) if c["v"] is not None and 1 <= c["v"] < K]
+    found += [f["flow"] for f in payload.get("flows", []) if 1 <= f["flow"] < K]
+    for area in payload.get("areas", {}).values():
+        if area["value"] is not None and 1 <= area["value"] < K:
+            found.append(area)
+    return found
+
+
+def csv_cells(content: bytes) -> list[str]:
+    rows = list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
+    table = []
+    for row in rows[1:]:
+        if not row:
+            break  # the notes follow the blank line
+        table.append(row)
+    return [c for row in table for c in row[1:]]
+
+
+# One data set per test is costly (a full recompute), so each test walks every output of its kind.
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("who", ["analyst_a", "officer_b", "admin_a"])
+def test_pages_hold_no_small_count_for_anyone_but_coordinators(data, who):
+    client = data.client_for(getattr(data, who))
+    for url in PAGES:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        html = response.content.decode()
+        assert small_counts_in_html(html) == [], url
+        assert "Datos al" in html or "Data as of" in html, url
+
+
+@pytest.mark.django_db
+def test_chart_data_holds_no_small_count(data):
+    client = data.client_for(data.analyst_b)
+    for slug in CHARTS:
+        for query in ("", "?year_from=2024&year_to=2024", "?measure=received"):
+            response = client.get(reverse("indicators:chart", args=[slug]) + query)
+            assert response.status_code == 200, slug
+            assert small_values_in_chart(response.json()) == [], (slug, query)
+
+
+@pytest.mark.django_db
+def test_exports_hold_no_small_count(data):
+    client = data.client_for(data.analyst_a)
+    for slug in EXPORTS:
+        response = client.get(reverse("indicators:export", args=[slug, "csv"]))
+        assert response.status_code == 200, slug
+        assert response["Content-Type"].startswith("text/csv")
+        cells = csv_cells(response.content)
+        assert [c for c in cells if c.isdigit() and 1 <= int(c) < K] == [], slug
+        response = client.get(reverse("indicators:export", args=[slug, "xlsx"]))
+        assert response.status_code == 200, slug
+        sheet = load_workbook(io.BytesIO(response.content)).active
+        numbers = [c.value for row in sheet.iter_rows(min_row=4) for c in row[1:] if isinstance(c.value, int)]
+        assert [n for n in numbers if 1 <= n < K] == [], slug
+
+
+@pytest.mark.django_db
+def test_small_cells_are_shown_as_below_k(data):
+    html = data.client_for(data.analyst_a).get("/reports/disaggregations/nationality/?measure=received").content
+    assert f"&lt;{K}".encode() in html
+
+
+@pytest.mark.django_db
+def test_coordinator_sees_exact_counts(data):
+    client = data.client_for(data.coordinator_a)
+    payload = client.get(reverse("indicators:chart", args=["dimension-nationality"]) + "?measure=received").json()
+    data_by_label = dict(zip(payload["labels"], payload["datasets"][0]["data"], strict=True))
+    # Panamá: the single accredited person of 2025 (received 1); Venezuela: 2 not accredited.
+    assert 1 in data_by_label.values()
+    assert 2 in data_by_label.values()
+    html = client.get("/reports/disaggregations/nationality/?measure=received").content.decode()
+    assert '<td class="text-end">1</td>' in html
+    rows = csv_cells(
+        client.get(reverse("indicators:export", args=["dimension-nationality", "csv"]) + "?measure=received").content
+    )
+    assert "1" in rows and "2" in rows
+
+
+@pytest.mark.django_db
+def test_the_issue_question_is_answered_in_the_dashboard(data):
+    """Accredited victims in 2024 who were girls of Nicaraguan nationality recruited through social networks."""
+    url = (
+        "/reports/chart/by-year/?year_from=2024&year_to=2024"
+        "&victim_group=GIRL&nationality=NI&recruitment_method=SOCIAL_NETWORK"
+    )
+    payload = data.client_for(data.analyst_a).get(url).json()
+    persons = next(
+        d
+        for d in payload["datasets"]
+        if d["label"] in ("Accredited victims (persons)", "Víctimas acreditadas (personas)")
+    )
+    assert payload["labels"] == ["2024"]
+    assert persons["data"] == [GIRLS_NI_SOCIAL_2024]
+
+
+@pytest.mark.django_db
+def test_fourth_dimension_is_refused_with_a_reason(data):
+    url = "/reports/intersections/?dims=sex&dims=age_group&dims=nationality&dims=migration_status"
+    response = data.client_for(data.analyst_a).get(url)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'data-testid="crosstab-refusal"' in html
+    assert "three dimensions" in html or "tres dimensiones" in html
+    assert 'data-testid="table-crosstab"' not in html
+    export = data.client_for(data.analyst_a).get(
+        "/reports/export/crosstab.csv?dims=sex&dims=age_group&dims=nationality&dims=migration_status"
+    )
+    assert export.status_code == 400
+    chart = data.client_for(data.analyst_a).get(
+        "/reports/chart/crosstab/?dims=sex&dims=age_group&dims=nationality&dims=migration_status"
+    )
+    assert chart.status_code == 400
+    assert "error" in chart.json()
+
+
+@pytest.mark.django_db
+def test_filters_and_dimensions_round_trip_through_the_address(data):
+    url = "/reports/intersections/?year_from=2024&year_to=2024&sex=F&dims=age_group&dims=nationality&measure=received"
+    html = data.client_for(data.analyst_a).get(url).content.decode()
+    # The form shows what the address asked for...
+    assert re.search(r'<option value="2024" selected>', html)
+    assert re.search(r'name="sex"[^>]*>.*?<option value="F" selected>', html, re.S)
+    assert (
+        'value="age_group" checked' in html
+        or 'checked value="age_group"' in html
+        or re.search(r'value="age_group"[^>]*checked', html)
+    )
+    # ...and the chart and export links carry the same filters and dimensions, in order.
+    export = re.search(r'href="(/reports/export/crosstab\.csv\?[^"]+)"', html).group(1).replace("&amp;", "&")
+    query = parse_qsl(urlparse(export).query)
+    assert ("year_from", "2024") in query and ("year_to", "2024") in query and ("sex", "F") in query
+    assert [v for k, v in query if k == "dims"] == ["age_group", "nationality"]
+    assert ("measure", "received") in query
+    chart = re.search(r'data-chart-url="(/reports/chart/crosstab/\?[^"]+)"', html).group(1).replace("&amp;", "&")
+    assert parse_qsl(urlparse(chart).query) == query
+
+
+@pytest.mark.django_db
+def test_bad_filter_values_are_errors_not_ignored(data):
+    html = data.client_for(data.analyst_a).get("/reports/?year_from=2025&year_to=2023&sex=NOPE").content.decode()
+    assert "form-errors" in html
+    assert 'aria-invalid="true"' in html
+
+
+@pytest.mark.django_db
+def test_unavailable_combination_is_explained(data):
+    # Four filters are more than three dimensions: the selectors refuse, the page says why.
+    url = "/reports/?sex=F&nationality=NI&recruitment_method=SOCIAL_NETWORK&migration_status=REGULAR&institution=INAMU"
+    html = data.client_for(data.analyst_a).get(url).content.decode()
+    assert 'data-testid="report-unavailable"' in html
+
+
+@pytest.mark.django_db
+def test_export_is_logged_without_data(data):
+    from accounts.models import AccessEvent
+
+    data.client_for(data.analyst_a).get(reverse("indicators:export", args=["by-year", "csv"]))
+    event = AccessEvent.objects.filter(action=AccessEvent.Action.EXPORT, object_type="report").get()
+    assert event.object_id == "by-year" and event.detail == "csv"
+
+
+@pytest.mark.django_db
+def test_map_rolls_small_cantons_up_to_their_province(data):
+    payload = data.client_for(data.analyst_a).get(reverse("indicators:chart", args=["map-canton"])).json()
+    areas = payload["areas"]
+    # Panamá's one person lives in Limón (canton 701): no canton of Limón shows its own figure.
+    limon = [a for code, a in areas.items() if code.startswith("7")]
+    assert limon and all(a["value"] is None for a in limon)
+    assert all(a["value"] is None or a["value"] >= K or a["value"] == 0 for a in areas.values())
+    assert json.dumps(payload).count("IGN") == 0  # the credit is on the page, not in the data
