@@ -226,3 +226,37 @@ def test_template_shaped_xlsx_from_samples_reads_every_column(cast):
     parsed, read = parse(samples.to_xlsx(rows), "data.xlsx")
     assert len(parsed.columns) == len(rows[0])
     assert len(read) == 3
+
+
+def _with_sheet_xml(xml: bytes) -> bytes:
+    source = zipfile.ZipFile(io.BytesIO(xlsx([["referencia_caso", "fecha_recepcion"], ["A", "01/01/2024"]])))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            data = xml if item.filename == "xl/worksheets/sheet1.xml" else source.read(item.filename)
+            target.writestr(item, data)
+    return buffer.getvalue()
+
+
+def test_xml_entity_expansion_in_a_sheet_is_refused_not_expanded():
+    laughs = (
+        b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+        b'<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">'
+        b'<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>'
+        b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+        b'<row r="1"><c r="A1" t="inlineStr"><is><t>&lol3;</t></is></c></row></sheetData></worksheet>'
+    )
+    with pytest.raises(ImportFileError) as caught:
+        parse(_with_sheet_xml(laughs), "data.xlsx")
+    assert "damaged" in caught.value.message
+
+
+def test_a_sheet_damaged_after_the_header_is_a_file_error_not_a_crash():
+    broken = (
+        b'<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        b'<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>referencia_caso</t></is></c>'
+        b'<c r="B1" t="inlineStr"><is><t>fecha_recepcion</t></is></c></row><row r="2"><c r="A2"'
+    )
+    with pytest.raises(ImportFileError) as caught:  # raised while reading the header or the rows
+        list(parsing.open_parsed(_with_sheet_xml(broken), name="data.xlsx").rows)
+    assert "damaged" in caught.value.message

@@ -256,3 +256,25 @@ def test_bulk_write_on_postgresql_copies_and_is_idempotent(cast):
     assert run(cast, rows).new == 300
     assert run(cast, rows).unchanged == 300
     assert Application.history.filter(history_type="+").count() == 300
+
+
+def test_a_fault_of_the_portal_marks_the_job_failed_and_writes_nothing(cast, monkeypatch, settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from records.imports.models import ImportJob
+
+    settings.MEDIA_ROOT = tmp_path
+    upload = SimpleUploadedFile("casos.csv", samples.to_csv(samples.sample_rows(5)))
+    job = services.import_job_create(user=cast.officer_a, institution=cast.institution_a, upload=upload)
+    services.import_preview(job_id=job.pk)
+    assert services.import_job_start(job=job)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(services._Writer, "_write_facts", broken)
+    with pytest.raises(RuntimeError):
+        services.import_confirm(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.FAILED and "nothing was written" in job.errors[0]["message"]
+    assert Application.objects.count() == 0 and Person.objects.count() == 0

@@ -76,7 +76,7 @@ def test_officer_sees_spanish_errors_and_zero_new(cast, spanish_catalog):
         client.post(reverse("records:import_upload"), {"file": SimpleUploadedFile("casos.csv", data)})
         job = ImportJob.objects.latest("id")
         page = client.post(reverse("records:import_confirm", args=[job.pk]), follow=True).content.decode()
-        assert f"Importación terminada: {expected}" in page
+        assert f"Importadas: {expected}" in page
 
 
 @pytest.mark.django_db

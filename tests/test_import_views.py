@@ -152,7 +152,7 @@ def test_the_officers_journey_twenty_rows_two_mistakes_then_zero_new(cast):
     response = client.post(reverse("records:import_confirm", args=[job.pk]), follow=True)
     job.refresh_from_db()
     assert job.status == ImportJob.Status.DONE and job.count_new == 20
-    assert "20 new" in response.content.decode()
+    assert "Imported: 20 new" in response.content.decode()
     assert AccessEvent.objects.filter(action=AccessEvent.Action.IMPORT, object_id=str(job.pk)).exists()
 
     upload(client, fixed, "mis-casos.xlsx")
@@ -237,8 +237,19 @@ def test_officer_of_two_institutions_chooses_only_among_their_own(cast):
     assert response.status_code == 200 and ImportJob.objects.count() == 1
 
 
+@pytest.fixture
+def eager_celery():
+    """The worker runs in-process, also when REDIS_URL makes tasks go to a broker."""
+    from conatt_portal.celery import app
+
+    before = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = before
+
+
 @override_settings(IMPORT_SYNC_MAX_BYTES=0)
-def test_large_files_run_as_celery_tasks_queued_on_commit(cast, django_capture_on_commit_callbacks):
+def test_large_files_run_as_celery_tasks_queued_on_commit(cast, django_capture_on_commit_callbacks, eager_celery):
     client = cast.client_for(cast.officer_a)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         upload(client, samples.to_csv(samples.sample_rows(5)))
@@ -395,3 +406,54 @@ def test_navigation_offers_export_only_to_those_who_may_export(cast, who, shown)
     page = cast.client_for(cast.users()[who]).get(reverse("home")).content.decode()
     assert (f'href="{reverse("records:export_applications")}"' in page) is shown
     assert (f'href="{reverse("records:import_upload")}"' in page) is (who == "officer_a")
+
+
+def test_exports_defuse_formula_like_text_and_import_it_back(cast):
+    from records.imports import parsing
+
+    rows = samples.sample_rows(1)
+    rows[0]["nombres"] = '\'=HYPERLINK("http://evil")'
+    rows[0]["apellidos"] = "-Pérez"
+    assert _import(cast, cast.institution_a, cast.officer_a, rows).written
+    assert Application.objects.get().person.identity.given_names == '=HYPERLINK("http://evil")'
+    client = cast.client_for(cast.officer_a)
+    response = client.get(reverse("records:export_applications"), {"format": "xlsx", "identity": "on"})
+    workbook = load_workbook(io.BytesIO(response.content))
+    sheet = workbook.active
+    header = [c.value for c in sheet[1]]
+    cell = sheet.cell(2, header.index("nombres") + 1)
+    assert cell.data_type != "f" and cell.value.startswith("'=")
+    data = b"".join(
+        client.get(reverse("records:export_applications"), {"format": "csv", "identity": "on"}).streaming_content
+    )
+    assert b"'=HYPERLINK" in data and b"'-P" in data
+    outcome = services.import_rows(
+        parsed=parsing.open_parsed(data, name="e.csv"), institution=cast.institution_a, user=cast.officer_a, write=False
+    )
+    assert outcome.unchanged == 1, [str(e) for e in outcome.errors.items]
+
+
+def test_a_csv_text_cell_that_is_a_formula_is_refused(cast):
+    rows = samples.sample_rows(1)
+    rows[0]["nombres"] = "=1+1"
+    outcome = _import(cast, cast.institution_a, cast.officer_a, rows)
+    assert not outcome.written and "formula" in str(outcome.errors.items[0])
+
+
+@pytest.mark.redis
+def test_progress_and_cancel_flag_go_through_the_shared_cache(cast):
+    """With Redis, the worker and the web processes share the cache: what the task reports is what any web
+    process (after a reload, behind another gunicorn worker) reads."""
+    from django.core.cache import cache, caches
+    from django.core.cache.backends.redis import RedisCache
+
+    assert isinstance(caches["default"], RedisCache)
+    job = job_of(cast)
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.IMPORTING)
+    job.refresh_from_db()
+    services._job_progress(job)("writing", 1234, 5000)
+    assert services.progress_read(job=job) == {"phase": "writing", "done": 1234, "total": 5000}
+    services.import_cancel(job=job)
+    assert services._job_cancelled(job)()
+    cache.delete(services.progress_key(job))
+    cache.delete(services.progress_key(job) + ":cancel")

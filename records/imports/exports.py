@@ -16,9 +16,18 @@ from records.models import Application, Code, Identity
 from .columns import Column, template_columns
 from .resources import ApplicationRowResource
 from .services import COUNTRY_SETS, IDENTITY_FIELDS, M2M_FIELDS, _target_attname, _through
+from .validation import FORMULA_STARTS
 
 CHUNK = 2000
 MULTI_JOIN = "; "
+
+
+def spreadsheet_safe(value):
+    """Text that a spreadsheet would run as a formula (=, +, -, @) gets a leading quote (OWASP CSV injection);
+    the import removes it again, so an export still imports back unchanged."""
+    if isinstance(value, str) and value[:1] in FORMULA_STARTS:
+        return "'" + value
+    return value
 
 
 def _date(value) -> str:
@@ -120,7 +129,7 @@ def export_rows(*, user, with_identity: bool) -> Iterator[dict]:
                 for key in IDENTITY_FIELDS:
                     value = identity.get(key) if identity else ""
                     row[key] = _date(value) if key == "birth_date" else (value or "")
-            yield row
+            yield {key: spreadsheet_safe(value) for key, value in row.items()}
 
 
 def export_csv(*, user, with_identity: bool) -> Iterator[str]:
@@ -138,11 +147,20 @@ def export_csv(*, user, with_identity: bool) -> Iterator[str]:
 
 
 def export_xlsx(*, user, with_identity: bool) -> bytes:
-    """An XLSX workbook in the template's shape, through the django-import-export resource and tablib."""
+    """An XLSX workbook in the template's shape: headers and column order from the django-import-export resource,
+    rows streamed through openpyxl's write-only mode, so a large export does not build the sheet in memory."""
+    from openpyxl import Workbook
+
     resource = ApplicationRowResource(export_columns(with_identity=with_identity))
-    dataset = resource.export(list(export_rows(user=user, with_identity=with_identity)))
-    dataset.title = "solicitudes"
-    return dataset.export("xlsx")
+    keys = resource.get_export_order()
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("solicitudes")
+    sheet.append(resource.get_export_headers())
+    for row in export_rows(user=user, with_identity=with_identity):
+        sheet.append([row.get(key, "") for key in keys])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
 
 
 def export_count(*, user) -> int:

@@ -268,12 +268,15 @@ def _parse_xlsx(data: bytes) -> ParsedFile:
     iterator = sheet.iter_rows()
     header_row = None
     line = (sheet.min_row or 1) - 1
-    for cells in iterator:
-        line += 1
-        values = [_cell_value(c) for c in cells]
-        if any(v not in (None, "") for v in values):
-            header_row = values
-            break
+    try:
+        for cells in iterator:
+            line += 1
+            values = [_cell_value(c) for c in cells]
+            if any(v not in (None, "") for v in values):
+                header_row = values
+                break
+    except Exception:  # noqa: BLE001
+        raise ImportFileError(_("The spreadsheet could not be opened: it may be damaged.")) from None
     if header_row is None:
         raise ImportFileError(_("The file is empty."))
     if any(isinstance(v, FormulaCell) for v in header_row):
@@ -285,19 +288,25 @@ def _parse_xlsx(data: bytes) -> ParsedFile:
 
     def rows() -> Iterator[tuple[int, list]]:
         line = header_line
-        for cells in iterator:
-            line += 1
-            if not cells:
-                continue
-            values = [_cell_value(c) for c in cells]
-            if not any(v not in (None, "") for v in values):
-                continue
-            extra = values[width:]
-            if any(v not in (None, "") for v in extra):
-                yield line, [*values[:width], _Overflow()]
-                continue
-            yield line, values[:width] + [None] * (width - len(values))
-        workbook.close()
+        try:
+            for cells in iterator:
+                line += 1
+                if not cells:
+                    continue
+                values = [_cell_value(c) for c in cells]
+                if not any(v not in (None, "") for v in values):
+                    continue
+                extra = values[width:]
+                if any(v not in (None, "") for v in extra):
+                    yield line, [*values[:width], _Overflow()]
+                    continue
+                yield line, values[:width] + [None] * (width - len(values))
+        except Exception:  # noqa: BLE001  (read-only mode parses the sheet lazily: damage shows up here)
+            raise ImportFileError(
+                _("The spreadsheet could not be read after row %(row)s: it may be damaged.") % {"row": line - 1}
+            ) from None
+        finally:
+            workbook.close()
 
     estimated = max((sheet.max_row or 2) - 1, 1)
     return ParsedFile("xlsx", [str(h) for h in header_row[:width]], columns, rows(), estimated)

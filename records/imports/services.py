@@ -679,6 +679,17 @@ def _run_job(job, *, write: bool) -> ImportOutcome | None:
         except ImportCancelled:
             _finish(job, None, ImportJob.Status.CANCELLED)
             return None
+        except Exception:
+            # A fault of the portal, not of the file: the transaction has rolled back; say so instead of leaving
+            # the job "running" for ever, then let the error be logged (by the worker or the request handler).
+            message = _("The import stopped because of an error in the portal; nothing was written. Try again later.")
+            _finish(
+                job,
+                None,
+                ImportJob.Status.FAILED,
+                errors=[{"row": 0, "column": "", "message": message, "text": message}],
+            )
+            raise
         if write:
             _finish(job, outcome, ImportJob.Status.DONE if outcome.written else ImportJob.Status.FAILED)
         else:

@@ -24,6 +24,7 @@ from .columns import CANTON_OF, MULTI_SEPARATORS, Column, normalise
 from .parsing import FormulaCell, ParsedFile, is_overflow
 
 MAX_STORED_ERRORS = 1000
+FORMULA_STARTS = ("=", "+", "-", "@")
 AMBIGUOUS = object()
 EXCEL_EPOCH = datetime.date(1899, 12, 30)
 DECIDED = {Status.ACCREDITED.value, Status.NOT_ACCREDITED.value}
@@ -351,6 +352,11 @@ class RowValidator:
         if column.required and (text is None or text == ""):
             raise _Invalid(_("a value is required"))
         if kind == "text":
+            if text.startswith("="):
+                # A formula saved as text (CSV): refused like a formula cell, and it must never reach an export.
+                raise _Invalid(_("the cell holds a formula; formulas are not evaluated, paste the values instead"))
+            if text[:1] == "'" and text[1:2] in FORMULA_STARTS:
+                text = text[1:]  # the export's protective quote (see exports.spreadsheet_safe)
             limit = _MAX_LENGTH.get(column.key)
             if limit and len(text) > limit:
                 raise _Invalid(_("the value is longer than %(max)s characters") % {"max": limit})

@@ -97,14 +97,7 @@ def import_confirm(request, pk: int):
         return redirect("records:import_preview", pk=job.pk)
     access.log_access(request, AccessEvent.Action.IMPORT, obj=job, detail=f"institution={job.institution_id}")
     if job.size <= _sync_limit():
-        services.import_confirm(job_id=job.pk)
-        job.refresh_from_db()
-        if job.status == ImportJob.Status.DONE:
-            messages.success(
-                request,
-                _("Import finished: %(new)s new, %(updated)s updated, %(unchanged)s unchanged.")
-                % {"new": job.count_new, "updated": job.count_updated, "unchanged": job.count_unchanged},
-            )
+        services.import_confirm(job_id=job.pk)  # the job page shows the outcome
     else:
         _queue(tasks.import_confirm_task, job)
     return redirect("records:import_preview", pk=job.pk)
