@@ -42,10 +42,5 @@ class ApiTokenScheme(OpenApiAuthenticationExtension):
             "type": "apiKey",
             "in": "header",
             "name": "Authorization",
-            "description": str(
-                _(
-                    "A personal token from the 'API tokens' page, sent as 'Authorization: Token <key>'. "
-                    "Un token personal de la página 'Tokens de API', enviado como 'Authorization: Token <clave>'."
-                )
-            ),
+            "description": str(_("A personal token from the 'API tokens' page, sent as 'Authorization: Token <key>'.")),
         }

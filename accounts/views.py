@@ -147,5 +147,5 @@ def api_token_revoke(request, pk: int):
         token = tokens.api_token_revoke(user=request.user, token_id=pk)
     except ApiToken.DoesNotExist:
         raise Http404 from None
-    messages.success(request, _("The token %(prefix)s… was revoked.") % {"prefix": token.prefix})
+    messages.success(request, _("The token %(prefix)s... was revoked.") % {"prefix": token.prefix})
     return redirect("accounts:api_tokens")

@@ -10,6 +10,7 @@ import datetime
 import pytest
 from rest_framework.test import APIClient
 
+from accounts.api.permissions import ApplicationPermission, CanReadRecords, DecisionPermission
 from records.models import Decision, Status
 
 from .api_support import fresh_throttles, make_application, token_client
@@ -193,3 +194,17 @@ def test_year_outside_the_calendar_finds_nothing(cast, world):
     client, _ = token_client(cast.officer_a)
     assert client.get("/api/v1/applications/?year=0").json()["results"] == []
     assert client.get("/api/v1/applications/?year=2024").json()["count"] == 3
+
+
+def test_refusals_say_which_right_is_missing(cast, world):
+    analyst, _ = token_client(cast.analyst_a)
+    read = analyst.get("/api/v1/applications/")
+    assert read.status_code == 403
+    assert str(read.json()["detail"]) == str(CanReadRecords.message)
+    coordinator, _ = token_client(cast.coordinator_a)
+    write = coordinator.post("/api/v1/applications/", {}, format="json")
+    assert write.status_code == 403
+    assert str(write.json()["detail"]) == str(ApplicationPermission.write_message)
+    officer, _ = token_client(cast.officer_a)
+    decide = officer.post("/api/v1/decisions/", {}, format="json")
+    assert str(decide.json()["detail"]) == str(DecisionPermission.write_message)

@@ -53,25 +53,29 @@ class ApplicationPermission(CanReadRecords):
     """Reading as CanReadRecords; creating, editing and submitting are for officers (can_create_application);
     whether a given application may still be edited is checked on the object."""
 
-    message = _("Your role may not create or change applications.")
+    write_message = _("Your role may not create or change applications.")
 
     def check(self, user, request, view) -> bool:
         if not super().check(user, request, view):
             return False
-        if request.method in SAFE_METHODS:
+        if request.method in SAFE_METHODS or access.can_create_application(user):
             return True
-        return access.can_create_application(user)
+        self.message = self.write_message
+        return False
 
 
 class DecisionPermission(CanReadRecords):
-    """Reading as CanReadRecords; recording a decision is for coordinators (can_decide)."""
+    """Reading as CanReadRecords; recording a decision (and the ERI's review steps) is for coordinators."""
 
-    message = _("Only ERI / CONATT coordinators record decisions.")
+    write_message = _("Only ERI / CONATT coordinators record decisions.")
 
     def check(self, user, request, view) -> bool:
         if not super().check(user, request, view):
             return False
-        return request.method in SAFE_METHODS or access.can_decide(user)
+        if request.method in SAFE_METHODS or access.can_decide(user):
+            return True
+        self.message = self.write_message
+        return False
 
 
 class CanViewReports(_Check):

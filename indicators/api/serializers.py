@@ -3,6 +3,7 @@ indicators.reporting): ``display`` is what to show ("12", "0", "<5", "x"), ``val
 hidden, ``status`` why."""
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
 from rest_framework import serializers
 
 from indicators import dimensions
@@ -100,7 +101,9 @@ class CrosstabQuerySerializer(_QuerySerializer):
         names = [n.strip() for n in value.split(",") if n.strip()]
         unknown = [n for n in names if n not in dimensions.DIMENSIONS]
         if unknown:
-            raise serializers.ValidationError(_("Unknown dimension: %(name)s.") % {"name": ", ".join(unknown)})
+            raise serializers.ValidationError(
+                pgettext("api", "Unknown dimension: %(name)s.") % {"name": ", ".join(unknown)}
+            )
         if not names:
-            raise serializers.ValidationError(_("Choose at least one dimension."))
+            raise serializers.ValidationError(pgettext("api", "Choose at least one dimension."))
         return names

@@ -5,8 +5,8 @@ identity data and no per-application row is reachable here."""
 
 from __future__ import annotations
 
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import pgettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions
@@ -58,21 +58,21 @@ def _keys_in_order(dimension: str, present: set[str]) -> list[str]:
     return known + sorted(present - set(known))
 
 
-def _label(dimension: str, code: str) -> str:
-    return dimensions.DIMENSIONS[dimension].labels().get(code, code)
-
-
 def _table(report: reporting.Report, *, measure: str, row_dims, col_dim, query: dict, filters: dict) -> dict:
     table = report.table
+    # Each dimension's labels are read once per answer (a label lookup may query the code lists).
+    labels = {d: dimensions.DIMENSIONS[d].labels() for d in {*row_dims, col_dim} if d in dimensions.DIMENSIONS}
+
+    def label(dimension: str, code) -> str:
+        return labels[dimension].get(code, str(code)) if dimension in labels else str(code)
+
     rows = []
     for key, cells, total in zip(table.row_keys, table.cells, table.row_totals, strict=True):
         parts = list(key) if isinstance(key, tuple) else [key]
         rows.append(
             {
                 "key": [str(p) for p in parts],
-                "labels": [
-                    _label(d, p) if d in dimensions.DIMENSIONS else str(p) for d, p in zip(row_dims, parts, strict=True)
-                ],
+                "labels": [label(d, p) for d, p in zip(row_dims, parts, strict=True)],
                 "cells": [_cell(c) for c in cells],
                 "total": _cell(total),
             }
@@ -80,7 +80,7 @@ def _table(report: reporting.Report, *, measure: str, row_dims, col_dim, query: 
     if col_dim is None:
         columns = [{"code": SERIES_COLUMN, "label": str(dimensions.MEASURES[measure].label)}]
     else:
-        columns = [{"code": str(c), "label": _label(col_dim, c)} for c in table.col_keys]
+        columns = [{"code": str(c), "label": label(col_dim, c)} for c in table.col_keys]
     involved = [*row_dims, *([col_dim] if col_dim else []), *filters]
     return {
         "measure": _measure(measure),
@@ -189,7 +189,7 @@ class ByYearView(_IndicatorView):
             keys=years,
             counts=counts,
             labels={y: str(y) for y in years},
-            dimension_label=_("Year"),
+            dimension_label=pgettext("api", "Year"),
             value_label=str(dimensions.MEASURES[query["measure"]].label),
         )
         return Response(

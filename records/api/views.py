@@ -6,6 +6,7 @@ permission classes of accounts.api.permissions)."""
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_countries import countries
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, status, viewsets
@@ -102,7 +103,19 @@ _APPLICATION_FK = [
 
 
 def _with_relations(queryset):
-    return queryset.select_related(*_APPLICATION_FK).prefetch_related(*_APPLICATION_M2M)
+    # The API shows related rows by their code only: fetching only that keeps a page of 200 light.
+    codes = Code.objects.only("id", "code")
+    prefetches = [
+        Prefetch(name, queryset=codes)
+        for name in _APPLICATION_M2M
+        if name not in ("exploitation_districts", "exploitation_countries", "nationalities")
+    ]
+    prefetches += [
+        Prefetch("exploitation_districts", queryset=District.objects.only("code")),
+        "exploitation_countries",
+        "nationalities",
+    ]
+    return queryset.select_related(*_APPLICATION_FK).prefetch_related(*prefetches)
 
 
 # --- Reference data ------------------------------------------------------------------------------------------
@@ -153,7 +166,7 @@ class CodeListView(APIView):
 
 
 @extend_schema_view(
-    list=extend_schema(tags=[TAG_REFERENCE], summary=_("Provinces")),
+    list=extend_schema(tags=[TAG_REFERENCE], summary=pgettext_lazy("api", "Provinces")),
     retrieve=extend_schema(tags=[TAG_REFERENCE], summary=_("One province")),
 )
 class ProvinceViewSet(_ReferenceViewSet):
@@ -164,7 +177,7 @@ class ProvinceViewSet(_ReferenceViewSet):
 
 
 @extend_schema_view(
-    list=extend_schema(tags=[TAG_REFERENCE], summary=_("Cantons")),
+    list=extend_schema(tags=[TAG_REFERENCE], summary=pgettext_lazy("api", "Cantons")),
     retrieve=extend_schema(tags=[TAG_REFERENCE], summary=_("One canton")),
 )
 class CantonViewSet(_ReferenceViewSet):
@@ -176,7 +189,7 @@ class CantonViewSet(_ReferenceViewSet):
 
 
 @extend_schema_view(
-    list=extend_schema(tags=[TAG_REFERENCE], summary=_("Districts")),
+    list=extend_schema(tags=[TAG_REFERENCE], summary=pgettext_lazy("api", "Districts")),
     retrieve=extend_schema(tags=[TAG_REFERENCE], summary=_("One district")),
 )
 class DistrictViewSet(_ReferenceViewSet):
@@ -203,7 +216,7 @@ class CountryListView(APIView):
 
     @extend_schema(
         tags=[TAG_REFERENCE],
-        summary=_("Countries"),
+        summary=pgettext_lazy("api", "Countries"),
         description=_("ISO 3166-1 countries, named in the language of the request."),
         responses=serializers.CountrySerializer(many=True),
     )
