@@ -3,7 +3,7 @@
 import datetime as dt
 
 from django.conf import settings
-from django.db.models import BooleanField, Case, Count, Exists, F, OuterRef, Q, Value, When
+from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from accounts import access
@@ -61,21 +61,21 @@ LIST_SORTS = {
 }
 
 
-def _with_duplicate_flag(queryset, *, user):
-    """Annotate ``possible_duplicate``: another application the same user may see carries the same person key.
-    Restricted to what the user sees, so the flag itself never reveals another institution's draft."""
-    others = (
-        access.applications_visible_to(user)
-        .filter(person__person_key=OuterRef("person__person_key"))
-        .exclude(pk=OuterRef("pk"))
-    )
-    return queryset.annotate(
-        possible_duplicate=Case(
-            When(person__person_key="", then=Value(False)),
-            default=Exists(others),
-            output_field=BooleanField(),
-        )
-    )
+def flag_possible_duplicates(applications, *, user) -> list:
+    """Set ``possible_duplicate`` on each of ``applications`` (a page of rows): another application the same user
+    may see carries the same person key. One query for the whole page, restricted to what the user sees, so the
+    flag never reveals another institution's draft; done after paging so counting the queue stays a plain scan."""
+    rows = list(applications)
+    keys = {row.person.person_key for row in rows if row.person.person_key}
+    seen: dict[str, set[int]] = {}
+    if keys:
+        others = access.applications_visible_to(user).filter(person__person_key__in=keys)
+        for key, pk in others.values_list("person__person_key", "pk"):
+            seen.setdefault(key, set()).add(pk)
+    for row in rows:
+        key = row.person.person_key
+        row.possible_duplicate = bool(key) and bool(seen.get(key, set()) - {row.pk})
+    return rows
 
 
 def application_list(*, user, status: str = "", year: int | None = None, reference: str = "", sort: str = ""):
@@ -96,11 +96,13 @@ def due_soon_limit(today: dt.date) -> dt.date:
 
 def queue(*, user, sort: str = "due", state: str = "", status: str = ""):
     """The ERI's open applications (submitted, under review, waiting for the institution) with their deadline
-    and a flag on possible duplicates. ``state`` filters on overdue / due_soon / paused."""
+    (flag possible duplicates on the page shown with ``flag_possible_duplicates``). ``state`` filters on overdue /
+    due_soon / paused. The default order (due date, stopped clocks last) follows the partial index
+    ``application_open_queue``."""
     if not access.can_decide(user):
         return access.applications_visible_to(user).none()
     today = timezone.localdate()
-    qs = access.applications_visible_to(user).filter(status__in=OPEN_STATUSES).select_related("institution")
+    qs = access.applications_visible_to(user).filter(status__in=OPEN_STATUSES).select_related("institution", "person")
     if status in OPEN_STATUSES:
         qs = qs.filter(status=status)
     if state == "overdue":
@@ -109,7 +111,6 @@ def queue(*, user, sort: str = "due", state: str = "", status: str = ""):
         qs = qs.filter(due_on__gte=today, due_on__lte=due_soon_limit(today))
     elif state == "paused":
         qs = qs.filter(due_on__isnull=True)
-    qs = _with_duplicate_flag(qs, user=user)
     return qs.order_by(*QUEUE_SORTS.get(sort, QUEUE_SORTS["due"]))
 
 

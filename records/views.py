@@ -107,7 +107,8 @@ def queue(request):
     state = request.GET.get("state", "")
     status = request.GET.get("status", "")
     page = _page(request, selectors.queue(user=request.user, sort=sort, state=state, status=status))
-    page.object_list = selectors.with_deadline_state(page.object_list)
+    rows = selectors.flag_possible_duplicates(page.object_list, user=request.user)
+    page.object_list = selectors.with_deadline_state(rows)
     query = request.GET.copy()
     query.pop("page", None)
     return render(
