@@ -264,9 +264,9 @@ def _cell_sets() -> tuple[tuple[str, ...], ...]:
 CELL_SETS: tuple[tuple[str, ...], ...] = _cell_sets()
 CELL_SET_KEYS = frozenset(cell_set_key(s) for s in CELL_SETS)
 
-# Timeliness (a histogram of business days to decision) is kept per year of decision, alone and by the
-# institution or the GLOTIP victim group.
-TIMELINESS_SETS: tuple[tuple[str, ...], ...] = ((), ("institution",), ("victim_group",))
+# Timeliness (a histogram of business days to decision) is kept per year of decision, alone and by each
+# profile dimension or the institution (the dashboard's filters).
+TIMELINESS_SETS: tuple[tuple[str, ...], ...] = ((),) + tuple((d,) for d in PAIRWISE)
 TIMELINESS_SET_KEYS = frozenset(cell_set_key(s) for s in TIMELINESS_SETS)
 
 # Multi-valued facts of a code list, kept as bit masks in ApplicationFact (dimension -> code list or "province").

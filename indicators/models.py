@@ -31,7 +31,7 @@ class ApplicationFact(models.Model):
     """
 
     application_id = models.BigIntegerField(primary_key=True)
-    person_ref = models.BigIntegerField()
+    person_ref = models.BigIntegerField(db_index=True)
     institution = models.CharField(max_length=20)
     status = models.CharField(max_length=20)
     received_year = models.SmallIntegerField(db_index=True)
@@ -97,7 +97,7 @@ class ApplicationFactValue(models.Model):
     code = models.CharField(max_length=40)
 
     class Meta:
-        indexes = [models.Index(fields=["dimension", "application_id"], name="ind_factvalue_dim_app")]
+        indexes = [models.Index(fields=["application_id", "dimension"], name="ind_factvalue_app_dim")]
         verbose_name = _("application fact value")
         verbose_name_plural = _("application fact values")
 

@@ -128,7 +128,8 @@ def timeliness_by_year(
     """Per year of decision: ``decided`` (applications decided with both dates known), ``within_deadline``,
     ``share_within_deadline`` (0..1, None without decisions), ``median_business_days`` (business days from
     receipt to decision, None without decisions) and ``overdue`` (applications received that year still
-    awaiting a decision after their deadline). At most one filter (a profile dimension or the institution)."""
+    awaiting a decision after their deadline). At most one filter: a profile dimension (province for
+    geography) or the institution."""
     filters = dict(filters or {})
     if len(filters) > 1:
         raise ValueError(_("Timeliness can be filtered by one dimension at a time."))

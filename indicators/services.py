@@ -416,13 +416,14 @@ class _Builder:
         self.execute(f"CREATE TEMP TABLE {name} AS SELECT * FROM {table} WHERE {where}")
 
     # ---- reference tables of the recompute
-    def calendar(self) -> None:
-        """Make the business-day calendar cover every date of the records (a loop over days, not records)."""
+    def calendar(self, scope: str = "1=1") -> None:
+        """Make the business-day calendar cover every date of the applications in ``scope`` (a loop over days,
+        not records)."""
         import holidays
 
         app = _t(Application)
-        lo = self.scalar(f"SELECT MIN(received_on) FROM {app}")
-        hi = self.scalar(f"SELECT MAX(decided_on) FROM {app}")
+        lo = self.scalar(f"SELECT MIN(received_on) FROM {app} WHERE {scope}")
+        hi = self.scalar(f"SELECT MAX(decided_on) FROM {app} WHERE {scope}")
         if lo is None:
             return
         lo = date.fromisoformat(lo) if isinstance(lo, str) else lo
@@ -799,6 +800,8 @@ class _Builder:
             f"WHERE received_year IN ({in_years}) OR decided_year IN ({in_years}) "
             f"UNION SELECT id FROM {app} WHERE {date_ranges}"
         )
+        if self.postgres:
+            self.execute("ANALYZE ind_refresh")
         rows = self._replace_facts()
         rows += self.mark_person_duplicates(f"decided_year IN ({in_years})")
         self.execute(
@@ -814,10 +817,9 @@ class _Builder:
         self.years = sorted(set(self.years) | set(years))
         return rows
 
-    def _replace_facts(self) -> int:
-        """Replace the fact and bridge rows of the applications listed in ind_refresh (the ones that no longer
+    def _replace_facts(self, refresh: str = "(SELECT id FROM ind_refresh)") -> int:
+        """Replace the fact and bridge rows of the applications listed in ``refresh`` (the ones that no longer
         exist or became drafts are just removed)."""
-        refresh = "(SELECT id FROM ind_refresh)"
         self.execute(f"DELETE FROM {self.value} WHERE application_id IN {refresh}")
         self.execute(f"DELETE FROM {self.fact} WHERE application_id IN {refresh}")
         rows = self.execute(
@@ -831,26 +833,41 @@ class _Builder:
         """Apply the difference the changed applications make: their old cells out (negative rows), their new
         cells in. Every accredited application of the same persons takes part, so distinct persons stay exact.
         The nightly full rebuild folds the extra rows away."""
-        self.calendar()
+        fact = self.fact
+        changed = sorted({int(pk) for pk in application_ids})
+        ids = ", ".join(str(pk) for pk in changed)
+        self.calendar(f"id IN ({ids})")
         self.mask_bits()
-        fact, refresh = self.fact, "(SELECT id FROM ind_refresh)"
+        # The persons concerned, before and after the change, and all their accredited applications. The sets
+        # are small, so they are written into the SQL as literals: the planner then uses the primary keys.
+        persons = {
+            ref
+            for (ref,) in self._fetch(
+                f"SELECT person_ref FROM {fact} WHERE application_id IN ({ids}) UNION "
+                f"SELECT COALESCE((SELECT MIN(p2.id) FROM {_t(Person)} p2 WHERE p2.person_key = p.person_key "
+                f"AND p.person_key <> ''), p.id) FROM {_t(Application)} a JOIN {_t(Person)} p ON p.id = a.person_id "
+                f"WHERE a.id IN ({ids})"
+            )
+        }
+        if persons:
+            refs = ", ".join(str(int(r)) for r in persons)
+            keys = f"SELECT person_key FROM {_t(Person)} WHERE id IN ({refs}) AND person_key <> ''"
+            changed += [
+                pk
+                for (pk,) in self._fetch(
+                    f"SELECT application_id FROM {fact} WHERE outcome = 'A' AND person_ref IN ({refs}) UNION "
+                    f"SELECT a.id FROM {_t(Application)} a JOIN {_t(Person)} p ON p.id = a.person_id "
+                    f"WHERE a.status = {_q(Status.ACCREDITED)} AND (p.id IN ({refs}) OR p.person_key IN ({keys}))"
+                )
+            ]
+        ids = ", ".join(str(pk) for pk in sorted(set(changed)))
+        refresh = f"({ids})"
         self.execute("DROP TABLE IF EXISTS ind_refresh")
         self.execute("CREATE TEMP TABLE ind_refresh (id BIGINT PRIMARY KEY)")
-        self.execute(f"INSERT INTO ind_refresh (id) VALUES {', '.join(f'({int(pk)})' for pk in application_ids)}")
-        # The persons concerned, before and after the change, and all their accredited applications.
-        self.temp_like("ind_new", fact)
-        self.execute(
-            self.fact_sql(target="ind_new", scope=f"a.id IN {refresh}", mask_scope=f"t.application_id IN {refresh}"),
-            {"today": self.today},
-        )
-        self.execute(
-            f"INSERT INTO ind_refresh (id) SELECT DISTINCT f.application_id FROM {fact} f WHERE f.outcome = 'A' "
-            f"AND f.application_id NOT IN {refresh} AND f.person_ref IN (SELECT person_ref FROM ind_new "
-            f"UNION SELECT person_ref FROM {fact} WHERE application_id IN {refresh})"
-        )
+        self.execute(f"INSERT INTO ind_refresh (id) VALUES {', '.join(f'({pk})' for pk in sorted(set(changed)))}")
         self.temp_like("ind_old", fact, f"application_id IN {refresh}")
         self.temp_like("ind_old_values", self.value, f"application_id IN {refresh}")
-        rows = self._replace_facts()
+        rows = self._replace_facts(refresh)
         rows += self.mark_person_duplicates(f"application_id IN {refresh}")
         self.years = sorted(
             {

@@ -126,12 +126,19 @@ def broker_down():
     """Point Celery at a closed port and turn off in-process execution, as when Redis is unreachable."""
     saved = {key: celery_app.conf[key] for key in ("broker_url", "task_always_eager", "broker_connection_retry")}
     celery_app.conf.update(broker_url="redis://127.0.0.1:6390/0", task_always_eager=False)
-    celery_app.pool.force_close_all()
-    celery_app._pool = None
+    _reset_connections()
     with override_settings(CELERY_TASK_ALWAYS_EAGER=False, CELERY_BROKER_URL="redis://127.0.0.1:6390/0"):
         yield
     celery_app.conf.update(saved)
+    _reset_connections()
+
+
+def _reset_connections():
+    """Drop Celery's cached connection and producer pools so the next publish uses the current broker_url."""
+    if celery_app._pool is not None:
+        celery_app._pool.force_close_all()
     celery_app._pool = None
+    celery_app.amqp._producer_pool = None
 
 
 @pytest.mark.django_db
@@ -191,7 +198,7 @@ def _in_thread(target):
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_readers_see_the_old_version_until_the_swap_and_a_second_recompute_skips(cast, monkeypatch):
     application(institution=cast.institution_a, received_on=date(2024, 2, 5), status=Status.SUBMITTED)
     services.recompute_full()
@@ -316,3 +323,16 @@ def test_applying_the_difference_of_changed_applications_equals_a_full_rebuild(
     services.recompute_full()
     assert _snapshot() == incremental
     assert incremental["accredited_persons"] == {2024: 1, 2025: 1}
+
+
+@pytest.mark.django_db
+def test_command_reports_a_failed_recompute(two_years, monkeypatch):
+    from django.core.management import CommandError, call_command
+
+    def explode():
+        raise RuntimeError("injected")
+
+    monkeypatch.setattr(services, "_before_commit", explode)
+    with pytest.raises(CommandError, match="RuntimeError"):
+        call_command("recompute_indicators", "--full")
+    assert RecomputeRun.objects.first().outcome == RecomputeRun.Outcome.FAILED

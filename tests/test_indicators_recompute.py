@@ -331,3 +331,14 @@ def test_refused_combinations_explain_themselves(scenario):
         selectors.crosstab(measure="nonsense", dims=["sex"])
     assert not selectors.is_available(dims=["means", "control_method"])
     assert selectors.is_available(dims=["exploitation_form", "means"])
+
+
+def test_timeliness_by_a_profile_dimension(scenario):
+    services.recompute_full()
+    decided = [a for a in _counted() if a.status in (Status.ACCREDITED, Status.NOT_ACCREDITED)]
+    girls_and_women = [a for a in decided if a.decided_on.year == 2024 and a.sex and a.sex.code == "F"]
+    got = selectors.timeliness_by_year(year_from=2024, year_to=2024, filters={"sex": "F"})[2024]
+    assert got["decided"] == len(girls_and_women)
+    assert got["within_deadline"] == sum(1 for a in girls_and_women if a.decided_on <= a.due_on)
+    with pytest.raises(ValueError):
+        selectors.timeliness_by_year(filters={"exploitation_form": "SEXUAL"})

@@ -29,7 +29,7 @@ def _wait_for(condition, timeout=60):
 
 
 @pytest.mark.redis
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 @override_settings(CELERY_TASK_ALWAYS_EAGER=False, INDICATORS_DEBOUNCE_SECONDS=2)
 def test_saves_reach_the_indicators_through_a_worker_once_per_burst(cast, monkeypatch):
     monkeypatch.setattr(services, "DEBOUNCE_SECONDS", 2)

@@ -17,15 +17,20 @@ class Command(BaseCommand):
 
     def handle(self, *args, full: bool = False, no_wait: bool = False, **options):
         wait = not no_wait
-        if full:
-            run = services.recompute_full(wait=wait, trigger="command")
-        else:
-            run = services.recompute_pending(wait=wait, trigger="command")
-            if run is None:
-                self.stdout.write("Nothing pending.")
-                return
-        if run.outcome == RecomputeRun.Outcome.FAILED:
-            raise CommandError(f"Recompute failed: {run.error.splitlines()[-1] if run.error else ''}")
+        try:
+            if full:
+                run = services.recompute_full(wait=wait, trigger="command")
+            else:
+                run = services.recompute_pending(wait=wait, trigger="command")
+        except Exception as error:
+            # The run row holds the traceback; the old indicator version stays current.
+            raise CommandError(f"Recompute failed ({type(error).__name__}); see the run history in the admin.")
+        if run is None:
+            self.stdout.write("Nothing pending.")
+            return
+        if run.outcome == RecomputeRun.Outcome.SKIPPED:
+            self.stdout.write("Skipped: another recompute is running.")
+            return
         self.stdout.write(
             f"{run.kind} recompute {run.outcome}: {run.rows_written} rows in {run.duration_seconds:.2f}s "
             f"(years {', '.join(str(y) for y in run.years) or '-'})"
