@@ -9,8 +9,10 @@ population are reference data an admin edits)."""
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 from urllib.parse import urlencode
 
 from django.core.cache import cache
@@ -130,7 +132,7 @@ def years() -> list[int]:
 
 
 def data_as_of_display() -> str:
-    moment = selectors.data_as_of()
+    moment = data_as_of()
     if moment is None:
         return _("no indicators computed yet")
     return formats.date_format(timezone.localtime(moment), "DATETIME_FORMAT")
@@ -781,11 +783,11 @@ def _completeness_report(user, filters: Filters) -> Report:
             # A share of a hidden number of applications would reveal it: shown only with its denominator.
             values.append(f"{100 * filled / total.value:.0f} %" if total.value else NOT_SHOWN)
         derived.append((str(field_label), tuple(values)))
-    institutions = dict(dimension_values("institution"))
+    # Institutions by their code (INAMU, PANI...): the table has a column per field and needs the width.
     return replace(
         applications,
         row_dimensions=(_("Institution"), _("Year")),
-        row_labels={**{k[0]: institutions.get(k[0], k[0]) for k in keys}, **{k[1]: str(k[1]) for k in keys}},
+        row_labels={**{k[0]: k[0] for k in keys}, **{k[1]: str(k[1]) for k in keys}},
         derived=tuple(derived),
         extra={"chart": "none"},
     )
@@ -1076,6 +1078,30 @@ def _cache_key(*parts) -> str:
     return "reports:" + hashlib.sha256(raw.encode()).hexdigest()
 
 
+# data_as_of is read at most once every VERSION_SECONDS per process: every cache key includes it, and a page
+# builds several keys. A recompute is therefore seen within a second or two, and never half-applied (the
+# selectors read only the current version).
+VERSION_SECONDS = 2.0
+_version_seen: tuple[float, datetime | None] = (0.0, None)
+
+
+def data_as_of() -> datetime | None:
+    global _version_seen
+    now = time.monotonic()
+    read_at, moment = _version_seen
+    if now - read_at > VERSION_SECONDS:
+        moment = selectors.data_as_of()
+        _version_seen = (now, moment)
+    return moment
+
+
 def _version() -> str:
-    moment = selectors.data_as_of()
+    moment = data_as_of()
     return moment.isoformat() if moment else "none"
+
+
+def page_cache_key(request, page: str) -> str:
+    """The key of a page's rendered report content: everything that content depends on (the address, the
+    audience, the language, the indicator version) and nothing about the user beyond the audience."""
+    exact, k = audience(request.user)
+    return _cache_key("page", page, request.path, exact, k, urlencode(sorted(request.GET.lists()), doseq=True))

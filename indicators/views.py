@@ -4,8 +4,11 @@ reports from the same address, so a page, its charts and its files always agree.
 
 from __future__ import annotations
 
+from functools import wraps
 from urllib.parse import urlencode
 
+from django.core.cache import cache
+from django.core.cache.utils import make_template_fragment_key
 from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import render
 from django.urls import reverse
@@ -33,6 +36,29 @@ _PAGES = [
 ]
 
 
+def cached_page(page: str, template: str, title):
+    """Serve a page whose report content is already rendered (see page_cache_key) without rebuilding its
+    context: only the title and the key are needed around the cached fragment. ``title`` is the page title
+    or a function of the view's keyword arguments."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            key = catalogue.page_cache_key(request, page)
+            if cache.get(make_template_fragment_key("reports_page", [key])) is None:
+                return view(request, *args, **kwargs)
+            context = {
+                "page_title": title(**kwargs) if callable(title) else title,
+                "page_cache_key": key,
+                "page_cache_seconds": catalogue.CACHE_SECONDS,
+            }
+            return render(request, template, context)
+
+        return wrapped
+
+    return decorator
+
+
 def _filter_form(request) -> ReportFilterForm:
     return ReportFilterForm(request.GET or None, years=catalogue.years(), dimensions=catalogue.filter_dimensions())
 
@@ -41,6 +67,8 @@ def _context(request, *, page: str, title: str, intro: str = "", form: ReportFil
     exact, k = catalogue.audience(request.user)
     filters = form.filters() if form is not None else None
     context = {
+        "page_cache_key": catalogue.page_cache_key(request, page),
+        "page_cache_seconds": catalogue.CACHE_SECONDS,
         "page_title": title,
         "page_intro": intro,
         "data_as_of": catalogue.data_as_of_display(),
@@ -88,6 +116,7 @@ def report_block(report: Report, *, export_query: str, chart_kind: str | None = 
 
 
 @can_view_reports
+@cached_page("dashboard", "indicators/dashboard.html", gettext_lazy("Applications and accredited victims"))
 def dashboard(request):
     form = _filter_form(request)
     filters = form.filters()
@@ -117,6 +146,7 @@ def dashboard(request):
 
 
 @can_view_reports
+@cached_page("dimensions", "indicators/dimensions.html", gettext_lazy("Disaggregations"))
 def dimensions(request):
     form = _filter_form(request)
     return render(
@@ -134,6 +164,7 @@ def dimensions(request):
 
 
 @can_view_reports
+@cached_page("dimensions", "indicators/dimension.html", lambda key: catalogue.dimension_label(key))
 def dimension(request, key: str):
     if key not in {d.key for d in catalogue.profile_dimensions()}:
         raise Http404
@@ -168,6 +199,7 @@ def dimension(request, key: str):
 
 
 @can_view_reports
+@cached_page("intersections", "indicators/intersections.html", gettext_lazy("Intersections"))
 def intersections(request):
     form = _filter_form(request)
     filters = form.filters()
@@ -214,6 +246,7 @@ def intersections(request):
 
 
 @can_view_reports
+@cached_page("profiles", "indicators/profiles.html", gettext_lazy("Profiles of accredited victims"))
 def profiles(request):
     form = _filter_form(request)
     filters = form.filters()
@@ -235,6 +268,7 @@ def profiles(request):
 
 
 @can_view_reports
+@cached_page("relations", "indicators/relations.html", gettext_lazy("Recruitment and exploitation"))
 def relations(request):
     form = _filter_form(request)
     filters = form.filters()
@@ -272,6 +306,7 @@ def relations(request):
 
 
 @can_view_reports
+@cached_page("maps", "indicators/maps.html", gettext_lazy("Maps"))
 def maps(request):
     form = _filter_form(request)
     filters = form.filters()
@@ -300,6 +335,7 @@ def maps(request):
 
 
 @can_view_reports
+@cached_page("quality", "indicators/quality.html", gettext_lazy("Data quality"))
 def quality(request):
     form = _filter_form(request)
     filters = form.filters()
@@ -322,6 +358,7 @@ def quality(request):
 
 
 @can_view_reports
+@cached_page("international", "indicators/international.html", gettext_lazy("International formats"))
 def international(request):
     form = _filter_form(request)
     filters = form.filters()

@@ -93,4 +93,15 @@ def seed_report_data(cast) -> dict:
             created += 1
     run = indicator_services.recompute_full(trigger="test")
     assert run.outcome == "success", run.error
+    reset_report_caches()
     return {"applications": created}
+
+
+def reset_report_caches() -> None:
+    """Forget cached reports and the remembered indicator version: each test has its own data."""
+    from django.core.cache import cache
+
+    from indicators import catalogue
+
+    cache.clear()
+    catalogue._version_seen = (0.0, None)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from tests.report_data import reset_report_caches
+
 REPORT_URLS = [
     ("indicators:dashboard", {}, ""),
     ("indicators:dimensions", {}, ""),
@@ -21,6 +23,11 @@ REPORT_URLS = [
     ("indicators:export", {"slug": "crosstab", "fmt": "xlsx"}, "?dims=sex&dims=nationality"),
 ]
 ROLES_WITH_ACCESS = ["officer_a", "officer_b", "coordinator_a", "coordinator_b", "analyst_a", "analyst_b", "admin_a"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_caches():
+    reset_report_caches()
 
 
 def _url(name, kwargs, query):

@@ -251,3 +251,47 @@ def test_map_rolls_small_cantons_up_to_their_province(data):
     assert limon and all(a["value"] is None for a in limon)
     assert all(a["value"] is None or a["value"] >= K or a["value"] == 0 for a in areas.values())
     assert json.dumps(payload).count("IGN") == 0  # the credit is on the page, not in the data
+
+
+@pytest.mark.django_db
+def test_cached_pages_never_cross_audiences(data):
+    """The rendered page is cached per audience: whoever asks first, the other audience gets its own figures."""
+    url = "/reports/disaggregations/nationality/?measure=received"
+    analyst, coordinator = data.client_for(data.analyst_a), data.client_for(data.coordinator_b)
+    first = analyst.get(url).content.decode()
+    exact = coordinator.get(url).content.decode()
+    again = analyst.get(url).content.decode()
+    assert small_counts_in_html(first) == [] and small_counts_in_html(again) == []
+    assert small_counts_in_html(exact) != []
+    assert first.split('<main id="main"')[1] == again.split('<main id="main"')[1]
+
+
+@pytest.mark.django_db
+def test_sdg_rate_uses_the_population_an_admin_entered(data):
+    from records.models import Code, CodeList, Population
+
+    Population.objects.create(
+        year=2024,
+        sex=Code.objects.get(list=CodeList.SEX, code="F"),
+        age_group=Code.objects.get(list=CodeList.AGE_GROUP, code="12-17"),
+        population=200_000,
+        source="test",
+    )
+    from tests.report_data import reset_report_caches
+
+    reset_report_caches()
+    rows = list(
+        csv.reader(
+            io.StringIO(
+                data.client_for(data.analyst_a)
+                .get(reverse("indicators:export", args=["sdg-16-2-2-sex-age", "csv"]))
+                .content.decode("utf-8-sig")
+            )
+        )
+    )
+    girls = next(
+        r for r in rows if r[:3] == ["2024", "Mujer", "12 a 17 años"] or r[:3] == ["2024", "Female", "12 to 17 years"]
+    )
+    # 9 accredited girls aged 12 to 17 in 2024 per 100,000 of 200,000: 4.50; the population is shown beside it.
+    assert girls[3] == "9"
+    assert girls[5] == "4.50"
