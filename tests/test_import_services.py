@@ -278,3 +278,57 @@ def test_a_fault_of_the_portal_marks_the_job_failed_and_writes_nothing(cast, mon
     job.refresh_from_db()
     assert job.status == ImportJob.Status.FAILED and "nothing was written" in job.errors[0]["message"]
     assert Application.objects.count() == 0 and Person.objects.count() == 0
+
+
+def _job(cast, settings, tmp_path, rows=3):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = tmp_path
+    upload = SimpleUploadedFile("casos.csv", samples.to_csv(samples.sample_rows(rows)))
+    return services.import_job_create(user=cast.officer_a, institution=cast.institution_a, upload=upload)
+
+
+def test_tasks_are_idempotent(cast, settings, tmp_path):
+    from records.imports import tasks
+    from records.imports.models import ImportJob
+
+    job = _job(cast, settings, tmp_path)
+    tasks.import_preview_task(job.pk)
+    tasks.import_preview_task(job.pk)  # a redelivered message
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.PREVIEWED
+    services.import_job_start(job=job)
+    tasks.import_confirm_task(job.pk)
+    tasks.import_confirm_task(job.pk)
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.DONE and Application.objects.count() == 3
+    assert job.affected_years and all(2019 <= year <= 2025 for year in job.affected_years)
+
+
+def test_stale_jobs_are_closed_and_their_files_deleted(cast, settings, tmp_path):
+    import os
+
+    from records.imports import tasks
+    from records.imports.models import ImportJob
+
+    waiting = _job(cast, settings, tmp_path)
+    services.import_preview(job_id=waiting.pk)
+    lost = _job(cast, settings, tmp_path)
+    ImportJob.objects.filter(pk=lost.pk).update(status=ImportJob.Status.IMPORTING)
+    fresh = _job(cast, settings, tmp_path)
+    services.import_preview(job_id=fresh.pk)
+    paths = {job.pk: ImportJob.objects.get(pk=job.pk).file.path for job in (waiting, lost, fresh)}
+    old = timezone_now() - datetime.timedelta(days=2)
+    ImportJob.objects.filter(pk__in=[waiting.pk, lost.pk]).update(updated_at=old)
+    assert tasks.import_jobs_expire_task() == 2
+    states = dict(ImportJob.objects.values_list("pk", "status"))
+    assert states == {waiting.pk: "cancelled", lost.pk: "failed", fresh.pk: "previewed"}
+    assert not os.path.exists(paths[waiting.pk]) and not os.path.exists(paths[lost.pk])
+    assert os.path.exists(paths[fresh.pk])
+    assert tasks.import_jobs_expire_task() == 0
+
+
+def timezone_now():
+    from django.utils import timezone
+
+    return timezone.now()

@@ -109,6 +109,25 @@ def test_template_xlsx_lists_codes_and_districts(cast):
         r[0] == "sexo" and r[1] == "F" for r in codes
     )
     assert len(list(workbook["distritos"].iter_rows())) > 400
+    full = load_workbook(io.BytesIO(response.content))  # data validations are not read in read-only mode
+    lists = {str(v.sqref): v.formula1 for v in full["solicitudes"].data_validations.dataValidation}
+    sex_column = full["solicitudes"].cell(1, headers.index("sexo") + 1).column_letter
+    assert lists[f"{sex_column}2:{sex_column}5001"].startswith("=codigos!$B$")
+    assert not any(headers.index("medios") + 1 == full["solicitudes"][ref.split(":")[0]].column for ref in lists)
+
+
+def test_a_filled_template_with_dropdowns_imports(cast):
+    client = cast.client_for(cast.officer_a)
+    workbook = load_workbook(io.BytesIO(client.get(reverse("records:import_template", args=["xlsx"])).content))
+    sheet = workbook["solicitudes"]
+    headers = [c.value for c in sheet[1]]
+    for row in samples.sample_rows(3):
+        sheet.append([row[h] for h in headers])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    upload(client, buffer.getvalue(), "plantilla.xlsx")
+    job = ImportJob.objects.latest("id")
+    assert (job.status, job.count_new) == (ImportJob.Status.PREVIEWED, 3), job.errors
 
 
 def test_template_csv_is_the_header_with_bom(cast):

@@ -739,3 +739,29 @@ def import_job_start(*, job) -> bool:
             status=ImportJob.Status.IMPORTING, finished_at=None, rows_done=0
         )
     )
+
+
+def import_jobs_expire(*, older_than: datetime.timedelta = datetime.timedelta(days=1)) -> int:
+    """Retention of uploaded files (they hold identity data): a job left waiting for confirmation is cancelled,
+    and one left "running" (its worker lost) is marked failed, after ``older_than``; either way its file is
+    deleted. Returns how many jobs were closed. Idempotent; meant for a daily Celery beat entry."""
+    limit = timezone.now() - older_than
+    closed = 0
+    stale = ImportJob.objects.filter(
+        updated_at__lt=limit,
+        status__in=[ImportJob.Status.PREVIEWED, ImportJob.Status.PREVIEWING, ImportJob.Status.IMPORTING],
+    )
+    for job in stale.select_related("institution"):
+        if job.status == ImportJob.Status.PREVIEWED:
+            _finish(job, None, ImportJob.Status.CANCELLED)
+        else:
+            with translation.override(job.language):
+                message = _("The import did not finish; nothing was written. Upload the file again.")
+            _finish(
+                job,
+                None,
+                ImportJob.Status.FAILED,
+                errors=[{"row": 0, "column": "", "message": message, "text": message}],
+            )
+        closed += 1
+    return closed

@@ -14,3 +14,9 @@ def import_preview_task(job_id: int) -> None:
 @shared_task(name="records.imports.confirm")
 def import_confirm_task(job_id: int) -> None:
     services.import_confirm(job_id=job_id)
+
+
+@shared_task(name="records.imports.expire")
+def import_jobs_expire_task() -> int:
+    """Daily: close stale import jobs and delete their files (see services.import_jobs_expire)."""
+    return services.import_jobs_expire()

@@ -60,6 +60,29 @@ def _codes_rows() -> list[list[str]]:
     return rows
 
 
+TEMPLATE_ROWS = 5000
+
+
+def _add_dropdowns(sheet, code_rows: list[list[str]]) -> None:
+    """A drop-down of the allowed codes on each single-valued code column (a warning, not a block: labels typed
+    by hand are accepted too). Multi-valued columns get none, a list cannot offer "A; B"."""
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    spans: dict[str, list[int]] = {}
+    for index, row in enumerate(code_rows, start=2):  # row 1 of the codes sheet is its header
+        spans.setdefault(row[0], [index, index])[1] = index
+    for position, column in enumerate(template_columns(with_identity=True, with_institution=False), start=1):
+        if column.multi or column.es not in spans:
+            continue
+        first, last = spans[column.es]
+        letter = sheet.cell(1, position).column_letter
+        validation = DataValidation(
+            type="list", formula1=f"=codigos!$B${first}:$B${last}", allow_blank=True, errorStyle="warning"
+        )
+        validation.add(f"{letter}2:{letter}{TEMPLATE_ROWS + 1}")
+        sheet.add_data_validation(validation)
+
+
 def template_xlsx(*, institution) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Font
@@ -88,6 +111,7 @@ def template_xlsx(*, institution) -> bytes:
     help_sheet.column_dimensions["A"].width = 110
 
     codes = workbook.create_sheet("codigos")
+    rows = _codes_rows()
     codes.append(
         [
             pgettext("import template", "column"),
@@ -97,8 +121,9 @@ def template_xlsx(*, institution) -> bytes:
             pgettext("import template", "note"),
         ]
     )
-    for row in _codes_rows():
+    for row in rows:
         codes.append(row)
+    _add_dropdowns(sheet, rows)
     for letter, width in zip("ABCDE", (26, 22, 60, 60, 12), strict=True):
         codes.column_dimensions[letter].width = width
 
