@@ -234,3 +234,16 @@ def test_access_denied_is_logged_without_data(cast):
     assert client.get("/api/v1/applications/").status_code == 403
     event = AccessEvent.objects.get(action=AccessEvent.Action.ACCESS_DENIED, user=cast.analyst_a)
     assert event.detail == "api-application-list"
+
+
+def test_api_answers_are_not_cached(cast):
+    client, _ = token_client(cast.officer_a)
+    response = client.get("/api/v1/applications/")
+    assert response.status_code == 200
+    assert response["Cache-Control"] == "no-store"
+
+
+def test_token_page_answers_are_not_cached(cast):
+    response = cast.client_for(cast.officer_a).post(reverse("accounts:api_tokens"), {"name": "x", "days": "30"})
+    assert response.context["new_key"]
+    assert response["Cache-Control"] == "no-store"
