@@ -42,3 +42,16 @@ class PairAndAccountLockoutHandler(AxesDatabaseHandler):
             # Axes locks when the returned count reaches AXES_FAILURE_LIMIT: report the account lock as such.
             return max(pair, get_failure_limit(request, credentials))
         return pair
+
+
+def username_for_axes(request, credentials: dict | None = None) -> str | None:
+    """The username axes records and counts (``AXES_USERNAME_CALLABLE``): without NUL bytes and cut to the
+    longest username the portal allows, so a hostile 1 MB or NUL-laden login cannot break axes' varchar(255)
+    column (PostgreSQL would answer 500). Real usernames are at most 150 characters, so none is conflated."""
+    field = settings.AXES_USERNAME_FORM_FIELD
+    raw = (credentials or {}).get(field) if credentials else None
+    if raw is None and request is not None:
+        raw = request.POST.get(field)
+    if raw is None:
+        return None
+    return str(raw).replace("\x00", "")[:150]

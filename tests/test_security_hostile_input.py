@@ -95,7 +95,7 @@ def test_hostile_strings_in_every_field_of_every_form(cast, kind):
 def test_hostile_login_attempts_are_answered_safely(client, kind):
     response = client.post(reverse("accounts:login"), {"username": HOSTILE[kind], "password": HOSTILE[kind]})
     _assert_safe(response, f"login {kind}")
-    assert response.status_code in (200, 429)
+    assert response.status_code in (200, 400, 429)  # 400: a NUL byte is refused before any view
 
 
 @pytest.mark.parametrize("kind", ["script", "attribute", "sql", "rtl", "invisible"])
