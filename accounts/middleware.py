@@ -1,6 +1,8 @@
 from django.conf import settings
+from django.http import HttpResponseBadRequest
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from . import access
@@ -45,3 +47,29 @@ class NoStoreMiddleware:
             response["Cache-Control"] = "no-store"
             response["Pragma"] = "no-cache"
         return response
+
+
+class RejectNulBytesMiddleware:
+    """NUL bytes are never legitimate in a form field, a query string or a JSON body, and PostgreSQL refuses them
+    in text (a lookup with one would answer 500 from any model choice field). Refuse such requests with 400 before
+    any view runs. Uploaded files are not inspected (an XLSX file is binary)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if self._has_nul(request):
+            return HttpResponseBadRequest(_("The request contains a character that is not allowed (NUL)."))
+        return self.get_response(request)
+
+    @staticmethod
+    def _has_nul(request) -> bool:
+        if "\x00" in request.get_full_path() or any("\x00" in v for vs in request.GET.lists() for v in vs[1]):
+            return True
+        if request.method in ("POST", "PUT", "PATCH", "DELETE"):
+            content_type = request.content_type or ""
+            if content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+                return any("\x00" in v for _, values in request.POST.lists() for v in values)
+            if content_type.endswith("json"):
+                return b"\\u0000" in request.body or b"\x00" in request.body
+        return False

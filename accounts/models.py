@@ -90,8 +90,10 @@ class AccessEvent(models.Model):
         IMPORT = "import", _("Imported records")
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # PROTECT: the audit is append-only (database triggers refuse UPDATE and DELETE), so a user with history is
+    # deactivated, never deleted; deleting them would have to rewrite who did what.
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     # Failed logins have no user; the attempted username is not stored (it may be a mistyped password).
     action = models.CharField(max_length=30, choices=Action.choices)

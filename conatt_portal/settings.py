@@ -80,6 +80,7 @@ MIDDLEWARE = [
     "conatt_portal.middleware.SpanishFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    "accounts.middleware.RejectNulBytesMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "accounts.middleware.RequireTwoFactorMiddleware",
@@ -158,18 +159,25 @@ CSRF_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
 
 # django-axes: lock the pair (username, address), so one person cannot lock out a whole office that shares
-# an address, and a spray of addresses against one account is still caught by the per-user count below.
+# an address; a spray of addresses against one account is caught by a separate, higher per-account limit.
+# Axes 8 has a single failure limit for every lockout parameter set, so the per-account count lives in
+# accounts.lockout.PairAndAccountLockoutHandler (see its docstring). CONATT_AXES_USERNAME_FAILURE_LIMIT is
+# the portal's own setting, not an axes one.
+AXES_HANDLER = "accounts.lockout.PairAndAccountLockoutHandler"
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+CONATT_AXES_USERNAME_FAILURE_LIMIT = env.int("AXES_USERNAME_FAILURE_LIMIT", default=20)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "username"]
-AXES_USERNAME_FAILURE_LIMIT = env.int("AXES_USERNAME_FAILURE_LIMIT", default=20)
+# Used by axes to reset the pair's attempts after a successful login at that address.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "accounts.views.lockout"
+AXES_USERNAME_CALLABLE = "accounts.lockout.username_for_axes"
 AXES_IPWARE_PROXY_COUNT = env.int("PROXY_COUNT", default=0)
 AXES_IPWARE_META_PRECEDENCE_ORDER = (
     ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if AXES_IPWARE_PROXY_COUNT else ["REMOTE_ADDR"]
 )
-AXES_SENSITIVE_PARAMETERS = ["password", "otp_token"]
+# Masked in the request data axes keeps with each attempt and in its log lines.
+AXES_SENSITIVE_PARAMETERS = ["username", "password", "otp_token", "csrfmiddlewaretoken"]
 
 # Two-factor: TOTP required for admins and coordinators (accounts.middleware enforces it).
 OTP_TOTP_ISSUER = env.str("OTP_ISSUER", default="CONATT")

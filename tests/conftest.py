@@ -32,3 +32,31 @@ def english(settings):
     settings.LANGUAGE_CODE = "en"
     with translation.override("en"):
         yield
+
+
+@pytest.fixture(autouse=True)
+def _sqlite_audit_triggers_off_for_flush(request):
+    """On SQLite, Django's flush after a transactional test empties tables with DELETE, which the audit table's
+    append-only triggers refuse (accounts.audit). Lift them just before that flush and put them back when the
+    next transactional test starts (and the post_migrate receiver does, when the flush fires it). PostgreSQL's
+    flush is TRUNCATE, which row triggers do not see. Transactional tests that need the seeded reference data
+    (institutions, code lists) ask for ``serialized_rollback=True``: the flush empties those tables too."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = bool(marker and (marker.kwargs.get("transaction") or marker.kwargs.get("serialized_rollback")))
+    transactional = transactional or bool({"transactional_db", "live_server"} & set(request.fixturenames))
+    if not transactional:
+        yield
+        return
+    from django.db import connections
+
+    from accounts.audit import install_append_only_triggers, remove_append_only_triggers
+
+    request.getfixturevalue("transactional_db")  # set up first, so torn down (flushed) after this fixture
+    # A flush with serialized_rollback does not fire post_migrate: put the triggers back for this test.
+    for connection in connections.all(initialized_only=True):
+        if connection.vendor == "sqlite":
+            install_append_only_triggers(connection)
+    yield
+    for connection in connections.all(initialized_only=True):
+        if connection.vendor == "sqlite":
+            remove_append_only_triggers(connection)

@@ -372,7 +372,7 @@ class RowValidator:
             try:
                 number = float(text.replace(",", "."))
             except ValueError:
-                number = -1
+                number = -1.0  # a float: int.is_integer only exists from Python 3.12
             if not number.is_integer() or not 0 <= number <= 110:
                 raise _Invalid(_("'%(value)s' is not a whole number between 0 and 110") % {"value": text})
             return int(number)
