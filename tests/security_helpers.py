@@ -1,14 +1,9 @@
-"""Small helpers shared by the security tests: real logins through the login form, a Spanish catalogue built
-from this area's translations, and table checksums."""
+"""Small helpers shared by the security tests: real logins through the login form, and table checksums."""
 
 from __future__ import annotations
 
 import hashlib
-import shutil
-import subprocess
-from pathlib import Path
 
-from django.conf import settings
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
@@ -16,8 +11,6 @@ from django.urls import reverse
 from .cast import PASSWORD
 
 LOGIN_URL = "/accounts/login/"
-PARTS_DIR = Path(settings.BASE_DIR) / "locale" / "es" / "LC_MESSAGES" / "parts"
-_PO_HEADER = 'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n"Language: es\\n"\n\n'
 
 
 def login(client: Client, username: str, password: str = PASSWORD, *, ip: str = "10.0.0.1", follow=False):
@@ -25,24 +18,6 @@ def login(client: Client, username: str, password: str = PASSWORD, *, ip: str = 
     return client.post(
         reverse("accounts:login"), {"username": username, "password": password}, REMOTE_ADDR=ip, follow=follow
     )
-
-
-def compile_spanish_catalog(target: Path) -> Path:
-    """Compile every translation fragment in locale/es/LC_MESSAGES/parts (and django.po, when the lead has
-    merged them) into ``target``/es/LC_MESSAGES/django.mo, so a test can read the Spanish pages."""
-    if shutil.which("msgfmt") is None:  # pragma: no cover - gettext is installed in CI (Makefile compilemessages)
-        raise RuntimeError("msgfmt (gettext) is needed to compile the Spanish catalogue")
-    out_dir = target / "es" / "LC_MESSAGES"
-    out_dir.mkdir(parents=True, exist_ok=True)
-    po = out_dir / "django.po"
-    sources = sorted(PARTS_DIR.glob("*.po"))
-    merged = _PO_HEADER + "\n".join(p.read_text(encoding="utf-8") for p in sources)
-    po.write_text(merged, encoding="utf-8")
-    # msguniq tolerates the same msgid in two fragments (first wins), which the lead's concatenation also does.
-    uniq = out_dir / "uniq.po"
-    subprocess.run(["msguniq", "--use-first", "-o", str(uniq), str(po)], check=True)  # noqa: S603, S607
-    subprocess.run(["msgfmt", "-o", str(out_dir / "django.mo"), str(uniq)], check=True)  # noqa: S603, S607
-    return target
 
 
 def table_checksums(tables: list[str] | None = None, *, using_connection=None) -> dict[str, tuple[int, str]]:

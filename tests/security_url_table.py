@@ -389,10 +389,10 @@ TABLE: dict[str, dict] = {
     "admin:axes_accesslog_history": ADMIN_FORBIDDEN,
     "admin:index": ADMIN_ONLY,
     "admin:indicators_pendingrecompute_add": ADMIN_FORBIDDEN,
-    "admin:indicators_pendingrecompute_change": ADMIN_REDIRECT,
+    "admin:indicators_pendingrecompute_change": ADMIN_ONLY,  # the cast's applications leave outbox rows
     "admin:indicators_pendingrecompute_changelist": ADMIN_ONLY,
     "admin:indicators_pendingrecompute_delete": ADMIN_FORBIDDEN,
-    "admin:indicators_pendingrecompute_history": ADMIN_REDIRECT,
+    "admin:indicators_pendingrecompute_history": ADMIN_ONLY,
     "admin:indicators_recomputerun_add": ADMIN_FORBIDDEN,
     "admin:indicators_recomputerun_change": ADMIN_REDIRECT,
     "admin:indicators_recomputerun_changelist": ADMIN_ONLY,
