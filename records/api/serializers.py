@@ -20,6 +20,7 @@ from records.models import (
     Person,
     Province,
 )
+from records.services import IDENTITY_FIELDS
 
 # --- Reference data ------------------------------------------------------------------------------------------
 
@@ -205,16 +206,8 @@ class ApplicationDetailSerializer(ApplicationSerializer):
 class IdentitySerializer(serializers.ModelSerializer):
     class Meta:
         model = Identity
-        fields = [
-            "given_names",
-            "family_names",
-            "document_type",
-            "document_number",
-            "birth_date",
-            "phone",
-            "email",
-            "address",
-        ]
+        # The identity fields are listed once, where the services write them.
+        fields = list(IDENTITY_FIELDS)
 
 
 class PersonSerializer(serializers.ModelSerializer):
