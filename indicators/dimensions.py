@@ -455,3 +455,26 @@ def plan_bases(sets) -> list[tuple[tuple[str, ...], list[tuple[str, ...]]]]:
             chosen[0].update(cell_set)
             chosen[1].append(cell_set)
     return [(tuple(sorted(base)), members) for base, members in plans]
+
+
+# One pass over the facts may feed the bases of up to this many code combinations in all (one hash table per
+# base, held in memory together; see ``plan_passes``).
+PASS_COMBINATIONS = 16000
+
+
+def plan_passes(bases) -> list[list[tuple[tuple[str, ...], list[tuple[str, ...]]]]]:
+    """Group the bases of ``plan_bases`` into passes: the bases of one pass join the same multi-valued facts, so
+    one scan of the facts feeds all of them, and their code combinations add up to at most
+    ``PASS_COMBINATIONS`` (what bounds the database's memory for the pass)."""
+    passes: list[tuple[frozenset, int, list]] = []
+    for base, members in bases:
+        multi = frozenset(d for d in base if d in MULTI_VALUED)
+        size = _combinations(base)
+        for i, (other, total, chosen) in enumerate(passes):
+            if other == multi and total + size <= PASS_COMBINATIONS:
+                chosen.append((base, members))
+                passes[i] = (other, total + size, chosen)
+                break
+        else:
+            passes.append((multi, size, [(base, members)]))
+    return [chosen for _, _, chosen in passes]

@@ -43,6 +43,9 @@ class ApplicationFact(models.Model):
     # persons are counted with COUNT(DISTINCT), everyone else by a plain sum (see services).
     person_dup = models.BooleanField(default=False)
     overdue = models.BooleanField(default=False)
+    # The four columns above in one integer (received year * 100000 + decided year * 10 + outcome * 2 +
+    # overdue), what the recompute groups by: see services._time_key_sql.
+    time_key = models.IntegerField(default=0)
     business_days = models.IntegerField(null=True)
     within_deadline = models.BooleanField(null=True)
     age_at_application = models.SmallIntegerField(null=True)
@@ -146,7 +149,9 @@ class IndicatorCellBase(models.Model):
     COUNT = "c"
     DAYS = "d"
 
-    version = models.ForeignKey(IndicatorVersion, on_delete=models.CASCADE, db_index=False)
+    # No database constraint: only the recompute writes cells, always for a version it has just created or
+    # holds, and a constraint would queue a check per row of the millions a full rebuild writes.
+    version = models.ForeignKey(IndicatorVersion, on_delete=models.CASCADE, db_index=False, db_constraint=False)
     cell_set = models.CharField(max_length=120)
     kind = models.CharField(max_length=1, default=COUNT)
     received_year = models.SmallIntegerField(null=True)
