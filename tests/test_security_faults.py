@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 import redis
+from django.db import connection
 from django.test import override_settings
 
 from conatt_portal.celery import app as celery_app
@@ -16,7 +17,7 @@ from indicators import selectors, services, tasks
 from indicators.models import RecomputeRun
 from records.models import Status
 
-from .fault_services import SpareRedis
+from .fault_services import SpareRedis, wait_for
 from .test_indicators_faults import _save_and_mark, two_years  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.django_db
@@ -81,3 +82,103 @@ def test_redis_killed_during_saves_loses_nothing(two_years, spare_broker, django
     accredited = selectors.measure_by_year(measure="accredited")
     assert accredited.get(2024) == 2
     assert accredited.get(2023) in (None, 0)
+
+
+# -------------------------------------------------------------------- PostgreSQL: the import's connection killed
+
+
+def _terminate_from_another_connection(pid: int) -> None:
+    """What an administrator's ``pg_terminate_backend`` (or a failover) does to the import's connection: from a
+    separate connection, terminate it and wait until PostgreSQL no longer lists it."""
+    import psycopg
+
+    db = connection.settings_dict
+    with psycopg.connect(
+        dbname=db["NAME"],
+        user=db["USER"],
+        password=db["PASSWORD"] or None,
+        host=db["HOST"] or "127.0.0.1",
+        port=db["PORT"] or 5432,
+        autocommit=True,
+    ) as admin:
+        assert admin.execute("SELECT pg_terminate_backend(%s)", [pid]).fetchone()[0]
+        assert wait_for(
+            lambda: not admin.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s", [pid]).fetchone(), timeout=10
+        )
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_import_connection_terminated_mid_write_writes_nothing_and_a_retry_succeeds(
+    cast, settings, tmp_path, monkeypatch
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.urls import reverse
+
+    from records.imports import samples
+    from records.imports import services as import_services
+    from records.imports.models import ImportJob
+    from records.models import Application
+
+    from .security_helpers import table_checksums
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.IMPORT_SYNC_MAX_BYTES = 10 * 2**20  # confirmed within the request, as small files are
+    monkeypatch.setattr(import_services, "CHUNK", 10)  # several chunks: the kill lands after the first is written
+    rows = samples.sample_rows(30)
+    client = cast.client_for(cast.officer_a)
+
+    def upload() -> ImportJob:
+        page = client.post(
+            reverse("records:import_upload"), {"file": SimpleUploadedFile("casos.csv", samples.to_csv(rows))}
+        )
+        assert page.status_code == 302
+        job = ImportJob.objects.filter(user=cast.officer_a).latest("pk")
+        assert job.status == ImportJob.Status.PREVIEWED, job.errors
+        return job
+
+    job = upload()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND "
+            "(table_name LIKE 'records\\_%%' OR table_name LIKE 'indicators\\_%%') "
+            "AND table_name <> 'records_importjob'"
+        )
+        tables = sorted(name for (name,) in cursor.fetchall())
+    before = table_checksums(tables)
+    own_before = Application.objects.filter(institution=cast.institution_a).count()
+
+    original_create = import_services._Writer.create
+    killed = []
+
+    def create_then_lose_the_connection(self, records):
+        original_create(self, records)  # the first chunk is written, uncommitted, inside the import's transaction
+        if not killed:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid()")
+                killed.append(cursor.fetchone()[0])
+            _terminate_from_another_connection(killed[0])
+
+    monkeypatch.setattr(import_services._Writer, "create", create_then_lose_the_connection)
+    response = client.post(reverse("records:import_confirm", args=[job.pk]), follow=True)
+    assert killed, "the import never reached its write"
+    # The officer gets the job page (not a 500), saying in Spanish that nothing was written.
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "La importación se detuvo por un error del portal; no se guardó nada." in page
+    assert "Traceback" not in page
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.FAILED
+    assert job.errors[0]["message"].startswith("La importación se detuvo por un error del portal")
+    assert not job.file  # the uploaded identity data is not kept
+    # Nothing of the import is in the database: every records_ and indicators_ table is as before.
+    assert table_checksums(tables) == before
+
+    # The connection is back (Django opens a new one): the same file uploaded again imports in full.
+    monkeypatch.setattr(import_services._Writer, "create", original_create)
+    retry = upload()
+    response = client.post(reverse("records:import_confirm", args=[retry.pk]), follow=True)
+    assert response.status_code == 200
+    retry.refresh_from_db()
+    assert retry.status == ImportJob.Status.DONE and retry.count_new == len(rows)
+    assert Application.objects.filter(institution=cast.institution_a).count() == own_before + len(rows)
