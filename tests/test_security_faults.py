@@ -14,10 +14,10 @@ from django.test import override_settings
 
 from conatt_portal.celery import app as celery_app
 from indicators import selectors, services, tasks
-from indicators.models import RecomputeRun
+from indicators.models import IndicatorVersion, RecomputeRun
 from records.models import Status
 
-from .fault_services import SpareRedis, wait_for
+from .fault_services import CeleryWorker, RecomputePause, SpareRedis, wait_for
 from .test_indicators_faults import _save_and_mark, two_years  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.django_db
@@ -182,3 +182,111 @@ def test_import_connection_terminated_mid_write_writes_nothing_and_a_retry_succe
     retry.refresh_from_db()
     assert retry.status == ImportJob.Status.DONE and retry.count_new == len(rows)
     assert Application.objects.filter(institution=cast.institution_a).count() == own_before + len(rows)
+
+
+# -------------------------------------------------------------------- a recompute running in a real worker
+# The worker is another process, so these need PostgreSQL (a test's SQLite database is in memory). The build is
+# held just before its commit by tests/fault_services.RecomputePause, so the kill lands mid-build every time.
+
+
+def _no_advisory_lock_held() -> bool:
+    """True once no session holds the recompute's advisory lock (a killed worker's session is gone)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")
+        return cursor.fetchone()[0] == 0
+
+
+def _runs(trigger: str) -> list[str]:
+    return sorted(RecomputeRun.objects.filter(trigger=trigger).values_list("outcome", flat=True))
+
+
+def _equals_a_full_rebuild() -> None:
+    from .test_indicators_faults import _snapshot
+
+    caught_up = _snapshot()
+    services.recompute_full(trigger="check")
+    assert _snapshot() == caught_up
+
+
+@pytest.fixture
+def worker_setup(two_years, spare_broker, tmp_path, monkeypatch):  # noqa: F811
+    """Data with a current version, one committed change waiting in the outbox (its own enqueue left out, so the
+    test queues the one task it follows), the spare Redis as broker and cache, and a build pause."""
+    from django.core.cache import caches
+
+    monkeypatch.setattr(services, "_enqueue_pending", lambda: None)
+    _save_and_mark(two_years[2], status=Status.ACCREDITED)
+    monkeypatch.undo()
+    cache = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": spare_broker.url}
+    with override_settings(CACHES={"default": cache}):
+        caches["default"].clear()
+        yield two_years, spare_broker, RecomputePause(tmp_path)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_worker_killed_mid_recompute_keeps_the_old_version_and_the_redelivered_task_completes(worker_setup, tmp_path):
+    _, broker, pause = worker_setup
+    version = IndicatorVersion.objects.get(is_current=True)
+    assert selectors.measure_by_year(measure="accredited")[2024] == 1 and services.pending_years() == [2024]
+
+    first = CeleryWorker(broker.url, name="doomed", env=pause.env, log=tmp_path / "doomed.log").start()
+    try:
+        tasks.recompute_pending.apply_async(kwargs={"trigger": "delivered"}, retry=False)
+        assert pause.wait_reached(), (tmp_path / "doomed.log").read_text()
+        # Mid-build (new cells written, outbox emptied, not committed): readers see the old version.
+        assert IndicatorVersion.objects.get(is_current=True) == version
+        assert selectors.measure_by_year(measure="accredited")[2024] == 1
+        assert services.pending_years() == [2024]
+    finally:
+        first.kill()  # SIGKILL, as the OOM killer would
+    # PostgreSQL ends the dead worker's session and rolls its transaction back.
+    assert wait_for(_no_advisory_lock_held, timeout=15)
+    assert IndicatorVersion.objects.get(is_current=True) == version and IndicatorVersion.objects.count() == 1
+    assert selectors.measure_by_year(measure="accredited")[2024] == 1
+    assert services.pending_years() == [2024]  # the outbox rows are kept
+    assert _runs("delivered") == [RecomputeRun.Outcome.RUNNING]  # its row says it never finished
+
+    # A new worker: the unacknowledged message is delivered again after the visibility timeout and completes.
+    pause.release()
+    with CeleryWorker(broker.url, name="second", log=tmp_path / "second.log"):
+        assert wait_for(lambda: RecomputeRun.Outcome.SUCCESS in _runs("delivered"), timeout=30), (
+            tmp_path / "second.log"
+        ).read_text()
+    assert services.pending_years() == []
+    assert selectors.measure_by_year(measure="accredited")[2024] == 2
+    assert IndicatorVersion.objects.filter(is_current=True).count() == 1
+    _equals_a_full_rebuild()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_redis_killed_during_a_running_recompute_loses_nothing(worker_setup, tmp_path):
+    apps, broker, pause = worker_setup
+    version = IndicatorVersion.objects.get(is_current=True)
+    log = tmp_path / "worker.log"
+    with CeleryWorker(broker.url, name="survivor", env=pause.env, log=log):
+        tasks.recompute_pending.apply_async(kwargs={"trigger": "running"}, retry=False)
+        assert pause.wait_reached(), log.read_text()
+        broker.kill()  # broker and cache gone while the build runs
+        # A save during the outage commits; its year waits in the outbox (the enqueue failed quietly).
+        _save_and_mark(apps[0], status=Status.NOT_ACCREDITED)
+        apps[0].refresh_from_db()
+        assert apps[0].status == Status.NOT_ACCREDITED
+        assert IndicatorVersion.objects.get(is_current=True) == version  # still readable, still the old one
+        assert selectors.measure_by_year(measure="accredited") == {2023: 1, 2024: 1}
+        assert set(services.pending_years()) == {2023, 2024}
+        pause.release()
+        # The build needs only the database: it commits (its message cannot be acknowledged; Redis lost it).
+        assert wait_for(lambda: _runs("running") == [RecomputeRun.Outcome.SUCCESS], timeout=20), log.read_text()
+        assert selectors.measure_by_year(measure="accredited")[2024] == 2
+        assert services.pending_years() == [2023]  # the outage's change is still remembered
+        # Redis back, empty: the periodic sweep goes through it and the worker, reconnected, does the rest.
+        broker.start()
+        _reset_pools()
+        tasks.recompute_pending.apply_async(kwargs={"trigger": "beat-sweep"}, retry=False)
+        assert wait_for(lambda: _runs("beat-sweep") == [RecomputeRun.Outcome.SUCCESS], timeout=30), log.read_text()
+    assert services.pending_years() == []
+    assert selectors.measure_by_year(measure="accredited").get(2023) in (None, 0)
+    assert IndicatorVersion.objects.filter(is_current=True).get() == version
+    _equals_a_full_rebuild()
