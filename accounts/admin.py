@@ -1,8 +1,11 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from conatt_portal.admin import AdminRoleMixin, PortalModelAdmin, ReadOnlyAdmin
 
+from . import access, services
 from .models import AccessEvent, Institution, Membership, User
 
 
@@ -23,6 +26,43 @@ class UserAdmin(PortalModelAdmin, DjangoUserAdmin):
         ("Status", {"fields": ("is_active", "last_login", "date_joined")}),
     )
     readonly_fields = ["last_login", "date_joined"]
+    # axes' and django-otp's own admin pages stay closed to the admin role (they show addresses, usernames and
+    # device secrets); these two actions are what an admin needs from them, each audited.
+    actions = ["unlock_login", "reset_two_factor"]
+
+    @admin.action(description=_("Lift the login lockout of the selected users"))
+    def unlock_login(self, request, queryset):
+        ip = access.client_ip(request)
+        removed = sum(services.user_login_unlock(by=request.user, user=user, ip=ip) for user in queryset)
+        count = queryset.count()
+        self.message_user(
+            request,
+            ngettext(
+                "Login lockout lifted for %(count)d user (%(removed)d lockout records removed).",
+                "Login lockout lifted for %(count)d users (%(removed)d lockout records removed).",
+                count,
+            )
+            % {"count": count, "removed": removed},
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=_("Reset the two-factor devices of the selected users"))
+    def reset_two_factor(self, request, queryset):
+        ip = access.client_ip(request)
+        removed = sum(services.user_two_factor_reset(by=request.user, user=user, ip=ip) for user in queryset)
+        count = queryset.count()
+        self.message_user(
+            request,
+            ngettext(
+                "Two-factor devices reset for %(count)d user (%(removed)d devices removed); they enrol again at "
+                "their next page.",
+                "Two-factor devices reset for %(count)d users (%(removed)d devices removed); they enrol again at "
+                "their next page.",
+                count,
+            )
+            % {"count": count, "removed": removed},
+            messages.SUCCESS,
+        )
 
 
 @admin.register(Institution)

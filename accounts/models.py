@@ -88,6 +88,8 @@ class AccessEvent(models.Model):
         GRANT = "grant", _("Granted access to a case")
         REVOKE = "revoke", _("Revoked access to a case")
         IMPORT = "import", _("Imported records")
+        LOGIN_UNLOCK = "login_unlock", _("Lifted a login lockout")
+        TWO_FACTOR_RESET = "two_factor_reset", _("Reset two-factor devices")
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     # PROTECT: the audit is append-only (database triggers refuse UPDATE and DELETE), so a user with history is

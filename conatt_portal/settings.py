@@ -236,7 +236,18 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Redis redelivers a message left unacknowledged (its worker killed mid-task) after the visibility timeout; it
+# must exceed the longest task, or a task still running is delivered a second time (harmless, the tasks are
+# idempotent and recomputes take a lock, but wasted).
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 2, "socket_timeout": 5}
+# Explicit because Celery 6 turns it on: when the broker connection is lost, a running task is NOT cancelled. A
+# recompute or an import does not need the broker to finish its transaction, so it completes; its message could
+# not be acknowledged and may run again later, which the tasks allow (idempotent). Cancelling would throw the
+# work away and, with a Redis that lost its messages, leave it to the periodic sweep.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
+# Fault tests only (tests/test_security_faults.py): a file whose presence makes the indicator build wait
+# before its commit (indicators.services._pause_for_fault_tests). Never honoured in production.
+TEST_RECOMPUTE_PAUSE_FILE = "" if PRODUCTION else env.str("CONATT_TEST_RECOMPUTE_PAUSE_FILE", default="")
 # Indicators: a nightly full rebuild (it also refreshes "overdue" and "pending", which move with the date) and a
 # frequent sweep of the outbox, which catches years whose task could not be queued (broker down).
 CELERY_BEAT_SCHEDULE = {

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import time
 import traceback
 from collections.abc import Callable, Iterable
@@ -166,6 +167,21 @@ def recompute_full(*, wait: bool = True, trigger: str = "") -> RecomputeRun:
 _before_commit: Callable[[], None] | None = None
 
 
+def _pause_for_fault_tests() -> None:
+    """Off unless settings.TEST_RECOMPUTE_PAUSE_FILE names a file that exists (never in production, see
+    settings). Fault tests run the recompute in a separate worker process, where a monkeypatched
+    ``_before_commit`` cannot reach: at the same point (cells written, not committed) this writes
+    ``<file>.reached`` and waits while ``<file>`` exists, so a test can kill the worker or Redis mid-build."""
+    hold = getattr(settings, "TEST_RECOMPUTE_PAUSE_FILE", "")
+    if not hold or not os.path.exists(hold):
+        return
+    with open(f"{hold}.reached", "w") as marker:
+        marker.write(str(os.getpid()))
+    deadline = time.monotonic() + 120
+    while os.path.exists(hold) and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
 def _run(kind: str, *, wait: bool, trigger: str) -> RecomputeRun:
     started = timezone.now()
     run = RecomputeRun.objects.create(kind=kind, trigger=trigger[:40], started_at=started)
@@ -274,6 +290,7 @@ def _build(kind: str, *, started, run: RecomputeRun) -> tuple[int, list[int], In
             IndicatorVersion.objects.filter(pk=version.pk).update(is_current=True)
             version.is_current = True
         PendingRecompute.objects.filter(id__in=[pk for pk, _, _ in marks]).delete()
+        _pause_for_fault_tests()
         if _before_commit is not None:
             _before_commit()
     return rows, years, version

@@ -106,8 +106,10 @@ import os, sys, django
 django.setup()
 from conatt_portal.celery import app
 # A short visibility timeout so that a message left unacknowledged by a killed worker is delivered again within
-# seconds (production keeps the hour of settings.CELERY_BROKER_TRANSPORT_OPTIONS).
-app.conf.broker_transport_options = {**app.conf.broker_transport_options, "visibility_timeout": 5}
+# seconds (production keeps the hour of settings.CELERY_BROKER_TRANSPORT_OPTIONS), looked for every second.
+app.conf.broker_transport_options = {
+    **app.conf.broker_transport_options, "visibility_timeout": 5, "unacked_restore_interval": 1
+}
 app.conf.task_always_eager = False
 hook = os.environ.get("CONATT_TEST_WORKER_HOOK")
 if hook:
@@ -118,13 +120,16 @@ app.worker_main(["worker", "--pool=solo", "--concurrency=1", "--loglevel=WARNING
 
 
 class CeleryWorker:
-    """A real worker process on ``broker_url``, reading and writing the test database."""
+    """A real worker process on ``broker_url`` (also its cache), reading and writing the test database (which must
+    be PostgreSQL: the worker is another process). ``env`` adds environment variables, e.g.
+    ``CONATT_TEST_RECOMPUTE_PAUSE_FILE`` (see ``RecomputePause``)."""
 
-    def __init__(self, broker_url: str, *, name: str, hook: str = "", log: Path | None = None):
+    def __init__(self, broker_url: str, *, name: str, hook: str = "", log: Path | None = None, env: dict | None = None):
         self.broker_url = broker_url
         self.name = name
         self.hook = hook
         self.log = log
+        self.extra_env = env or {}
         self.process: subprocess.Popen | None = None
 
     def start(self) -> CeleryWorker:
@@ -144,6 +149,7 @@ class CeleryWorker:
             CONATT_TEST_WORKER_NAME=f"{self.name}@%h",
             CONATT_TEST_WORKER_HOOK=self.hook,
         )
+        env.update(self.extra_env)
         output = open(self.log, "ab") if self.log else subprocess.DEVNULL  # noqa: SIM115 - closed with process
         self.process = subprocess.Popen(  # noqa: S603
             [sys.executable, "-c", _WORKER_SCRIPT],
@@ -174,3 +180,24 @@ class CeleryWorker:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+class RecomputePause:
+    """Holds an indicator build of another process just before its commit (settings.TEST_RECOMPUTE_PAUSE_FILE,
+    read by indicators.services._pause_for_fault_tests): ``env`` goes to the worker; ``wait_reached()`` polls
+    until the build is there; ``release()`` lets it commit."""
+
+    def __init__(self, directory: Path):
+        self.hold = Path(directory) / "recompute.hold"
+        self.reached = Path(f"{self.hold}.reached")
+        self.hold.touch()
+
+    @property
+    def env(self) -> dict:
+        return {"CONATT_TEST_RECOMPUTE_PAUSE_FILE": str(self.hold)}
+
+    def wait_reached(self, timeout: float = 30) -> bool:
+        return wait_for(self.reached.exists, timeout=timeout)
+
+    def release(self) -> None:
+        self.hold.unlink(missing_ok=True)

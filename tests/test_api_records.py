@@ -172,7 +172,7 @@ def test_patch_identity_only(cast, officer_a):
     ("who", "expected"),
     [
         ("officer_b", 404),
-        ("coordinator_a", 403),
+        ("coordinator_a", 404),  # coordinators never see a draft: visibility comes before the role, as on the pages
         ("analyst_a", 403),
         ("admin_a", 403),
         ("nobody", 403),

@@ -7,6 +7,7 @@ The fields of each form are read from the rendered page itself, so a field added
 from __future__ import annotations
 
 import re
+from html.parser import HTMLParser
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -138,3 +139,284 @@ def test_hostile_api_fields_are_refused_or_stored_whole(cast, kind):
     assert response.status_code < 500
     assert response.status_code in (400, 413), response.status_code
     assert table_checksums(tables) == before
+
+
+# ------------------------------------------------------------------------- forms read with the values they show
+
+
+class _FormReader(HTMLParser):
+    """Every POST form of a page with the values it shows: inputs (checkboxes and radios when checked), selected
+    options and textareas. ``text`` lists the free-text fields (text, phone and search inputs, textareas; an email
+    or a URL input has a format to pass, so it is attacked with the other fields)."""
+
+    _TEXT_TYPES = {"text", "tel", "search", ""}
+
+    def __init__(self, html: str):
+        super().__init__(convert_charrefs=True)
+        self.forms: list[dict] = []
+        self._form: dict | None = None
+        self._select: str | None = None
+        self._textarea: str | None = None
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        a = {k: v or "" for k, v in attrs}
+        if tag == "form" and a.get("method", "").lower() == "post":
+            self._form = {"values": {}, "names": [], "text": []}
+            self.forms.append(self._form)
+        if self._form is None or (tag not in ("input", "select", "textarea", "option")):
+            return
+        name, kind = a.get("name", ""), a.get("type", "").lower()
+        if tag == "option":
+            if self._select and "selected" in a:
+                self._form["values"].setdefault(self._select, []).append(a.get("value", ""))
+            return
+        if not name or name == "csrfmiddlewaretoken" or kind in ("submit", "button", "file"):
+            return
+        self._form["names"].append(name)
+        if tag == "select":
+            self._select = name
+        elif tag == "textarea":
+            self._textarea = name
+            self._form["values"][name] = ""
+            self._form["text"].append(name)
+        elif kind in ("checkbox", "radio"):
+            if "checked" in a:
+                self._form["values"].setdefault(name, []).append(a.get("value", "on"))
+        else:
+            self._form["values"][name] = a.get("value", "")
+            if kind in self._TEXT_TYPES:
+                self._form["text"].append(name)
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self._form = None
+        elif tag == "select":
+            self._select = None
+        elif tag == "textarea":
+            self._textarea = None
+
+    def handle_data(self, data):
+        if self._form is not None and self._textarea:
+            self._form["values"][self._textarea] += data
+
+    @property
+    def main(self) -> dict:
+        return max(self.forms, key=lambda f: len(set(f["names"])))
+
+
+def _main_form(response) -> dict:
+    form = _FormReader(response.content.decode()).main
+    # A textarea's first newline is not part of its value (HTML), and Django renders one.
+    form["values"] = {k: (v[1:] if isinstance(v, str) and v.startswith("\n") else v) for k, v in form["values"].items()}
+    return form
+
+
+@pytest.mark.parametrize("state", ["DRAFT", "INFO_REQUESTED"])
+@pytest.mark.parametrize("kind", sorted(HOSTILE))
+def test_hostile_strings_in_the_edit_form_of_an_existing_application(cast, kind, state):
+    """First every field hostile (the version too): refused, nothing written. Then only the free-text fields
+    hostile, the others as the page shows them: refused with nothing written, or saved whole (the edit page
+    shows back exactly what was sent) and every page of the case shows it escaped."""
+    value = HOSTILE[kind]
+    application = make_application(cast, state=state)
+    url = reverse("records:application_edit", args=[application.pk])
+    client = cast.client_for(cast.officer_a)
+    page = client.get(url)
+    assert page.status_code == 200
+    form = _main_form(page)
+    assert form["text"] and "version" in form["values"]
+    tables = _case_tables()
+    before = table_checksums(tables)
+
+    response = client.post(url, dict.fromkeys(set(form["names"]), value), follow=True)
+    _assert_safe(response, f"edit, every field {kind}")
+    assert not response.redirect_chain and table_checksums(tables) == before
+
+    data = {**form["values"], **dict.fromkeys(form["text"], value)}
+    response = client.post(url, data, follow=True)
+    _assert_safe(response, f"edit, text fields {kind}")
+    if kind in ("script", "attribute", "sql", "rtl", "invisible"):
+        # Text like any other for a free-text field: kept as typed and escaped where shown.
+        assert response.redirect_chain, f"{kind}: refused in free text"
+    if not response.redirect_chain:
+        assert table_checksums(tables) == before, f"{kind}: refused but written"
+        return
+    shown = _main_form(client.get(url))["values"]
+    changed = [name for name in form["text"] if shown[name] != value]
+    assert not changed, f"{kind}: not stored whole: {changed}"
+    for name in ("application_detail", "application_identity", "application_history"):
+        _assert_safe(client.get(reverse(f"records:{name}", args=[application.pk])), f"{name} after {kind}")
+
+
+@pytest.mark.parametrize("kind", sorted(HOSTILE))
+def test_hostile_strings_on_the_sharing_page(cast, kind):
+    """Admins grant and revoke an institution's access to a case: a hostile institution id or action is refused
+    (no 500) and no grant, revoke or anything else is written."""
+    value = HOSTILE[kind]
+    application = make_application(cast, state="SUBMITTED")
+    url = reverse("records:application_sharing", args=[application.pk])
+    client = cast.client_for(cast.admin_a)
+    assert client.get(url).status_code == 200
+    tables = _case_tables()
+    before = table_checksums(tables)
+    other = str(cast.institution_b.pk)
+    for data in (
+        {"action": "grant", "institution": value},
+        {"action": "revoke", "institution": value},
+        {"action": value, "institution": other},
+        {"action": "grant", "institution": f"{other}{value}"},
+    ):
+        response = client.post(url, data, follow=True)
+        _assert_safe(response, f"sharing {data['action'][:20]!r} {kind}")
+    assert table_checksums(tables) == before
+
+
+# ------------------------------------------------------------------------- every other API write endpoint
+
+_FREE_TEXT = ("script", "attribute", "sql", "rtl", "invisible")  # text like any other where free text is allowed
+
+
+def _api(client, method: str, path: str, payload, label: str, *, multipart: bool = False):
+    if multipart:
+        response = client.post(path, payload)
+    else:
+        response = getattr(client, method)(path, payload, content_type="application/json")
+    assert response.status_code < 500, f"{label}: {response.status_code}"
+    assert "html" not in response.get("Content-Type", ""), f"{label}: the API answered HTML"
+    return response
+
+
+def _written_or_not(label: str, response, tables, before, *, expect_write: bool) -> bool:
+    """True if the request wrote. A refused one must have written nothing."""
+    accepted = response.status_code < 300
+    if expect_write:
+        assert accepted, f"{label}: refused ({response.status_code}) {response.content[:300]!r}"
+    if not accepted:
+        assert table_checksums(tables) == before, f"{label}: refused but written"
+    return accepted
+
+
+@pytest.mark.parametrize("kind", sorted(HOSTILE))
+def test_hostile_strings_into_every_api_write_endpoint(cast, kind, settings, tmp_path):
+    """Edit (PUT, PATCH), submit, withdraw, start review, request information, record a decision, upload,
+    confirm and cancel an import: no 500, JSON answers only, a refused request writes nothing, an accepted free
+    text is stored whole, and the case's pages show it escaped."""
+    from records.imports import samples
+    from records.imports.models import ImportJob
+    from records.models import ApplicationEvent, Decision
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    value = HOSTILE[kind]
+    free_text = kind in _FREE_TEXT
+    officer, coordinator = cast.client_for(cast.officer_a), cast.client_for(cast.coordinator_a)
+    tables = _case_tables()
+    api = "/api/v1"
+    shown_to = []  # (client, application) whose pages are checked at the end
+
+    # Edit: every field hostile is refused; the free-text fields hostile with a valid version are stored whole.
+    draft = make_application(cast)
+    path = f"{api}/applications/{draft.pk}/"
+    before = table_checksums(tables)
+    every = {"version": value, "case_reference": value, "received_on": value, "narrative": value, "sex": value}
+    every["identity"] = {"given_names": value, "document_type": value, "birth_date": value}
+    response = _api(officer, "put", path, every, f"PUT {kind}")
+    assert not _written_or_not(f"PUT {kind}", response, tables, before, expect_write=False)
+    before = table_checksums(tables)
+    texts = {"narrative": value, "case_reference": value}
+    identity = {"given_names": value, "family_names": value, "address": value, "document_number": value}
+    patch = {"version": draft.version, **texts, "identity": identity}
+    response = _api(officer, "patch", path, patch, f"PATCH {kind}")
+    if _written_or_not(f"PATCH {kind}", response, tables, before, expect_write=free_text):
+        stored = officer.get(path).json()
+        assert {k: stored[k] for k in texts} == texts
+        person = officer.get(f"{api}/people/{draft.person_id}/").json()
+        assert {k: person["identity"][k] for k in identity} == identity
+        shown_to.append((officer, draft))
+
+    # Submit and start review take no body: a hostile one is ignored or refused, never a 500.
+    submitted = make_application(cast)
+    _api(officer, "post", f"{api}/applications/{submitted.pk}/submit/", {"comment": value}, f"submit {kind}")
+    _api(coordinator, "post", f"{api}/applications/{submitted.pk}/start-review/", {"x": value}, f"review {kind}")
+
+    # Withdraw (reason) and request information (message): free text, stored whole.
+    for client, state, action, field in (
+        (officer, "SUBMITTED", "withdraw", "reason"),
+        (coordinator, "UNDER_REVIEW", "request-information", "message"),
+    ):
+        application = make_application(cast, state=state)
+        before = table_checksums(tables)
+        label = f"{action} {kind}"
+        response = _api(client, "post", f"{api}/applications/{application.pk}/{action}/", {field: value}, label)
+        if _written_or_not(label, response, tables, before, expect_write=free_text):
+            assert ApplicationEvent.objects.filter(application=application).latest("pk").comment == value
+            shown_to.append((client, application))
+
+    # A decision: every field hostile is refused; hostile reasons and resolution number are stored whole.
+    reviewed = make_application(cast, state="UNDER_REVIEW")
+    before = table_checksums(tables)
+    every = dict.fromkeys(("kind", "resolution_date", "votes_in_favour", "votes_against", "outcome"), value)
+    every.update(application=reviewed.pk, reasons=value, resolution_number=value)
+    response = _api(coordinator, "post", f"{api}/decisions/", every, f"decision, every field {kind}")
+    assert not _written_or_not(f"decision {kind}", response, tables, before, expect_write=False)
+    decision = {
+        "application": reviewed.pk,
+        "kind": "original",
+        "resolution_number": value,
+        "resolution_date": "2026-11-02",
+        "votes_in_favour": 3,
+        "votes_against": 0,
+        "outcome": "ACCREDITED",
+        "reasons": value,
+    }
+    response = _api(coordinator, "post", f"{api}/decisions/", decision, f"decision {kind}")
+    if _written_or_not(f"decision {kind}", response, tables, before, expect_write=free_text):
+        recorded = Decision.objects.get(application=reviewed)
+        assert (recorded.reasons, recorded.resolution_number) == (value, value)
+        shown_to.append((coordinator, reviewed))
+
+    # Imports: a hostile institution or file name; a hostile body to confirm and cancel.
+    csv = samples.to_csv(samples.sample_rows(2))
+    before = table_checksums([t for t in tables if t != "records_importjob"])
+    for payload in (
+        {"institution": value, "file": SimpleUploadedFile("casos.csv", csv)},
+        {"file": SimpleUploadedFile(f"{value[:200]}.csv", csv)},
+    ):
+        _api(officer, "post", f"{api}/imports/", payload, f"import upload {kind}", multipart=True)
+    _assert_safe(officer.get(reverse("records:import_upload")), f"import list {kind}")  # shows the file names
+    for job in ImportJob.objects.filter(user=cast.officer_a):
+        for step in ("confirm", "cancel"):
+            _api(officer, "post", f"{api}/imports/{job.pk}/{step}/", {"x": value}, f"import {step} {kind}")
+            _api(officer, "post", f"{api}/imports/{job.pk}/{step}/", {"x": value}, f"import {step} {kind}", multipart=1)
+    written = table_checksums([t for t in tables if t != "records_importjob"]) != before
+    assert written == ImportJob.objects.filter(status=ImportJob.Status.DONE).exists()  # only a confirmed import
+
+    for client, application in shown_to:
+        for name in ("application_detail", "application_history"):
+            _assert_safe(client.get(reverse(f"records:{name}", args=[application.pk])), f"{name} {kind}")
+
+
+@pytest.mark.parametrize("kind", sorted(HOSTILE))
+def test_hostile_query_parameters_of_every_api_read(cast, kind):
+    """Every query parameter the OpenAPI schema declares for a GET without path parameters (filters, ordering,
+    pages, the indicators' measures and dimensions), hostile: no 500 and JSON answers, for a coordinator (who
+    reads the most) and an analyst (who reads aggregates)."""
+    from urllib.parse import urlencode
+
+    value = HOSTILE[kind] if kind != "megabyte" else "x" * 4000  # a URL is limited well below 1 MB by servers
+    coordinator, analyst = cast.client_for(cast.coordinator_a), cast.client_for(cast.analyst_a)
+    schema = coordinator.get("/api/schema/", {"format": "json"}, HTTP_ACCEPT="application/json").json()
+    checked = 0
+    for path, operations in schema["paths"].items():
+        get = operations.get("get")
+        if get is None or "{" in path:
+            continue
+        names = [p["name"] for p in get.get("parameters", []) if p["in"] == "query"]
+        if not names:
+            continue
+        for client in (coordinator, analyst):
+            response = client.get(f"{path}?{urlencode(dict.fromkeys(names, value))}")
+            assert response.status_code < 500, f"{path} {kind}: {response.status_code}"
+            assert "html" not in response.get("Content-Type", ""), f"{path} {kind}: HTML"
+        checked += 1
+    assert checked >= 8  # the records lists, reference data and the indicators

@@ -237,3 +237,59 @@ def test_officers_and_analysts_are_not_forced_to_enrol(cast, member):
     response = client.get("/")
     assert response.status_code == 200
     assert not TOTPDevice.objects.filter(user=getattr(cast, member)).exists()
+
+
+# --- admins lift lockouts and reset second factors from the portal admin --------------------------------------
+
+
+@pytest.mark.django_db
+def test_admins_lift_a_lockout_from_the_portal_admin_and_it_is_audited(cast):
+    from django.urls import reverse
+
+    username = cast.officer_a.username
+    for _ in range(5):
+        login(Client(), username, WRONG, ip=OFFICE)
+    assert login(Client(), username, ip=OFFICE).status_code == 429
+    admin = cast.client_for(cast.admin_a)
+    changelist = reverse("admin:accounts_user_changelist")
+    response = admin.post(changelist, {"action": "unlock_login", "_selected_action": [cast.officer_a.pk]}, follow=True)
+    assert response.status_code == 200
+    assert "Bloqueo de inicio de sesión levantado para 1 usuario" in response.content.decode()
+    client = Client()
+    assert login(client, username, ip=OFFICE).status_code == 302 and _is_logged_in(client)
+    event = AccessEvent.objects.get(action=AccessEvent.Action.LOGIN_UNLOCK)
+    assert (event.user, event.object_type, event.object_id) == (cast.admin_a, "accounts.user", str(cast.officer_a.pk))
+    assert event.detail.startswith("attempts=") and event.detail != "attempts=0"
+    assert username not in event.detail and WRONG not in event.detail
+
+
+@pytest.mark.django_db
+def test_admins_reset_a_lost_second_factor_and_the_user_enrols_again(cast):
+    from django.core.exceptions import PermissionDenied
+    from django.urls import reverse
+
+    from accounts import services
+
+    coordinator = cast.client_for(cast.coordinator_a)  # a session verified with the coordinator's device
+    assert coordinator.get(reverse("records:queue")).status_code == 200
+    admin = cast.client_for(cast.admin_a)
+    changelist = reverse("admin:accounts_user_changelist")
+    response = admin.post(
+        changelist, {"action": "reset_two_factor", "_selected_action": [cast.coordinator_a.pk]}, follow=True
+    )
+    assert "Dispositivos de doble factor restablecidos para 1 usuario" in response.content.decode()
+    assert not TOTPDevice.objects.filter(user=cast.coordinator_a).exists()
+    # The open session is no longer verified: the next page asks to enrol a new device first.
+    response = coordinator.get(reverse("records:queue"))
+    assert response.status_code == 302 and response["Location"].startswith(reverse("accounts:two_factor_setup"))
+    event = AccessEvent.objects.get(action=AccessEvent.Action.TWO_FACTOR_RESET)
+    assert (event.user, event.object_id, event.detail) == (cast.admin_a, str(cast.coordinator_a.pk), "devices=1")
+    # Only the admin role: the admin site sends anyone else to its login page, and the services refuse.
+    admin_devices = TOTPDevice.objects.filter(user=cast.admin_a).count()
+    officer = cast.client_for(cast.officer_a)
+    response = officer.post(changelist, {"action": "reset_two_factor", "_selected_action": [cast.admin_a.pk]})
+    assert response.status_code == 302 and "/login/" in response["Location"]
+    assert TOTPDevice.objects.filter(user=cast.admin_a).count() == admin_devices
+    for service in (services.user_two_factor_reset, services.user_login_unlock):
+        with pytest.raises(PermissionDenied):
+            service(by=cast.coordinator_a, user=cast.admin_a)

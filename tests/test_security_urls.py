@@ -161,9 +161,10 @@ def _missing_object_path(world, name, route, params) -> str:
 
 @pytest.mark.parametrize(("route", "name", "params"), _OBJECT_NAMES, ids=[p[1] for p in _OBJECT_NAMES])
 def test_other_institutions_ids_answer_404_for_every_method_and_change_nothing(world, route, name, params):
-    """404 for read, edit, delete and every action. Where a role check comes before the lookup (an officer
-    asking for a coordinator's action), 403 is accepted only if a non-existent id gets the same 403: the answer
-    then says nothing about whether the case exists."""
+    """404 for read, edit, delete and every action: visibility is decided before the role, so an officer asking
+    for a coordinator's action on a case of another institution gets 404, like for an id that does not exist
+    (the owning institution's officer, who sees the case, gets 403 for the action). 405 only where the method
+    does not exist for anyone."""
     if name not in table.INSTITUTION_OBJECT_URLS:
         assert name in table.NOT_INSTITUTION_SCOPED, f"{name}: declare whether its object belongs to an institution"
         pytest.skip(f"{name}: {table.NOT_INSTITUTION_SCOPED[name]}")
@@ -178,12 +179,29 @@ def test_other_institutions_ids_answer_404_for_every_method_and_change_nothing(w
         for method in ("get", "post", "put", "patch", "delete"):
             status = _request(client, method, path, api=api).status_code
             where = f"{role} {method.upper()} {path}"
-            assert status in (403, 404, 405), f"{where}: {status}"
+            assert status in (404, 405), f"{where}: {status}"
             if status == 405:
                 # Only when the method does not exist for anyone: the owner gets 405 too.
                 owner = _request(world.clients["officer_own"], method, path, api=api).status_code
                 assert owner == 405, f"{where}: 405 for {role} but {owner} for the owner"
-            if status == 403:
-                assert _request(client, method, missing, api=api).status_code == 403, f"{where}: 403 reveals the id"
+            assert _request(client, method, missing, api=api).status_code == status, f"{where}: differs when missing"
     assert table_checksums(tables) == before
     assert AccessEvent.objects.count() >= audit_before  # the audit only grows
+
+
+@pytest.mark.parametrize(
+    "name", ["api-application-start-review", "api-application-request-information", "api-decision-detail"]
+)
+def test_visibility_comes_before_the_role(world, name):
+    """A coordinator's action asked by an officer: 403 for the officer who sees the case (the role lacks the
+    right), 404 for the other institution's officer (the case is not theirs to know of), as for a missing id."""
+    from django.urls import reverse
+
+    pk = world.ids["decision" if name == "api-decision-detail" else "application"]
+    method = "put" if name == "api-decision-detail" else "post"
+    path = reverse(name, kwargs={"pk": pk})
+    missing = reverse(name, kwargs={"pk": 987654321})
+    own, other = world.clients["officer_own"], world.clients["officer_other"]
+    assert getattr(own, method)(path, {}, content_type="application/json").status_code == 403
+    assert getattr(other, method)(path, {}, content_type="application/json").status_code == 404
+    assert getattr(own, method)(missing, {}, content_type="application/json").status_code == 404

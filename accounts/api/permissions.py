@@ -4,9 +4,16 @@ Every class answers 401 to a request without valid credentials (DRF does this be
 asked for an anonymous user only if the class refuses; the classes below refuse anonymous users first) and
 403 to an authenticated user whose roles lack the right. Object visibility (another institution's case ->
 404) is not a permission here: views fetch objects through access.get_application / the visible querysets.
+
+The order is the pages' order: first the right to read records at all (403 for analysts, admins and users
+without a membership, whatever the id), then the object (404 if the user cannot see it, whether it exists or
+not), then the right to change it or act on it (403). So an officer calling a coordinator's action on another
+institution's case gets 404, like for an id that does not exist, and learns nothing about the case.
 """
 
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from rest_framework.exceptions import NotFound
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from accounts import access
@@ -21,6 +28,9 @@ def _denied(request, view) -> bool:
 
 
 class _Check(BasePermission):
+    # Set by check() when the role may read records but lacks the right to change this one or act on it.
+    lacks_an_object_right = False
+
     def check(self, user, request, view) -> bool:  # pragma: no cover (abstract)
         raise NotImplementedError
 
@@ -28,7 +38,26 @@ class _Check(BasePermission):
         user = request.user
         if not user or not user.is_authenticated:
             return False
-        return self.check(user, request, view) or _denied(request, view)
+        if self.check(user, request, view):
+            return True
+        if self.lacks_an_object_right:
+            _hide_invisible_object(view)
+        return _denied(request, view)
+
+
+def _hide_invisible_object(view) -> None:
+    """On a detail URL, 404 if the object is not visible to the user (through the view's queryset, which asks
+    accounts.access), whether it exists or not; the caller then refuses the missing right with 403."""
+    lookup = getattr(view, "lookup_url_kwarg", None) or getattr(view, "lookup_field", "pk")
+    value = getattr(view, "kwargs", {}).get(lookup)
+    if value is None:
+        return
+    try:
+        visible = view.get_queryset().filter(pk=value).exists()
+    except (ValueError, TypeError, ValidationError):
+        visible = False
+    if not visible:
+        raise NotFound
 
 
 class HasAnyRole(_Check):
@@ -61,6 +90,7 @@ class ApplicationPermission(CanReadRecords):
         if request.method in SAFE_METHODS or access.can_create_application(user):
             return True
         self.message = self.write_message
+        self.lacks_an_object_right = True
         return False
 
 
@@ -75,6 +105,7 @@ class DecisionPermission(CanReadRecords):
         if request.method in SAFE_METHODS or access.can_decide(user):
             return True
         self.message = self.write_message
+        self.lacks_an_object_right = True
         return False
 
 

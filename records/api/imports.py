@@ -22,7 +22,7 @@ from records.imports.models import ImportJob
 from records.imports.parsing import ImportFileError
 
 # The pages' rule for what runs within the request and what goes to a worker, and their on-commit queueing.
-from records.imports.views import _queue, _sync_limit
+from records.imports.views import _queue, _run_now, _sync_limit
 
 from . import serializers
 
@@ -90,7 +90,7 @@ class ImportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         except ImportFileError as problem:
             raise exceptions.ValidationError({"file": [problem.message]}) from None
         if job.size <= _sync_limit():
-            import_services.import_preview(job_id=job.pk)
+            _run_now(import_services.import_preview, job)
             return self._job(job, status_code=status.HTTP_201_CREATED)
         _queue(import_tasks.import_preview_task, job)
         return self._job(job, status_code=status.HTTP_202_ACCEPTED)
@@ -116,7 +116,7 @@ class ImportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
             raise _Conflict(_("This import cannot be confirmed: it has errors, was cancelled or already ran."))
         access.log_access(request, AccessEvent.Action.IMPORT, obj=job, detail=f"institution={job.institution_id}")
         if job.size <= _sync_limit():
-            import_services.import_confirm(job_id=job.pk)
+            _run_now(import_services.import_confirm, job)
             return self._job(job)
         _queue(import_tasks.import_confirm_task, job)
         return self._job(job, status_code=status.HTTP_202_ACCEPTED)

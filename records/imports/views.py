@@ -3,6 +3,8 @@ answers 404; a role without the right answers 403."""
 
 from __future__ import annotations
 
+import logging
+
 from django.conf import settings
 from django.contrib import messages
 from django.db import transaction
@@ -20,6 +22,8 @@ from .forms import ExportForm, ImportUploadForm
 from .models import ImportJob
 from .parsing import ImportFileError
 
+logger = logging.getLogger(__name__)
+
 # Files up to this size are checked within the request; larger ones go to a Celery worker with a progress bar.
 SYNC_MAX_BYTES = 512 * 1024
 
@@ -30,6 +34,16 @@ def _sync_limit() -> int:
 
 def _job(request, pk) -> ImportJob:
     return get_object_or_404(access.import_jobs_visible_to(request.user).select_related("institution"), pk=pk)
+
+
+def _run_now(service, job: ImportJob) -> None:
+    """Run a small job's step within the request. A fault of the portal (the database connection lost, say) is
+    already recorded on the job as failed, with a message in the officer's language that nothing was written;
+    the job's page or answer shows it, and the error goes to the log instead of a 500 page."""
+    try:
+        service(job_id=job.pk)
+    except Exception:
+        logger.exception("Import job %s stopped by a fault of the portal", job.pk)
 
 
 def _queue(task, job: ImportJob) -> None:
@@ -53,7 +67,7 @@ def import_upload(request):
             form.add_error("file", problem.message)
         else:
             if job.size <= _sync_limit():
-                services.import_preview(job_id=job.pk)
+                _run_now(services.import_preview, job)
             else:
                 _queue(tasks.import_preview_task, job)
             return redirect("records:import_preview", pk=job.pk)
@@ -97,7 +111,7 @@ def import_confirm(request, pk: int):
         return redirect("records:import_preview", pk=job.pk)
     access.log_access(request, AccessEvent.Action.IMPORT, obj=job, detail=f"institution={job.institution_id}")
     if job.size <= _sync_limit():
-        services.import_confirm(job_id=job.pk)  # the job page shows the outcome
+        _run_now(services.import_confirm, job)  # the job page shows the outcome
     else:
         _queue(tasks.import_confirm_task, job)
     return redirect("records:import_preview", pk=job.pk)
