@@ -626,7 +626,9 @@ def _countries_report(user, filters: Filters) -> Report:
 @dataclass(frozen=True)
 class _Geography:
     """Where a map places people: where they live or where they were recruited. ``canton`` is a one-way cell
-    set only (see ``NOT_CROSSABLE``), so its map takes no profile or institution filter."""
+    set only (see ``NOT_CROSSABLE``), so its map takes no profile or institution filter. The province series
+    (``province_slug``) is what the canton map is protected against and rolls up to; only the one of residence
+    is also a map of its own."""
 
     province: str
     canton: str
