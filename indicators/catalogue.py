@@ -19,7 +19,8 @@ from django.core.cache import cache
 from django.http import Http404
 from django.templatetags.static import static
 from django.utils import formats, timezone
-from django.utils.translation import get_language
+from django.utils.functional import Promise
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
 from . import selectors
@@ -48,7 +49,7 @@ COUNT_MEASURES = ("accredited_persons", "accredited", "received", "decided", "no
 FILTER_FACTS = ("exploitation_form", "recruitment_method", "means", "control_method")
 # Shown alone only (maps); too many values for a filter or a cross-tab.
 NOT_FILTERABLE = ("residence_district",)
-NOT_CROSSABLE = ("residence_district", "residence_canton")
+NOT_CROSSABLE = ("residence_district", "residence_canton", "recruitment_canton")
 
 
 class ReportUnavailable(Exception):
@@ -622,25 +623,77 @@ def _countries_report(user, filters: Filters) -> Report:
 # --- Maps ----------------------------------------------------------------------------------------------------
 
 
-def _province_series(user, filters: Filters) -> Report:
+@dataclass(frozen=True)
+class _Geography:
+    """Where a map places people: where they live or where they were recruited. ``canton`` is a one-way cell
+    set only (see ``NOT_CROSSABLE``), so its map takes no profile or institution filter. The province series
+    (``province_slug``) is what the canton map is protected against and rolls up to; only the one of residence
+    is also a map of its own."""
+
+    province: str
+    canton: str
+    province_slug: str
+    canton_slug: str
+    province_title: Promise
+    canton_title: Promise
+    place_note: Promise | None
+    filters_refused: Promise
+
+
+RESIDENCE = _Geography(
+    province="residence_province",
+    canton="residence_canton",
+    province_slug="map-province",
+    canton_slug="map-canton",
+    province_title=gettext_lazy("Accredited victims by province of residence"),
+    canton_title=gettext_lazy("Accredited victims by canton of residence"),
+    place_note=None,
+    filters_refused=gettext_lazy(
+        "The canton map is drawn without profile or institution filters; the province map applies them."
+    ),
+)
+RECRUITMENT = _Geography(
+    province="recruitment_province",
+    canton="recruitment_canton",
+    province_slug="recruitment-province",
+    canton_slug="map-recruitment-canton",
+    province_title=gettext_lazy("Accredited victims by province of recruitment"),
+    canton_title=gettext_lazy("Accredited victims by canton of recruitment"),
+    place_note=gettext_lazy(
+        "The place of recruitment is the canton of the district where the person was recruited; people "
+        'recruited abroad, or whose district is not recorded, are not on this map (the page "Recruitment and '
+        'exploitation" shows countries of recruitment).'
+    ),
+    filters_refused=gettext_lazy("The map of cantons of recruitment is drawn without profile or institution filters."),
+)
+# The canton maps, in the order the maps page shows them (after the province map of residence).
+CANTON_MAPS = {geography.canton_slug: geography for geography in (RESIDENCE, RECRUITMENT)}
+
+
+def _map_definition(geography: _Geography) -> str:
+    definition = _measure_definition(DEFAULT_MEASURE)
+    return f"{definition} {geography.place_note}" if geography.place_note else definition
+
+
+def _province_series(user, filters: Filters, geography: _Geography = RESIDENCE) -> Report:
     counts = _call(
         selectors.crosstab,
         measure=DEFAULT_MEASURE,
-        dims=["residence_province"],
+        dims=[geography.province],
         year_from=filters.year_from,
         year_to=filters.year_to,
         filters=_selector_filters(filters),
     )
-    values = dimension_values("residence_province")
+    values = dimension_values(geography.province)
     return protect_series_report(
         user,
-        slug="map-province",
-        title=_("Accredited victims by province of residence"),
-        definition=_measure_definition(DEFAULT_MEASURE),
+        slug=geography.province_slug,
+        title=str(geography.province_title),
+        definition=_map_definition(geography),
         keys=[v for v, _l in values],
         counts={_one(k): n for k, n in counts.items()},
         labels=dict(values),
-        dimension_label=dimension_label("residence_province"),
+        dimension_label=dimension_label(geography.province),
         value_label=_("Accredited victims"),
     )
 
@@ -667,38 +720,36 @@ def _canton_provinces() -> dict[str, str]:
     return dict(Canton.objects.values_list("code", "province_id"))
 
 
-def _canton_map(user, filters: Filters) -> Report:
-    """Cantons of residence. The table is protected as cantons x province (each canton in its province's
-    column), so a hidden canton cannot be worked out from the province totals. On the map, a province whose
-    total or any of whose cantons is hidden is "rolled up": all its cantons show the province figure, rather
-    than a map of hidden cells."""
+def _canton_map(user, filters: Filters, geography: _Geography = RESIDENCE) -> Report:
+    """Cantons of residence or of recruitment (``geography``). The table is protected as cantons x province
+    (each canton in its province's column), so a hidden canton cannot be worked out from the province totals.
+    On the map, a province whose total or any of whose cantons is hidden is "rolled up": all its cantons show
+    the province figure, rather than a map of hidden cells."""
     if filters.values or filters.institution:
-        raise ReportUnavailable(
-            _("The canton map is drawn without profile or institution filters; the province map applies them.")
-        )
+        raise ReportUnavailable(str(geography.filters_refused))
     counts = _call(
         selectors.crosstab,
         measure=DEFAULT_MEASURE,
-        dims=["residence_canton"],
+        dims=[geography.canton],
         year_from=filters.year_from,
         year_to=filters.year_to,
     )
     canton_counts = {_one(k): n for k, n in counts.items()}
     province_of = _canton_provinces()
-    provinces = _province_series(user, filters)
+    provinces = _province_series(user, filters, geography)
     province_cells = {
         key: row[0] for key, row in zip(provinces.table.row_keys, provinces.table.cells, strict=True) if key
     }
-    cantons = [(c, label) for c, label in dimension_values("residence_canton") if c in province_of]
+    cantons = [(c, label) for c, label in dimension_values(geography.canton) if c in province_of]
     grid = protect_table_report(
         user,
-        slug="map-canton",
-        title=_("Accredited victims by canton of residence"),
-        definition=_measure_definition(DEFAULT_MEASURE),
+        slug=geography.canton_slug,
+        title=str(geography.canton_title),
+        definition=_map_definition(geography),
         row_keys=[c for c, _l in cantons],
         col_keys=list(province_cells),
         counts={(c, province_of[c]): canton_counts.get(c, 0) for c, _l in cantons},
-        row_dimensions=[dimension_label("residence_canton")],
+        row_dimensions=[dimension_label(geography.canton)],
         labels=dict(cantons),
         col_labels=dict(provinces.row_labels),
     )
@@ -729,7 +780,7 @@ def _canton_map(user, filters: Filters) -> Report:
         "areas": areas,
     }
     # The table beside the map: one protected count per canton (the row totals of the protected grid) and the
-    # grand total; the province columns are on the province map.
+    # grand total; the province figures are published elsewhere (the province map, places of recruitment).
     table = ProtectedTable(
         row_keys=grid.table.row_keys,
         col_keys=("count",),
@@ -1015,7 +1066,10 @@ _BUILDERS: dict[str, Callable] = {
     "flows": lambda user, filters, query: _flows_report(user, filters),
     "countries": lambda user, filters, query: _countries_report(user, filters),
     "map-province": lambda user, filters, query: _province_map(user, filters),
-    "map-canton": lambda user, filters, query: _canton_map(user, filters),
+    **{
+        slug: (lambda g: lambda user, filters, query: _canton_map(user, filters, g))(geography)
+        for slug, geography in CANTON_MAPS.items()
+    },
     "quality-completeness": lambda user, filters, query: _completeness_report(user, filters),
     "quality-timeliness": lambda user, filters, query: _quality_timeliness_report(user, filters),
     "glotip-forms": lambda user, filters, query: _glotip_forms(user, filters),

@@ -5,9 +5,10 @@ lists dimensions.
 Codes are the stable identifiers used in URLs and stored in the indicator tables; ``""`` stands for "not
 recorded". Labels are looked up at call time in the active language.
 
-Which cells are precomputed (documented in docs/parts/architecture-indicators.md):
+Which cells are precomputed (documented in docs/ARCHITECTURE.md, "Cell sets"):
 
-* every dimension alone (one-way);
+* every dimension alone (one-way); the cantons of residence and of recruitment and the district of residence
+  only so (maps): too many codes to cross, and a small count plus a canton can identify a person;
 * every pair of the profile dimensions, the institution and the GLOTIP victim group (``PAIRWISE``);
   the institution, sex, age group, victim group and nationality each with every case fact and place;
   the form of exploitation with the other facts (the relations heat-map); recruitment -> exploitation places
@@ -171,6 +172,7 @@ _DIMENSIONS = [
         "relationship", _("Relationship to the trafficker"), FACT, _labels=_code_list("relationship_to_trafficker")
     ),
     Dimension("recruitment_province", _("Province of recruitment"), PLACE, _labels=_provinces),
+    Dimension("recruitment_canton", _("Canton of recruitment"), PLACE, _labels=_cantons),
     Dimension("recruitment_country", _("Country of recruitment"), PLACE, _labels=_countries),
     Dimension("recruitment_place", _("Place of recruitment"), PLACE, _labels=_places),
     Dimension("exploitation_country", _("Country of exploitation"), PLACE, True, _labels=_countries),
@@ -196,6 +198,9 @@ _DERIVED = [
     {"recruitment_place", "recruitment_province"},
     {"recruitment_place", "recruitment_country"},
     {"recruitment_province", "recruitment_country"},
+    {"recruitment_canton", "recruitment_province"},
+    {"recruitment_canton", "recruitment_place"},
+    {"recruitment_canton", "recruitment_country"},
     {"exploitation_place", "exploitation_province"},
     {"exploitation_place", "exploitation_country"},
     {"exploitation_province", "exploitation_country"},
@@ -410,6 +415,7 @@ _CARDINALITY = {
     "mother_tongue": 10,
     "relationship": 6,
     "recruitment_province": 8,
+    "recruitment_canton": 85,
     "recruitment_country": 25,
     "recruitment_place": 30,
     "exploitation_form": 13,

@@ -64,6 +64,7 @@ class ApplicationFact(models.Model):
     mother_tongue = models.CharField(max_length=3, blank=True)
     relationship = models.CharField(max_length=40, blank=True)
     recruitment_province = models.CharField(max_length=10, blank=True)
+    recruitment_canton = models.CharField(max_length=10, blank=True)
     recruitment_country = models.CharField(max_length=2, blank=True)
     recruitment_place = models.CharField(max_length=10, blank=True)
     exploitation_form_mask = models.BigIntegerField(default=0)

@@ -589,6 +589,7 @@ class _Builder:
             "mother_tongue": "COALESCE(a.mother_tongue_id, '')",
             "relationship": "COALESCE(rt.code, '')",
             "recruitment_province": "COALESCE(qc.province_id, '')",
+            "recruitment_canton": "COALESCE(qd.canton_id, '')",
             "recruitment_country": recruitment_country,
             "recruitment_place": f"CASE WHEN qp.iso_3166_2 <> '' AND a.recruitment_country IN ('', {_q(self.country)}) "
             f"THEN qp.iso_3166_2 ELSE {recruitment_country} END",

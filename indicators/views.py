@@ -320,15 +320,15 @@ def maps(request):
             page="maps",
             title=_("Maps"),
             intro=_(
-                "Accredited victims by province and canton of residence. Where a canton's count is small, its "
-                "province's figure is shown instead of a map of hidden values."
+                "Accredited victims by province and canton of residence, and by canton of recruitment. Where a "
+                "canton's count is small, its province's figure is shown instead of a map of hidden values."
             ),
             form=form,
             blocks=[
                 _block(
                     slug, request, filters, export_query=query, chart_kind="choropleth", chart_size="map", credit=credit
                 )
-                for slug in ("map-province", "map-canton")
+                for slug in ("map-province", *catalogue.CANTON_MAPS)
             ],
         ),
     )

@@ -343,3 +343,113 @@ def test_timeliness_by_a_profile_dimension(scenario):
     assert got["within_deadline"] == sum(1 for a in girls_and_women if a.decided_on <= a.due_on)
     with pytest.raises(ValueError):
         selectors.timeliness_by_year(filters={"exploitation_form": "SEXUAL"})
+
+
+# --- Canton of recruitment ----------------------------------------------------------------------------------
+
+RECRUITMENT_DISTRICTS = ["10101", "10201", "20101", "30101", None]
+
+
+def _recruitment_canton(app) -> str:
+    return app.recruitment_district.canton_id if app.recruitment_district_id else ""
+
+
+def _recruited_in_cantons(scenario):
+    """Give the bulk applications districts of recruitment in several cantons (and none for some)."""
+    for i in range(12):
+        district = RECRUITMENT_DISTRICTS[i % len(RECRUITMENT_DISTRICTS)]
+        Application.objects.filter(pk=scenario[f"bulk{i}"].pk).update(recruitment_district_id=district)
+
+
+def _expected_recruitment_cantons():
+    apps = list(_counted().select_related("recruitment_district", "person"))
+    accredited = Counter(_recruitment_canton(a) for a in apps if a.status == Status.ACCREDITED)
+    received_2024 = Counter(_recruitment_canton(a) for a in apps if a.received_on.year == 2024)
+    persons = {}
+    for a in apps:
+        if a.status == Status.ACCREDITED and a.decided_on.year == 2024:
+            persons.setdefault(_recruitment_canton(a), set()).add(a.person.person_key or a.person_id)
+    return (
+        {(k,): v for k, v in accredited.items()},
+        {(k,): v for k, v in received_2024.items()},
+        {(k,): len(v) for k, v in persons.items()},
+    )
+
+
+def _recruitment_canton_cells():
+    return (
+        selectors.crosstab(measure="accredited", dims=["recruitment_canton"]),
+        selectors.crosstab(measure="received", dims=["recruitment_canton"], year_from=2024, year_to=2024),
+        selectors.crosstab(measure="accredited_persons", dims=["recruitment_canton"], year_from=2024, year_to=2024),
+    )
+
+
+def test_recruitment_cantons_match_the_records(scenario):
+    _recruited_in_cantons(scenario)
+    services.recompute_full()
+    accredited, received, persons = _expected_recruitment_cantons()
+    assert _recruitment_canton_cells() == (accredited, received, persons)
+    # x1 recruited in San José (canton 101); x2 in Nicaragua: no canton, but the country.
+    assert ApplicationFact.objects.get(application_id=scenario["x1"].pk).recruitment_canton == "101"
+    assert ApplicationFact.objects.get(application_id=scenario["x2"].pk).recruitment_canton == ""
+    assert {k[0] for k in accredited} >= {"101", "102", "201", "301", ""}
+    # Like the canton of residence: a map, never crossed (a small count plus a canton can identify a person).
+    assert selectors.is_available(dims=["recruitment_canton"])
+    for other in ("sex", "recruitment_province", "recruitment_place", "institution"):
+        assert not selectors.is_available(dims=["recruitment_canton", other])
+
+
+def test_recruitment_cantons_follow_a_changed_application(scenario):
+    """The difference by application (old cells out, new in) keeps the canton counts equal to the records."""
+    _recruited_in_cantons(scenario)
+    services.recompute_full()
+    moved = scenario["bulk1"]  # accredited, recruited in canton 102
+    Application.objects.filter(pk=moved.pk).update(recruitment_district_id="70101")
+    services.recompute_mark_dirty(application_ids=[moved.pk])
+    run = services.recompute_pending(trigger="test")
+    assert run.kind == RecomputeRun.Kind.INCREMENTAL and run.outcome == RecomputeRun.Outcome.SUCCESS
+    assert _recruitment_canton_cells() == _expected_recruitment_cantons()
+    assert selectors.crosstab(measure="accredited", dims=["recruitment_canton"])[("701",)] == 1
+
+
+class _SchemaEditor:
+    """What the migration's data step uses of a schema editor, on the test's connection (SQLite refuses a real
+    schema editor inside the test's transaction)."""
+
+    def __init__(self, connection):
+        self.connection = connection
+
+    def quote_name(self, name):
+        return self.connection.ops.quote_name(name)
+
+    def execute(self, sql):
+        with self.connection.cursor() as cursor:
+            cursor.execute(sql)
+
+
+def test_migration_to_recruitment_cantons_makes_the_next_recompute_full(scenario):
+    """Indicators built before the new dimension hold no recruitment_canton cells; the migration empties the
+    facts and marks their years, so the next recompute, even one asked for a single application, is full."""
+    import importlib
+
+    from django.apps import apps as django_apps
+    from django.db import connection
+
+    from indicators.models import IndicatorCell, PendingRecompute
+
+    _recruited_in_cantons(scenario)
+    services.recompute_full()
+    IndicatorCell.objects.filter(cell_set="recruitment_canton").delete()  # as built before the migration
+    years = set(ApplicationFact.objects.values_list("received_year", flat=True))
+    years |= set(ApplicationFact.objects.exclude(decided_year=None).values_list("decided_year", flat=True))
+    migration = importlib.import_module("indicators.migrations.0005_recruitment_canton")
+
+    migration.rebuild_on_next_recompute(django_apps, _SchemaEditor(connection))
+
+    assert not ApplicationFact.objects.exists() and not ApplicationFactValue.objects.exists()
+    assert services.pending_years() == sorted(years)
+    services.recompute_mark_dirty(application_ids=[scenario["x1"].pk])
+    run = services.recompute_pending(trigger="test")
+    assert run.kind == RecomputeRun.Kind.FULL and run.outcome == RecomputeRun.Outcome.SUCCESS
+    assert not PendingRecompute.objects.exists()
+    assert _recruitment_canton_cells() == _expected_recruitment_cantons()

@@ -19,6 +19,7 @@ REPORT_URLS = [
     ("indicators:international", {}, ""),
     ("indicators:chart", {"slug": "by-year"}, ""),
     ("indicators:chart", {"slug": "map-canton"}, ""),
+    ("indicators:chart", {"slug": "map-recruitment-canton"}, ""),
     ("indicators:export", {"slug": "by-year", "fmt": "csv"}, ""),
     ("indicators:export", {"slug": "crosstab", "fmt": "xlsx"}, "?dims=sex&dims=nationality"),
 ]

@@ -46,6 +46,7 @@ CHARTS = [
     "countries",
     "map-province",
     "map-canton",
+    "map-recruitment-canton",
 ]
 EXPORTS = [
     *CHARTS,
@@ -251,6 +252,43 @@ def test_map_rolls_small_cantons_up_to_their_province(data):
     assert limon and all(a["value"] is None for a in limon)
     assert all(a["value"] is None or a["value"] >= K or a["value"] == 0 for a in areas.values())
     assert json.dumps(payload).count("IGN") == 0  # the credit is on the page, not in the data
+
+
+@pytest.mark.django_db
+def test_recruitment_canton_map_is_protected_for_analysts_and_exact_for_coordinators(data):
+    """The report data recruits everyone in their district of residence. In 2024 three accredited men were
+    recruited in Alajuela (canton 201), the only ones of that province: analysts see Alajuela rolled up and
+    hidden (and San José too, or 18 - 15 would give Alajuela away), coordinators the exact cantons. In 2023
+    both provinces hold enough people to be drawn canton by canton."""
+    chart = reverse("indicators:chart", args=["map-recruitment-canton"])
+    url = chart + "?year_from=2024&year_to=2024"
+    analyst = data.client_for(data.analyst_a).get(url).json()["areas"]
+    assert all(area["value"] is None for code, area in analyst.items() if code.startswith(("1", "2")))
+    assert analyst["201"]["display"] == f"<{K}"
+    assert "Alajuela" in analyst["201"]["label"]  # rolled up: the tooltip names the province
+    assert small_values_in_chart({"areas": analyst}) == []
+    coordinator = data.client_for(data.coordinator_b).get(url).json()["areas"]
+    assert coordinator["201"]["value"] == 3 and coordinator["101"]["value"] == GIRLS_NI_SOCIAL_2024 + 6
+    assert coordinator["202"]["value"] == 0  # a canton of Alajuela with nobody: exact, not rolled up
+    detailed = data.client_for(data.analyst_a).get(chart + "?year_from=2023&year_to=2023").json()["areas"]
+    assert detailed["101"]["value"] == 20 and detailed["201"]["value"] == 8 and detailed["202"]["value"] == 0
+
+    page = "/reports/maps/?year_from=2024&year_to=2024"
+    html = data.client_for(data.analyst_b).get(page).content.decode()
+    assert "Víctimas acreditadas por cantón de captación" in html
+    assert "cantón del distrito donde la persona fue captada" in html  # the definition is on the page
+    assert 'data-chart-url="/reports/chart/map-recruitment-canton/' in html
+    assert small_counts_in_html(html) == []
+    exact = data.client_for(data.coordinator_a).get(page).content.decode()
+    assert "Víctimas acreditadas por cantón de captación" in exact
+    assert small_counts_in_html(exact) != []
+
+    # The canton of recruitment is one-way only: with a profile filter the map says why it is not drawn.
+    filtered = data.client_for(data.analyst_a).get(
+        reverse("indicators:chart", args=["map-recruitment-canton"]) + "?sex=F"
+    )
+    assert filtered.status_code == 400
+    assert "cantones de captación" in filtered.json()["error"]
 
 
 @pytest.mark.django_db
