@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from html.parser import HTMLParser
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -420,3 +421,292 @@ def test_hostile_query_parameters_of_every_api_read(cast, kind):
             assert "html" not in response.get("Content-Type", ""), f"{path} {kind}: HTML"
         checked += 1
     assert checked >= 8  # the records lists, reference data and the indicators
+
+
+# ------------------------------------------------------------------------- query strings of the HTML pages
+
+
+class _QueryReader(HTMLParser):
+    """What a page lets a visitor put in its address: the fields of its GET forms (each with what it shows: the
+    selected options or checked boxes, or the typed value; and whether it is marked invalid), and the addresses
+    of its links and chart-data URLs (to itself, to other report pages, to charts and exports)."""
+
+    def __init__(self, html: str):
+        super().__init__(convert_charrefs=True)
+        self.fields: dict[str, dict] = {}
+        self.links: list[str] = []
+        self._in_get_form = False
+        self._select: dict | None = None
+        self.feed(html)
+        for field in self.fields.values():
+            if field["kind"] == "select" and not field["shown"]:
+                field["shown"] = field["options"][:1]  # a browser shows (and sends) the first option
+
+    def _field(self, name: str, kind: str) -> dict:
+        return self.fields.setdefault(name, {"kind": kind, "shown": [], "options": [], "invalid": False})
+
+    def handle_starttag(self, tag, attrs):
+        a = {k: v or "" for k, v in attrs}
+        for attribute in ("href", "data-chart-url"):
+            if a.get(attribute):
+                self.links.append(a[attribute])
+        if tag == "form":
+            self._in_get_form = a.get("method", "get").lower() == "get"
+            return
+        if tag == "option" and self._select is not None:
+            self._select["options"].append(a.get("value", ""))
+            if "selected" in a:
+                self._select["shown"].append(a.get("value", ""))
+            return
+        if not self._in_get_form or tag not in ("input", "select", "textarea") or not a.get("name"):
+            return
+        kind = tag if tag != "input" else (a.get("type") or "text").lower()
+        if kind in ("submit", "button"):
+            return
+        if kind == "checkbox" and "value" not in a:
+            kind = "boolean"  # any value means "on", as a browser sends it
+        field = self._field(a["name"], kind)
+        field["invalid"] |= a.get("aria-invalid") == "true"
+        if tag == "select":
+            self._select = field
+        elif kind in ("checkbox", "radio", "boolean"):
+            if "checked" in a:
+                field["shown"].append(a.get("value", "on"))
+        elif tag == "input":
+            field["shown"].append(a.get("value", ""))
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self._in_get_form = False
+        elif tag == "select":
+            self._select = None
+
+    def query_names(self, path: str) -> set[str]:
+        """The fields of the page's GET forms and the parameters of its links to itself."""
+        names = set(self.fields)
+        for link in self.links:
+            target = urlsplit(link)
+            if target.path in ("", path):
+                names |= {name for name, _ in parse_qsl(target.query, keep_blank_values=True)}
+        return names
+
+
+def _refused_or_ignored(baseline: _QueryReader, page: _QueryReader, name: str) -> bool:
+    """A hostile value in a choice field is refused (the field is marked invalid, its error beside it) or
+    ignored (the field shows what it shows without it). Free text (a case reference to search for) is shown as
+    typed, escaped; hidden fields and link parameters have nothing to show."""
+    field = page.fields.get(name)
+    if field is None or field["kind"] in ("text", "search", "hidden", "boolean"):
+        return True
+    return field["invalid"] or field["shown"] == baseline.fields[name]["shown"]
+
+
+def _hostile_queries(names: list[str], together: set[str], index: int) -> list[tuple[str, dict[str, str]]]:
+    """The requests for one page: for each hostile kind, the fields one form validates ``together`` all hostile
+    in one request (each field is cleaned on its own, and the form gives no filters at all whichever field
+    failed), every other parameter hostile on its own, and a hostile parameter name; the 1 MB string once, into
+    one field (a different one from page to page). (kind, parameters to replace in the base query)."""
+    alone = [name for name in names if name not in together]
+    queries = []
+    for kind in sorted(set(HOSTILE) - {"megabyte"}):
+        if together & set(names):
+            queries.append((kind, dict.fromkeys(together & set(names), HOSTILE[kind])))
+        queries += [(kind, {name: HOSTILE[kind]}) for name in alone]
+        queries.append((kind, {HOSTILE[kind]: "1"}))  # a hostile name
+    queries.append(("megabyte", {names[index % len(names)]: HOSTILE["megabyte"]}))
+    return queries
+
+
+def _get(client, path: str, base: str, hostile: dict[str, str]):
+    """``path`` with its base query, the ``hostile`` parameters replacing what the base had for them."""
+    query = [(k, v) for k, v in parse_qsl(base, keep_blank_values=True) if k not in hostile] + list(hostile.items())
+    return client.get(f"{path}?{urlencode(query)}")
+
+
+def _report_filter_fields() -> set[str]:
+    """The fields of the report pages' filter form, as the pages build it."""
+    from indicators import catalogue
+    from indicators.forms import ReportFilterForm
+
+    return set(ReportFilterForm(years=catalogue.years(), dimensions=catalogue.filter_dimensions()).fields)
+
+
+def _view_name(path: str) -> str | None:
+    from django.urls import Resolver404, resolve
+
+    try:
+        return resolve(path).view_name
+    except Resolver404:
+        return None
+
+
+def _report_pages(client) -> dict[str, tuple[str, str]]:
+    """One address for each report view, found by following the report pages' own links from the overview
+    (so a new report page is attacked too): view name -> (path, base query). The cross-tab needs two
+    dimensions in its base query to build a table."""
+    reports = reverse("indicators:dashboard")
+    pages: dict[str, tuple[str, str]] = {}
+    queue = [reports]
+    while queue:
+        path = queue.pop(0)
+        name = _view_name(path).removeprefix("indicators:")
+        if name in pages:
+            continue
+        pages[name] = (path, "dims=sex&dims=nationality" if name == "intersections" else "")
+        links = _QueryReader(client.get(path).content.decode()).links
+        queue += [urlsplit(link).path for link in links if urlsplit(link).path.startswith(reports)]
+    return {name: page for name, page in pages.items() if name not in ("chart", "export")}
+
+
+@pytest.fixture
+def report_data(cast, settings):
+    from .report_data import K, seed_report_data
+
+    settings.DISCLOSURE_K = K
+    seed_report_data(cast)
+    return cast
+
+
+_REPORT_ROLES = ("analyst_a", "coordinator_a", "officer_a")
+
+
+def test_hostile_query_strings_into_every_field_of_every_report_page(report_data):
+    """Every report page (overview, disaggregations, one dimension, intersections, profiles, relations, maps,
+    quality, international formats), every field of its filter forms and every parameter of its links to
+    itself (read from the rendered page), each hostile value (see ``_hostile_queries``); the three roles that
+    may read reports take turns. No 500, nothing unescaped, the page is shown (a NUL byte is refused with 400
+    before any view), and a hostile filter is refused with its error beside it, or ignored."""
+    cast = report_data
+    clients = [cast.client_for(getattr(cast, role)) for role in _REPORT_ROLES]
+    together = _report_filter_fields()
+    pages = _report_pages(clients[0])
+    assert {"dashboard", "dimension", "intersections", "maps", "relations"} <= set(pages)
+    sent = 0
+    for index, (view, (path, base)) in enumerate(sorted(pages.items())):
+        baseline = _QueryReader(clients[0].get(f"{path}?{base}").content.decode())
+        names = sorted(baseline.query_names(path))
+        assert together <= set(names), f"{view}: the filter form is missing"
+        for kind, hostile in _hostile_queries(names, together, index):
+            response = _get(clients[sent % len(clients)], path, base, hostile)
+            label = f"{view} {kind} in {sorted(hostile)[0][:30]}{'...' if len(hostile) > 1 else ''}"
+            _assert_safe(response, label)
+            assert response.status_code == (400 if kind == "nul" else 200), f"{label}: {response.status_code}"
+            if kind != "nul":
+                page = _QueryReader(response.content.decode())
+                for name in hostile:
+                    assert _refused_or_ignored(baseline, page, name), f"{label}: {name} neither refused nor ignored"
+            sent += 1
+    assert sent > 50
+
+
+def _assert_well_formed(response, label: str) -> None:
+    """Chart data is JSON (an unpublished combination: 400 with the reason as JSON); an export is a CSV or
+    XLSX file that parses (or 400 with the reason as plain text); a NUL byte is refused before any view."""
+    import csv
+    import io
+    import json
+
+    from openpyxl import load_workbook
+
+    status, content_type = response.status_code, response.get("Content-Type", "")
+    assert status in (200, 400), f"{label}: {status}"
+    assert "html" not in content_type or status == 400 and b"NUL" in response.content, f"{label}: HTML"
+    if "json" in content_type:
+        payload = json.loads(_body(response))
+        assert isinstance(payload, dict) and (status == 200 or payload.get("error")), label
+    elif status == 400:
+        assert content_type.startswith("text/") and response.content, label
+    elif content_type.startswith("text/csv"):
+        assert list(csv.reader(io.StringIO(_body(response).decode("utf-8-sig")))), label
+    else:
+        assert load_workbook(io.BytesIO(_body(response)), read_only=True).sheetnames, label
+
+
+def _body(response) -> bytes:
+    return b"".join(response.streaming_content) if response.streaming else response.content
+
+
+def test_hostile_query_strings_into_every_chart_and_export(report_data):
+    """Every chart-data address and every CSV and XLSX export the report pages link to (read from the rendered
+    pages, with the query strings they carry), attacked as the pages are (``_hostile_queries``), by the roles
+    that may read reports in turn: no 500, no HTML, the chart data is valid JSON and the export a file that
+    parses, or a 400 with the reason."""
+    cast = report_data
+    clients = [cast.client_for(getattr(cast, role)) for role in _REPORT_ROLES]
+    together = _report_filter_fields()
+    outputs: dict[str, str] = {}  # path -> the query string a page gives it
+    for path, base in _report_pages(clients[0]).values():
+        for link in _QueryReader(clients[0].get(f"{path}?{base}").content.decode()).links:
+            target = urlsplit(link)
+            if target.path and _view_name(target.path) in ("indicators:chart", "indicators:export"):
+                outputs.setdefault(target.path, target.query)
+    assert len([p for p in outputs if p.endswith(".xlsx")]) >= 15 and len(outputs) >= 40, sorted(outputs)
+    sent = 0
+    for index, (path, base) in enumerate(sorted(outputs.items())):
+        names = sorted(together | {name for name, _ in parse_qsl(base)})
+        for kind, hostile in _hostile_queries(names, together, index):
+            response = _get(clients[sent % len(clients)], path, base, hostile)
+            label = f"{path} {kind} in {sorted(hostile)[0][:30]}"
+            _assert_well_formed(response, label)
+            assert kind != "nul" or response.status_code == 400, f"{label}: {response.status_code}"
+            sent += 1
+    assert sent > 400
+
+
+def _other_get_pages(cast) -> list[tuple[str | None, str, str, tuple[str, ...]]]:
+    """The other pages that read their address: (who may see it, path, base query, parameters the view reads
+    that no form or link of the page shows). The place lists are read by records-geo.js; a list's page number
+    appears only past 50 rows; the export is attacked as its page and as a download."""
+    from indicators import services as indicator_services
+
+    for state in ("DRAFT", "SUBMITTED", "UNDER_REVIEW"):
+        make_application(cast, state=state)
+    indicator_services.recompute_full(trigger="test")  # a run in the admin's history, with its date links
+    export = reverse("records:export_applications")
+    return [
+        ("officer_a", reverse("records:application_list"), "", ("page",)),
+        ("coordinator_a", reverse("records:application_list"), "", ("page",)),
+        ("coordinator_a", reverse("records:queue"), "", ("page",)),
+        ("officer_a", export, "", ()),
+        ("coordinator_a", export, "format=csv", ()),
+        ("officer_a", reverse("records:import_upload"), "", ()),
+        ("officer_a", reverse("records:cantons_for_province"), "", ("province", "format")),
+        ("officer_a", reverse("records:districts_for_canton"), "format=html", ("canton", "province", "format")),
+        ("admin_a", reverse("admin:indicators_recomputerun_changelist"), "", ("p", "q")),
+        ("admin_a", reverse("admin:indicators_pendingrecompute_changelist"), "", ("p", "q")),
+        (None, reverse("accounts:login"), "", ("next",)),
+    ]
+
+
+@pytest.mark.parametrize("kind", sorted(HOSTILE))
+def test_hostile_query_strings_into_the_record_import_admin_and_login_pages(cast, kind):
+    """The record list (officers and coordinators), the ERI queue, the export page and its download, the
+    import page, the place lists behind the application form, the indicator run history and outbox in the
+    admin, and the login page's ``next``: every field of their GET forms, every parameter of their links to
+    themselves and the parameters their views read, each hostile on its own (the 1 MB string once per page),
+    and a hostile parameter name. No 500; HTML comes back escaped,
+    a hostile choice refused or ignored; a file parses; the admin may send an unknown lookup back to its list
+    (302) or refuse it (400); a NUL byte is refused with 400 before any view."""
+    value = HOSTILE[kind]
+    for index, (member, path, base, read) in enumerate(_other_get_pages(cast)):
+        client = cast.client_for(getattr(cast, member) if member else None)
+        assert client.get(f"{path}?{base}").status_code == 200, path
+        baseline = _QueryReader(_body(client.get(path)).decode())
+        names = sorted(baseline.query_names(path) | set(read)) or [HOSTILE["attribute"]]
+        admin = path.startswith(reverse("admin:index"))
+        queries = [{name: value} for name in names] + [{value: "1"}]  # a hostile name
+        if kind == "megabyte":  # once per page, into a different field from page to page
+            queries = [{names[index % len(names)]: value}]
+        for hostile in queries:
+            label = f"{member} {path}?{next(iter(hostile))[:20]}={kind}"
+            response = _get(client, path, base, hostile)
+            if kind == "nul":
+                assert response.status_code == 400, label
+                continue
+            assert response.status_code in ((200, 302, 400) if admin else (200,)), f"{label}: {response.status_code}"
+            if "html" in response.get("Content-Type", ""):
+                _assert_safe(response, label)
+                page = _QueryReader(_body(response).decode())
+                assert all(_refused_or_ignored(baseline, page, n) for n in hostile), f"{label}: not refused nor ignored"
+            else:
+                _assert_well_formed(response, label)
