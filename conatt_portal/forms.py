@@ -1,15 +1,22 @@
 """Shared form behaviour: Bootstrap classes and accessible error wiring on every field."""
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
+
+# Django's own wording (translated in its catalogue) for a refused choice that does not repeat the value: a
+# value sent in an address can be a megabyte long or hold characters that reorder the sentence on screen.
+INVALID_CHOICE = _("Select a valid choice. That choice is not one of the available choices.")
 
 
 class AccessibleFormMixin:
     """Adds Bootstrap's classes, and marks invalid fields with aria-invalid and aria-describedby pointing at the
-    error text rendered next to them (templates/includes/field.html)."""
+    error text rendered next to them (templates/includes/field.html). A refused choice is never quoted back."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
+            if isinstance(field, forms.ChoiceField | forms.ModelChoiceField):
+                field.error_messages["invalid_choice"] = INVALID_CHOICE
             widget = field.widget
             if isinstance(widget, forms.CheckboxInput):
                 css = "form-check-input"

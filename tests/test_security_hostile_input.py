@@ -710,3 +710,29 @@ def test_hostile_query_strings_into_the_record_import_admin_and_login_pages(cast
                 assert all(_refused_or_ignored(baseline, page, n) for n in hostile), f"{label}: not refused nor ignored"
             else:
                 _assert_well_formed(response, label)
+
+
+@pytest.mark.parametrize("url_name, param", [("records:queue", "status"), ("records:application_list", "status")])
+def test_sort_links_carry_the_filters_url_encoded(cast, url_name, param):
+    """A filter value holding "&" or "=" must not add parameters to the page's sort links."""
+    user = cast.coordinator_a if url_name == "records:queue" else cast.officer_a
+    response = cast.client_for(user).get(reverse(url_name), {param: "OPEN&sort=x"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert f"{param}=OPEN%26sort%3Dx" in html
+    assert f"{param}=OPEN&amp;sort=x" not in html
+
+
+def test_a_refused_choice_is_not_quoted_back(cast):
+    """Django's default message repeats the refused value; the portal's forms say it without the value (a value
+    in an address can be a megabyte long, or reorder the sentence with a right-to-left override)."""
+    value = "ZZ-\u202enot-a-code-" + "x" * 5000
+    response = cast.client_for(cast.analyst_a).get(reverse("indicators:dashboard"), {"institution": value})
+    assert response.status_code == 200
+    html = response.content.decode()
+    error = re.search(r'id="id_institution_error"[^>]*>(.*?)</', html, re.S)
+    assert error is not None
+    assert "Esa opción no está entre las disponibles" in error.group(1)
+    assert "not-a-code" not in error.group(1)
+    # The address itself comes back only where the page names its own address (the language switch), escaped.
+    assert html.count("not-a-code") == html.count('name="next" value="/reports/?institution=ZZ-')
