@@ -445,9 +445,6 @@ class _Builder:
         self.postgres = connection.vendor == "postgresql"
         self.country = settings.PORTAL_COUNTRY
         self.years: list[int] = []
-        # While build_cells runs: the temporary table of every mask in the facts with its codes (see
-        # mask_values), which turns a bit test against each code into one hash-join probe per fact.
-        self.mask_table: str | None = None
         self.fact = _t(ApplicationFact)
         self.value = _t(ApplicationFactValue)
         self.cell = _t(IndicatorCell)
@@ -700,12 +697,7 @@ class _Builder:
         bits = _t(MaskBit)
         joins, columns = [], []
         for d in used:
-            if d in dims.MASKED and self.mask_table:
-                joins.append(
-                    f"LEFT JOIN {self.mask_table} b_{d} ON b_{d}.dimension = {_q(d)} AND b_{d}.mask = f.{d}_mask"
-                )
-                columns.append(f"COALESCE(b_{d}.code, '') AS {d}")
-            elif d in dims.MASKED:
+            if d in dims.MASKED:
                 joins.append(f"LEFT JOIN {bits} b_{d} ON b_{d}.dimension = {_q(d)} AND (f.{d}_mask & b_{d}.bit) <> 0")
                 columns.append(f"COALESCE(b_{d}.code, '') AS {d}")
             elif d in dims.BRIDGED:
@@ -858,30 +850,10 @@ class _Builder:
             rows += self._insert(version, kind, members, inner, aggregates, "x.")
         return rows
 
-    def mask_values(self) -> None:
-        """Every distinct mask of the fact table with the codes of its bits (dimension, mask, code): some
-        thousands of rows. Joining the facts to it by equality costs a third less than testing every code's
-        bit for every fact, in each of the passes that break a count down by a multi-valued fact."""
-        bits = _t(MaskBit)
-        self.execute("DROP TABLE IF EXISTS ind_mask_values")
-        selects = [
-            f"SELECT {_q(d)} AS dimension, m.mask, b.code FROM (SELECT DISTINCT {d}_mask AS mask FROM {self.fact} "
-            f"WHERE {d}_mask <> 0) m JOIN {bits} b ON b.dimension = {_q(d)} AND (m.mask & b.bit) <> 0"
-            for d in dims.MASKED
-        ]
-        self.execute(f"CREATE TEMP TABLE ind_mask_values AS {' UNION ALL '.join(selects)}")
-        if self.postgres:
-            self.execute("ANALYZE ind_mask_values")
-        self.mask_table = "ind_mask_values"
-
     def build_cells(self, version: int, source: _Source, dups: _Source) -> int:
-        """The cells of ``source`` (the fact table, or the facts of some years of it)."""
-        self.mask_values()  # a failure rolls the table back with the rest of the build
         rows = self.cells_from_bases(version, _COUNT, dims.CELL_SETS, source)
         rows += self.cells_direct(version, _DUPS, dims.CELL_SETS, dups, distinct=True)
         rows += self.cells_from_bases(version, _DAYS, dims.TIMELINESS_SETS, source)
-        self.mask_table = None
-        self.execute("DROP TABLE IF EXISTS ind_mask_values")
         return rows
 
     # ---- the three kinds of recompute
