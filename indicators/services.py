@@ -871,11 +871,13 @@ class _Builder:
             self.execute(f"DELETE FROM {self.value}")
             self.execute(f"DELETE FROM {self.fact}")
         rows = self.execute(self.fact_sql(target=self.fact, scope="1=1", mask_scope="1=1"), {"today": self.today})
+        if self.postgres:
+            # Before the statements that read the facts back: statistics of an emptied table plan them badly.
+            self.execute(f"ANALYZE {self.fact}")
         rows += self.load_bridges("1=1")
         rows += self.mark_person_duplicates()
         self.years = self.year_span()
         if self.postgres:
-            self.execute(f"ANALYZE {self.fact}")
             self.execute(f"ANALYZE {self.value}")
         self.temp_like("ind_dups", self.fact, "person_dup")
         rows += self.build_cells(version.pk, _Source(self.fact, self.value), _Source("ind_dups", self.value))
