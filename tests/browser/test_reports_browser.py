@@ -113,11 +113,12 @@ def test_analyst_filters_crosses_maps_and_downloads(cast, live_server, browser_p
     assert "<5" in crosstab
     _shot(page, "03-intersections")
 
-    # The maps draw both choropleths and credit the boundaries.
+    # The maps draw every choropleth (provinces, cantons of residence, cantons of recruitment) and credit the
+    # boundaries.
     page.goto(f"{base}/reports/maps/")
     _wait_for_charts(page)
     assert "IGN – SNIT" in page.content()
-    assert page.locator("canvas[data-chart-ready=true]").count() == 2
+    assert page.locator("canvas[data-chart-ready=true]").count() == 3
     _shot(page, "04-maps")
 
     # Download the cross-tab as CSV: same protected figures.
