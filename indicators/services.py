@@ -382,6 +382,13 @@ class _Source:
     where: str = "1=1"
 
 
+def _grouping_mask(used: list[str], grouped) -> int:
+    """What PostgreSQL's GROUPING(used...) returns on the rows of the grouping set ``grouped``: bit i (from the
+    left) is 1 when used[i] is not part of it."""
+    width = len(used)
+    return sum(1 << (width - 1 - i) for i, d in enumerate(used) if d not in grouped)
+
+
 # The time key of a fact in one integer (``ApplicationFact.time_key``): received year, decided year (0 when
 # undecided), outcome and overdue. Grouping by one integer instead of four columns makes each pass over a
 # million facts about twice as fast; the cells get the four columns back when they are written.
@@ -722,44 +729,48 @@ class _Builder:
         part of the row's grouping set."""
         if len(sets) == 1:
             return _q(dims.cell_set_key(sets[0]))
-        width = len(used)
-        whens = []
-        for s in sets:
-            mask = sum(1 << (width - 1 - i) for i, d in enumerate(used) if d not in s)
-            whens.append(f"WHEN {mask} THEN {_q(dims.cell_set_key(s))}")
+        whens = [f"WHEN {_grouping_mask(used, s)} THEN {_q(dims.cell_set_key(s))}" for s in sets]
         args = ", ".join(f"{column_prefix}{d}" for d in used)
         return f"CASE GROUPING({args}) {' '.join(whens)} END"
+
+    def _cells_columns(self, kind: _Kind, aggregates: dict[str, str], out_dims: Iterable[str]) -> str:
+        """The IndicatorCell columns a cell SELECT fills, in its order (see ``_cells_select``)."""
+        return ", ".join(["version_id", "cell_set", "kind", *(c for c, _ in kind.outputs("")), *aggregates, *out_dims])
+
+    def _cells_select(self, version: int, kind: _Kind, sets, from_sql: str, aggregates, prefix: str, out_dims) -> str:
+        """PostgreSQL: SELECT the cells of ``sets`` (one GROUPING SETS statement) from ``from_sql``, in the columns
+        of ``_cells_columns``; a dimension of ``out_dims`` outside every set is NULL."""
+        used = sorted({d for s in sets for d in s})
+        group = ", ".join(f"{prefix}{r}" for r in kind.group)
+        grouping = ", ".join("(" + ", ".join(f"{prefix}{d}" for d in s) + ")" for s in sets)
+        values = [
+            str(int(version)),
+            self._key_case(used, sets, prefix),
+            _q(kind.name),
+            *(v for _, v in kind.outputs(prefix)),
+            *aggregates.values(),
+            *(f"{prefix}{d}" if d in used else "NULL" for d in out_dims),
+        ]
+        return f"SELECT {', '.join(values)} FROM {from_sql} GROUP BY {group}, GROUPING SETS ({grouping})"
 
     def _insert(self, version: int, kind: _Kind, sets, inner: str, aggregates: dict[str, str], prefix: str) -> int:
         """One INSERT of the cells of ``sets`` from the rows of ``inner`` (columns named as in _rows_sql, or
         pre-aggregated). PostgreSQL: one GROUPING SETS statement; elsewhere one GROUP BY per set."""
-        used = sorted({d for s in sets for d in s})
-        outputs = kind.outputs(prefix)
-        cols = [c for c, _ in outputs] + list(aggregates)
-        group = [f"{prefix}{r}" for r in kind.group]
-        select_common = [v for _, v in outputs] + list(aggregates.values())
-        statements = []
+        source = f"({inner}) {prefix[:-1]}"
         if self.postgres:
-            grouping = ", ".join("(" + ", ".join(f"{prefix}{d}" for d in s) + ")" for s in sets)
-            statements.append(
-                (
-                    used,
-                    self._key_case(used, sets, prefix),
-                    f"GROUP BY {', '.join(group)}, GROUPING SETS ({grouping})",
-                )
-            )
-        else:
-            for s in sets:
-                extra = "".join(f", {prefix}{d}" for d in s)
-                statements.append((list(s), _q(dims.cell_set_key(s)), f"GROUP BY {', '.join(group)}{extra}"))
+            used = sorted({d for s in sets for d in s})
+            columns = self._cells_columns(kind, aggregates, used)
+            select = self._cells_select(version, kind, sets, source, aggregates, prefix, used)
+            return self.execute(f"INSERT INTO {self.cell} ({columns}) {select}")
+        outputs = [v for _, v in kind.outputs(prefix)]
+        group = [f"{prefix}{r}" for r in kind.group]
         rows = 0
-        for out_dims, key, group_by in statements:
-            columns = ", ".join(["version_id", "cell_set", "kind", *cols, *out_dims])
-            values = ", ".join(
-                [str(int(version)), key, _q(kind.name), *select_common, *(f"{prefix}{d}" for d in out_dims)]
-            )
+        for s in sets:
+            values = [str(int(version)), _q(dims.cell_set_key(s)), _q(kind.name), *outputs, *aggregates.values()]
+            values += [f"{prefix}{d}" for d in s]
             rows += self.execute(
-                f"INSERT INTO {self.cell} ({columns}) SELECT {values} FROM ({inner}) {prefix[:-1]} {group_by}"
+                f"INSERT INTO {self.cell} ({self._cells_columns(kind, aggregates, s)}) SELECT {', '.join(values)} "
+                f"FROM {source} GROUP BY {', '.join(group + [f'{prefix}{d}' for d in s])}"
             )
         return rows
 
@@ -806,22 +817,13 @@ class _Builder:
             f"SUM(r.w) AS w FROM ({self._rows_sql(source, used, kind.where)}) r "
             f"GROUP BY {', '.join(f'r.{c}' for c in group)}, GROUPING SETS ({grouping})"
         )
-        outputs = kind.outputs("y.")
-        cols = [c for c, _ in outputs] + list(aggregates)
-        select_common = [v for _, v in outputs] + list(aggregates.values())
-        width = len(used)
-        branches = []
-        for base, members in bases:
-            mask = sum(1 << (width - 1 - i) for i, d in enumerate(used) if d not in base)
-            key = self._key_case(sorted(base), members, "y.")
-            outputs = [f"y.{d}" if d in base else "NULL" for d in used]
-            member_sets = ", ".join("(" + ", ".join(f"y.{d}" for d in s) + ")" for s in members)
-            branches.append(
-                f"SELECT {int(version)}, {key}, {_q(kind.name)}, {', '.join(select_common + outputs)} "
-                f"FROM b y WHERE y.g = {mask} GROUP BY {', '.join(f'y.{c}' for c in group)}, "
-                f"GROUPING SETS ({member_sets})"
+        branches = [
+            self._cells_select(
+                version, kind, members, f"b y WHERE y.g = {_grouping_mask(used, base)}", aggregates, "y.", used
             )
-        columns = ", ".join(["version_id", "cell_set", "kind", *cols, *used])
+            for base, members in bases
+        ]
+        columns = self._cells_columns(kind, aggregates, used)
         return self.execute(
             f"WITH b AS MATERIALIZED ({level1}) INSERT INTO {self.cell} ({columns}) {' UNION ALL '.join(branches)}"
         )
