@@ -163,10 +163,6 @@ def recompute_full(*, wait: bool = True, trigger: str = "") -> RecomputeRun:
     return _run(RecomputeRun.Kind.FULL, wait=wait, trigger=trigger)
 
 
-# Test hook: called inside the build transaction after the new cells are written and before the commit.
-_before_commit: Callable[[], None] | None = None
-
-
 def _pause_for_fault_tests() -> None:
     """Off unless settings.TEST_RECOMPUTE_PAUSE_FILE names a file that exists (never in production, see
     settings). Fault tests run the recompute in a separate worker process, where a monkeypatched
@@ -180,6 +176,11 @@ def _pause_for_fault_tests() -> None:
     deadline = time.monotonic() + 120
     while os.path.exists(hold) and time.monotonic() < deadline:
         time.sleep(0.05)
+
+
+# Test hook: called inside the build transaction after the new cells are written and before the commit. Tests in
+# this process replace it (monkeypatch); a worker process started by a fault test gets the file-driven pause.
+_before_commit: Callable[[], None] | None = _pause_for_fault_tests
 
 
 def _run(kind: str, *, wait: bool, trigger: str) -> RecomputeRun:
@@ -290,7 +291,6 @@ def _build(kind: str, *, started, run: RecomputeRun) -> tuple[int, list[int], In
             IndicatorVersion.objects.filter(pk=version.pk).update(is_current=True)
             version.is_current = True
         PendingRecompute.objects.filter(id__in=[pk for pk, _, _ in marks]).delete()
-        _pause_for_fault_tests()
         if _before_commit is not None:
             _before_commit()
     return rows, years, version
@@ -571,7 +571,6 @@ class _Builder:
             f"WHEN a.status = {_q(Status.WITHDRAWN)} THEN 'W' ELSE 'O' END",
             "person_dup": "FALSE",
             "overdue": f"CASE WHEN a.status IN ({open_}){paused} AND a.due_on < %(today)s THEN TRUE ELSE FALSE END",
-            "time_key": "0",  # set below from the four columns above
             "business_days": f"CASE WHEN {is_decided} THEN bd_dec.ordinal - bd_rec.ordinal END",
             "within_deadline": f"CASE WHEN NOT ({is_decided}) THEN NULL "
             "WHEN a.due_on IS NOT NULL THEN (CASE WHEN a.decided_on <= a.due_on THEN TRUE ELSE FALSE END) "
