@@ -447,7 +447,8 @@ class _Writer:
 
     def _write_facts(self, pairs: list[tuple[int, Record]], history_ids: dict[int, int]) -> None:
         """The many-to-many facts and countries of these applications, and the facts' history snapshot."""
-        history_table = connection.ops.quote_name(self.history._meta.db_table)
+        quote = connection.ops.quote_name
+        history_table = quote(self.history._meta.db_table)
         # Our own reserved integers, written as literals: a list of 5,000 parameters costs more to bind than
         # the statement costs to run.
         chunk_history = ", ".join(str(int(pk)) for pk in history_ids.values()) or "NULL"
@@ -460,7 +461,6 @@ class _Writer:
             bulk.insert_rows(through, ["application_id", target], links)
             # The history snapshot is copied inside the database (the links numbered by it, each with its
             # application's new history row), rather than read back into Python and written again.
-            quote = connection.ops.quote_name
             with connection.cursor() as cursor:
                 cursor.execute(
                     f"INSERT INTO {quote(_history_m2m_model(name)._meta.db_table)} "  # noqa: S608
