@@ -111,6 +111,19 @@ class CountryListField(serializers.ListField):
         return [str(row.country) for row in data.all()]
 
 
+class _IdentityGated:
+    """Leaves ``identity_field`` out of the output unless the view found the user entitled to identity data
+    (``identity_allowed`` in the serializer's context, from accounts.access.can_see_identity)."""
+
+    identity_field = ""
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if not self.context.get("identity_allowed", False):
+            data.pop(self.identity_field, None)
+        return data
+
+
 class ApplicationSerializer(serializers.ModelSerializer):
     """An application without identity data: what lists return."""
 
@@ -186,21 +199,16 @@ class ApplicationSerializer(serializers.ModelSerializer):
         read_only_fields = ["status", "submitted_at", "decided_on", "due_on", "version", "created_at", "updated_at"]
 
 
-class ApplicationDetailSerializer(ApplicationSerializer):
+class ApplicationDetailSerializer(_IdentityGated, ApplicationSerializer):
     """One application; ``narrative`` (identity data) only when the view says the reader is entitled."""
 
+    identity_field = "narrative"
     narrative = serializers.CharField(
         required=False, allow_blank=True, help_text=_("Free-text account of the case (identity data).")
     )
 
     class Meta(ApplicationSerializer.Meta):
         fields = [*ApplicationSerializer.Meta.fields, "narrative"]
-
-    def to_representation(self, instance):
-        data = super().to_representation(instance)
-        if not self.context.get("identity_allowed", False):
-            data.pop("narrative", None)
-        return data
 
 
 class IdentitySerializer(serializers.ModelSerializer):
@@ -226,19 +234,15 @@ class PersonSerializer(serializers.ModelSerializer):
         return [pk for pk in ids if visible is None or pk in visible]
 
 
-class PersonDetailSerializer(PersonSerializer):
+class PersonDetailSerializer(_IdentityGated, PersonSerializer):
     """One person; ``identity`` only for those entitled (accounts.access.can_see_identity), otherwise absent."""
+
+    identity_field = "identity"
 
     identity = IdentitySerializer(required=False, allow_null=True, read_only=True)
 
     class Meta(PersonSerializer.Meta):
         fields = [*PersonSerializer.Meta.fields, "identity"]
-
-    def to_representation(self, instance):
-        data = super().to_representation(instance)
-        if not self.context.get("identity_allowed", False):
-            data.pop("identity", None)
-        return data
 
 
 class DecisionSerializer(serializers.ModelSerializer):
