@@ -522,6 +522,36 @@ class _Builder:
             MaskBit.objects.bulk_create(new)
 
     # ---- analytics tables
+    def masks_sql(self, mask_scope: str) -> str:
+        """SELECT application_id and one ``<dimension>_mask`` column per masked dimension (the sum of the bits of
+        its codes; no row for an application without any), for the links whose ``t.application_id`` satisfies
+        ``mask_scope``. One aggregation over the links of every masked list at once: a separate aggregate and
+        join per list cost a hash table of a million applications each (measured: 18 s of a 30 s fact build)."""
+        bits, code = _t(MaskBit), _t(Code)
+        # PostgreSQL sums BIGINTs as NUMERIC; BIT_OR stays a BIGINT, and the bits of one application never repeat.
+        total = "BIT_OR" if self.postgres else "SUM"
+        branches = []
+        for i, (dimension, field) in enumerate(_MASK_SOURCES.items()):
+            slots = ", ".join(f"b.bit AS k{j}" if j == i else f"0 AS k{j}" for j in range(len(_MASK_SOURCES)))
+            if field is None:
+                links = (
+                    f"SELECT DISTINCT t.application_id, c.province_id AS code FROM {_m2m('exploitation_districts')} t "
+                    f"JOIN {_t(District)} d ON d.code = t.district_id JOIN {_t(Canton)} c ON c.code = d.canton_id "
+                    f"WHERE {mask_scope}"
+                )
+                branches.append(
+                    f"SELECT v.application_id, {slots} FROM ({links}) v "
+                    f"JOIN {bits} b ON b.dimension = {_q(dimension)} AND b.code = v.code"
+                )
+            else:
+                branches.append(
+                    f"SELECT t.application_id, {slots} FROM {_m2m(field)} t "
+                    f"JOIN (SELECT c.id, b.bit FROM {code} c JOIN {bits} b ON b.dimension = {_q(dimension)} "
+                    f"AND b.code = c.code) b ON b.id = t.code_id WHERE {mask_scope}"
+                )
+        masks = ", ".join(f"CAST({total}(u.k{j}) AS BIGINT) AS {d}_mask" for j, d in enumerate(_MASK_SOURCES))
+        return f"SELECT u.application_id, {masks} FROM ({' UNION ALL '.join(branches)}) u GROUP BY u.application_id"
+
     def fact_sql(self, *, target: str, scope: str, mask_scope: str) -> str:
         """INSERT the fact rows of the applications in ``scope`` (a condition on ``a``) into ``target``;
         ``mask_scope`` is the same condition on ``t.application_id`` for the many-to-many tables."""
@@ -537,28 +567,8 @@ class _Builder:
             "CASE WHEN a.recruitment_country <> '' THEN a.recruitment_country "
             f"WHEN a.recruitment_district_id IS NOT NULL THEN {_q(self.country)} ELSE '' END"
         )
-        bits = _t(MaskBit)
         code, district, canton = _t(Code), _t(District), _t(Canton)
-        mask_joins, mask_columns = [], {}
-        for dimension, field in _MASK_SOURCES.items():
-            if field is None:
-                inner = (
-                    f"SELECT DISTINCT t.application_id, c.province_id AS code FROM {_m2m('exploitation_districts')} t "
-                    f"JOIN {district} d ON d.code = t.district_id JOIN {canton} c ON c.code = d.canton_id "
-                    f"WHERE {mask_scope}"
-                )
-            else:
-                inner = (
-                    f"SELECT t.application_id, c.code FROM {_m2m(field)} t JOIN {code} c ON c.id = t.code_id "
-                    f"WHERE {mask_scope}"
-                )
-            alias = f"m_{dimension}"
-            mask_joins.append(
-                "LEFT JOIN (SELECT v.application_id, CAST(SUM(b.bit) AS BIGINT) AS mask "
-                f"FROM ({inner}) v JOIN {bits} b ON b.dimension = {_q(dimension)} AND b.code = v.code "
-                f"GROUP BY v.application_id) {alias} ON {alias}.application_id = a.id"
-            )
-            mask_columns[f"{dimension}_mask"] = f"COALESCE({alias}.mask, 0)"
+        mask_columns = {f"{d}_mask": f"COALESCE(m.{d}_mask, 0)" for d in _MASK_SOURCES}
         columns = {
             "application_id": "a.id",
             "person_ref": "COALESCE(pk.ref, a.person_id)",
@@ -630,7 +640,7 @@ class _Builder:
             LEFT JOIN {nationality} nat ON nat.id = nf.first
             LEFT JOIN {_t(BusinessDay)} bd_rec ON bd_rec.day = a.received_on
             LEFT JOIN {_t(BusinessDay)} bd_dec ON bd_dec.day = a.decided_on
-            {" ".join(mask_joins)}
+            LEFT JOIN ({self.masks_sql(mask_scope)}) m ON m.application_id = a.id
             WHERE a.status <> {_q(Status.DRAFT)} AND ({scope})
         """
         names = ", ".join(columns)
