@@ -248,6 +248,10 @@ CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 # Fault tests only (tests/test_security_faults.py): a file whose presence makes the indicator build wait
 # before its commit (indicators.services._pause_for_fault_tests). Never honoured in production.
 TEST_RECOMPUTE_PAUSE_FILE = "" if PRODUCTION else env.str("CONATT_TEST_RECOMPUTE_PAUSE_FILE", default="")
+# Indicators, PostgreSQL: how many database connections a full rebuild writes its cells with (the facts are
+# committed first, the new version becomes current once every connection has committed). One per core the
+# database may spend on it; 1 keeps the whole rebuild in a single transaction.
+INDICATORS_BUILD_CONNECTIONS = env.int("INDICATORS_BUILD_CONNECTIONS", default=2)
 # Indicators: a nightly full rebuild (it also refreshes "overdue" and "pending", which move with the date) and a
 # frequent sweep of the outbox, which catches years whose task could not be queued (broker down).
 CELERY_BEAT_SCHEDULE = {

@@ -24,9 +24,12 @@ import logging
 import os
 import time
 import traceback
+from collections import deque
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import partial
 
 from django.conf import settings
 from django.core.cache import cache
@@ -243,18 +246,32 @@ class _recompute_lock:
         return False
 
 
+def _tune_build_transaction(*, snapshot: bool = False) -> None:
+    """PostgreSQL settings of a build transaction (SET LOCAL: they end with it). ``snapshot``: read every table
+    as of one moment (only possible as the first statement of the outermost transaction)."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        if snapshot:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        # Room for the hash aggregates of the bases, so they do not spill to disk (this transaction only).
+        cursor.execute("SELECT set_config('work_mem', %s, true)", [WORK_MEM])
+        # JIT compiling these long one-off statements costs seconds and gains less than it costs.
+        cursor.execute("SELECT set_config('jit', 'off', true)")
+
+
 def _build(kind: str, *, started, run: RecomputeRun) -> tuple[int, list[int], IndicatorVersion]:
     outermost = not connection.in_atomic_block
+    # A full rebuild on PostgreSQL outside any transaction writes its cells over several connections: the facts
+    # (and the new version, not current) are committed first, the cells by each connection, and the version
+    # becomes current in a last short transaction. Readers see the old version until then, as with one
+    # transaction; a build that fails half-way leaves a version newer than the current one, and that makes the
+    # next recompute full (``_facts_ahead``). Inside a caller's transaction other connections could not see its
+    # records, so the build is one transaction there, as on SQLite.
+    connections = int(getattr(settings, "INDICATORS_BUILD_CONNECTIONS", 1))
+    in_parallel = outermost and connection.vendor == "postgresql" and connections > 1
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                if outermost:
-                    # One snapshot for the whole build: every table is read as of the same moment.
-                    cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-                # Room for the hash aggregates of the bases, so they do not spill to disk (this transaction only).
-                cursor.execute("SELECT set_config('work_mem', %s, true)", [WORK_MEM])
-                # JIT compiling these long one-off statements costs seconds and gains less than it costs.
-                cursor.execute("SELECT set_config('jit', 'off', true)")
+        _tune_build_transaction(snapshot=outermost)
         if connection.vendor != "postgresql":
             lock = RecomputeLock.objects.select_for_update(nowait=False)
             list(lock.filter(name=LOCK_NAME))
@@ -264,8 +281,9 @@ def _build(kind: str, *, started, run: RecomputeRun) -> tuple[int, list[int], In
         marks = list(PendingRecompute.objects.values_list("id", "year", "application_id"))
         builder = _Builder(today=timezone.localdate())
         current = IndicatorVersion.objects.filter(is_current=True).first()
-        if kind == RecomputeRun.Kind.INCREMENTAL and _facts_lost():
-            # PostgreSQL empties the UNLOGGED fact tables after a crash: differences need the old facts.
+        if kind == RecomputeRun.Kind.INCREMENTAL and (_facts_lost() or _facts_ahead(current)):
+            # The differences need the facts the current version was built from: PostgreSQL empties the UNLOGGED
+            # fact tables after a crash, and a full rebuild that failed after committing its facts replaced them.
             kind = RecomputeRun.Kind.FULL
             RecomputeRun.objects.filter(pk=run.pk).update(kind=kind)
             run.kind = kind
@@ -282,18 +300,38 @@ def _build(kind: str, *, started, run: RecomputeRun) -> tuple[int, list[int], In
             years = sorted(set(marked_years) | set(builder.years))
             current.data_as_of = started
             current.save(update_fields=["data_as_of"])
-            version = current
-        else:
-            version = IndicatorVersion.objects.create(data_as_of=started)
+            _done(marks)
+            return rows, years, current
+        version = IndicatorVersion.objects.create(data_as_of=started)
+        if not in_parallel:
             rows = builder.full(version=version)
-            years = builder.years
-            IndicatorVersion.objects.filter(is_current=True).update(is_current=False)
-            IndicatorVersion.objects.filter(pk=version.pk).update(is_current=True)
-            version.is_current = True
-        PendingRecompute.objects.filter(id__in=[pk for pk, _, _ in marks]).delete()
-        if _before_commit is not None:
-            _before_commit()
-    return rows, years, version
+            _make_current(version, marks)
+            return rows, builder.years, version
+        rows = builder.all_facts()
+    rows += builder.build_cells_in_parallel(version.pk, connections)
+    with transaction.atomic():
+        _make_current(version, marks)
+    builder.execute("DROP TABLE IF EXISTS ind_dups")
+    return rows, builder.years, version
+
+
+def _make_current(version: IndicatorVersion, marks) -> None:
+    IndicatorVersion.objects.filter(is_current=True).update(is_current=False)
+    IndicatorVersion.objects.filter(pk=version.pk).update(is_current=True)
+    version.is_current = True
+    _done(marks)
+
+
+def _done(marks) -> None:
+    """Empty the outbox of the marks this build covered, then (tests) the hook before the commit."""
+    PendingRecompute.objects.filter(id__in=[pk for pk, _, _ in marks]).delete()
+    if _before_commit is not None:
+        _before_commit()
+
+
+def _facts_ahead(current: IndicatorVersion | None) -> bool:
+    """A full rebuild committed its facts and then failed: the facts are newer than the current version's."""
+    return current is not None and IndicatorVersion.objects.filter(pk__gt=current.pk).exists()
 
 
 def _facts_lost() -> bool:
@@ -306,7 +344,11 @@ def _facts_lost() -> bool:
 
 def _drop_old_versions() -> None:
     """Delete the cells of versions that are no longer current (after the swap, outside its transaction)."""
-    old = list(IndicatorVersion.objects.filter(is_current=False).values_list("pk", flat=True))
+    current = IndicatorVersion.objects.filter(is_current=True).values_list("pk", flat=True).first()
+    if current is None:
+        return
+    # Only older ones: a newer version is being built by the recompute that now holds the lock.
+    old = list(IndicatorVersion.objects.filter(pk__lt=current).values_list("pk", flat=True))
     if not old:
         return
     with transaction.atomic(), connection.cursor() as cursor:
@@ -387,6 +429,13 @@ def _grouping_mask(used: list[str], grouped) -> int:
     left) is 1 when used[i] is not part of it."""
     width = len(used)
     return sum(1 << (width - 1 - i) for i, d in enumerate(used) if d not in grouped)
+
+
+def _pass_cost(bases) -> int:
+    """A rough cost of one pass over the facts feeding ``bases`` (pairs of base and cell sets), to start the
+    longest first when connections share the passes: a scan, plus a hash table per base, the dearer the more
+    multi-valued dimensions repeat the rows (measured at a million applications: 1 to 12 s a pass)."""
+    return 2 + sum(1 + sum(1 for d in base if d in dims.MULTI_VALUED) for base, _ in bases)
 
 
 # The time key of a fact in one integer (``ApplicationFact.time_key``): received year, decided year (0 when
@@ -783,33 +832,42 @@ class _Builder:
             )
         return rows
 
-    def cells_from_bases(self, version: int, kind: _Kind, sets, source: _Source) -> int:
-        """Cells whose counts add up (applications, non-duplicated persons, days histogram), in two levels: the
-        facts are grouped by a few wide "bases" (``dims.plan_bases``), and every cell set is summed from the
-        much smaller result of the base that contains it. PostgreSQL: one statement per pass
-        (``dims.plan_passes``), in which one scan of the facts feeds a hash table per base (GROUPING SETS) and
-        every base's cell sets are summed from that; scanning and joining the facts once per pass rather than
-        once per base is what keeps a full rebuild of a million applications within budget. Elsewhere: one
-        GROUP BY pass per base."""
-        aggregates = {
-            "n": "SUM(y.n)",
-            "persons": "SUM(y.p)" if kind is _COUNT else "0",
-            "within_deadline": "SUM(y.w)",
-        }
-        rows = 0
-        if not self.postgres:
-            for base, members in dims.plan_bases(sets):
-                group_cols = [*kind.group, *base]
-                pre = (
-                    f"SELECT {', '.join(f'r.{c}' for c in group_cols)}, COUNT(*) AS n, SUM(r.pf) AS p, "
-                    f"SUM(r.w) AS w FROM ({self._rows_sql(source, base, kind.where)}) r "
-                    f"GROUP BY {', '.join(f'r.{c}' for c in group_cols)}"
-                )
-                rows += self._insert(version, kind, members, pre, aggregates, "y.")
-            return rows
-        for bases in dims.plan_passes(dims.plan_bases(sets)):
-            rows += self._insert_pass(version, kind, bases, source, aggregates)
-        return rows
+    def sum_jobs(self, version: int, source: _Source) -> list[tuple[int, Callable[[], int]]]:
+        """The cells whose counts add up (applications, non-duplicated persons, days histogram) as independent
+        statements, each with a rough cost, largest first. Two levels: the facts are grouped by a few wide
+        "bases" (``dims.plan_bases``), and every cell set is summed from the much smaller result of the base that
+        contains it. PostgreSQL: one statement per pass (``dims.plan_passes``), in which one scan of the facts
+        feeds a hash table per base (GROUPING SETS) and every base's cell sets are summed from that; scanning
+        and joining the facts once per pass rather than once per base is what keeps a full rebuild of a million
+        applications within budget. Elsewhere: one GROUP BY statement per base."""
+        jobs = []
+        for kind, sets in ((_COUNT, dims.CELL_SETS), (_DAYS, dims.TIMELINESS_SETS)):
+            aggregates = {
+                "n": "SUM(y.n)",
+                "persons": "SUM(y.p)" if kind is _COUNT else "0",
+                "within_deadline": "SUM(y.w)",
+            }
+            bases = dims.plan_bases(sets)
+            if self.postgres:
+                jobs += [
+                    (_pass_cost(group), partial(self._insert_pass, version, kind, group, source, aggregates))
+                    for group in dims.plan_passes(bases)
+                ]
+            else:
+                jobs += [
+                    (_pass_cost([b]), partial(self._insert_base, version, kind, b, source, aggregates)) for b in bases
+                ]
+        return sorted(jobs, key=lambda job: -job[0])
+
+    def _insert_base(self, version: int, kind: _Kind, base_members, source: _Source, aggregates) -> int:
+        base, members = base_members
+        group_cols = [*kind.group, *base]
+        pre = (
+            f"SELECT {', '.join(f'r.{c}' for c in group_cols)}, COUNT(*) AS n, SUM(r.pf) AS p, "
+            f"SUM(r.w) AS w FROM ({self._rows_sql(source, base, kind.where)}) r "
+            f"GROUP BY {', '.join(f'r.{c}' for c in group_cols)}"
+        )
+        return self._insert(version, kind, members, pre, aggregates, "y.")
 
     def _insert_pass(self, version: int, kind: _Kind, bases, source: _Source, aggregates: dict[str, str]) -> int:
         """PostgreSQL: the cells of every set of ``bases`` in one INSERT. The CTE groups the facts by every
@@ -862,10 +920,48 @@ class _Builder:
         return rows
 
     def build_cells(self, version: int, source: _Source, dups: _Source) -> int:
-        rows = self.cells_from_bases(version, _COUNT, dims.CELL_SETS, source)
-        rows += self.cells_direct(version, _DUPS, dims.CELL_SETS, dups, distinct=True)
-        rows += self.cells_from_bases(version, _DAYS, dims.TIMELINESS_SETS, source)
-        return rows
+        rows = self.cells_direct(version, _DUPS, dims.CELL_SETS, dups, distinct=True)
+        return rows + sum(job() for _, job in self.sum_jobs(version, source))
+
+    def build_cells_in_parallel(self, version: int, connections: int) -> int:
+        """The cells of a full rebuild whose facts are committed, written over ``connections`` database
+        connections at once: this thread's and ``connections - 1`` threads' own, each taking the next job,
+        largest first, and writing its share in one transaction of its own. The persons counted twice go first,
+        in this thread, whose session holds their temporary table."""
+        queue = deque(self.sum_jobs(version, _Source(self.fact, self.value)))
+
+        def work(first: Callable[[], int] | None = None) -> int:
+            rows = 0
+            with transaction.atomic():
+                _tune_build_transaction()
+                if first is not None:
+                    rows += first()
+                while True:
+                    try:
+                        _, job = queue.popleft()  # deque.popleft is atomic: each job runs once
+                    except IndexError:
+                        return rows
+                    rows += job()
+
+        def in_thread() -> int:
+            try:
+                return work()
+            except BaseException:
+                queue.clear()  # the others stop after their current statement
+                raise
+            finally:
+                connection.close()  # this thread's own connection
+
+        dups_source = _Source("ind_dups", self.value)
+        dups = partial(self.cells_direct, version, _DUPS, dims.CELL_SETS, dups_source, distinct=True)
+        with ThreadPoolExecutor(max_workers=connections - 1, thread_name_prefix="recompute") as pool:
+            helpers = [pool.submit(in_thread) for _ in range(connections - 1)]
+            try:
+                rows = work(dups)
+            except BaseException:
+                queue.clear()
+                raise
+            return rows + sum(helper.result() for helper in helpers)
 
     # ---- the three kinds of recompute
     def year_span(self) -> list[int]:
@@ -874,6 +970,14 @@ class _Builder:
         return [] if lo is None else list(range(int(lo), int(hi) + 1))
 
     def full(self, *, version: IndicatorVersion) -> int:
+        rows = self.all_facts()
+        rows += self.build_cells(version.pk, _Source(self.fact, self.value), _Source("ind_dups", self.value))
+        self.execute("DROP TABLE IF EXISTS ind_dups")
+        return rows
+
+    def all_facts(self) -> int:
+        """Rebuild the fact and bridge tables from every submitted application, flag the persons counted twice
+        and copy them to the temporary table ``ind_dups`` (of this connection's session) for the cells."""
         self.calendar()
         self.mask_bits()
         if self.postgres:
@@ -891,8 +995,6 @@ class _Builder:
         if self.postgres:
             self.execute(f"ANALYZE {self.value}")
         self.temp_like("ind_dups", self.fact, "person_dup")
-        rows += self.build_cells(version.pk, _Source(self.fact, self.value), _Source("ind_dups", self.value))
-        self.execute("DROP TABLE IF EXISTS ind_dups")
         return rows
 
     def incremental(self, *, version: IndicatorVersion, years: list[int]) -> int:
