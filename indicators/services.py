@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 import time
 import traceback
 from collections import deque
@@ -307,12 +308,71 @@ def _build(kind: str, *, started, run: RecomputeRun) -> tuple[int, list[int], In
             rows = builder.full(version=version)
             _make_current(version, marks)
             return rows, builder.years, version
-        rows = builder.all_facts()
-    rows += builder.build_cells_in_parallel(version.pk, connections)
+        builder.clear_facts()
+    with transaction.atomic():
+        # The facts, by several connections reading the records as of one moment (this transaction's snapshot).
+        _tune_build_transaction(snapshot=True)
+        snapshot = builder.scalar("SELECT pg_export_snapshot()")
+        rows = _in_parallel(builder.fact_jobs(parts=connections), connections, snapshot=snapshot)
+    with transaction.atomic():
+        _tune_build_transaction()
+        rows += builder.finish_facts()
+    rows += _in_parallel(
+        builder.sum_jobs(version.pk, _Source(builder.fact, builder.value)),
+        connections,
+        first=builder.dups_job(version.pk),
+    )
     with transaction.atomic():
         _make_current(version, marks)
     builder.execute("DROP TABLE IF EXISTS ind_dups")
     return rows, builder.years, version
+
+
+def _in_parallel(jobs, connections: int, *, first: Callable[[], int] | None = None, snapshot: str = "") -> int:
+    """Run ``jobs`` ((cost, callable) pairs, largest first) over ``connections`` database connections at once:
+    this thread's and ``connections - 1`` threads' own, each taking the next job until none is left, and each
+    writing its share in one transaction (this thread's is the caller's, if any). ``first`` runs in this thread
+    before it takes jobs (a job that needs this session's temporary tables). ``snapshot``: a snapshot exported by
+    the caller's open transaction, which the other connections' transactions then read as of. Returns the rows
+    written."""
+    queue = deque(jobs)
+    if snapshot and not re.fullmatch(r"[0-9A-F-]+", snapshot):
+        raise ValueError("Not a PostgreSQL snapshot identifier")
+
+    def work(own: Callable[[], int] | None = None) -> int:
+        rows = own() if own is not None else 0
+        while True:
+            try:
+                _, job = queue.popleft()  # deque.popleft is atomic: each job runs once
+            except IndexError:
+                return rows
+            rows += job()
+
+    def in_thread() -> int:
+        try:
+            with transaction.atomic():
+                if snapshot:
+                    with connection.cursor() as cursor:
+                        cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                        cursor.execute(f"SET TRANSACTION SNAPSHOT {_q(snapshot)}")
+                _tune_build_transaction()
+                return work()
+        except BaseException:
+            queue.clear()  # the others stop after their current statement
+            raise
+        finally:
+            connection.close()  # this thread's own connection
+
+    with ThreadPoolExecutor(max_workers=connections - 1, thread_name_prefix="recompute") as pool:
+        helpers = [pool.submit(in_thread) for _ in range(connections - 1)]
+        try:
+            with transaction.atomic():
+                _tune_build_transaction()
+                rows = work(first)
+        except BaseException:
+            queue.clear()
+            raise
+        return rows + sum(helper.result() for helper in helpers)
 
 
 def _make_current(version: IndicatorVersion, marks) -> None:
@@ -923,45 +983,11 @@ class _Builder:
         rows = self.cells_direct(version, _DUPS, dims.CELL_SETS, dups, distinct=True)
         return rows + sum(job() for _, job in self.sum_jobs(version, source))
 
-    def build_cells_in_parallel(self, version: int, connections: int) -> int:
-        """The cells of a full rebuild whose facts are committed, written over ``connections`` database
-        connections at once: this thread's and ``connections - 1`` threads' own, each taking the next job,
-        largest first, and writing its share in one transaction of its own. The persons counted twice go first,
-        in this thread, whose session holds their temporary table."""
-        queue = deque(self.sum_jobs(version, _Source(self.fact, self.value)))
-
-        def work(first: Callable[[], int] | None = None) -> int:
-            rows = 0
-            with transaction.atomic():
-                _tune_build_transaction()
-                if first is not None:
-                    rows += first()
-                while True:
-                    try:
-                        _, job = queue.popleft()  # deque.popleft is atomic: each job runs once
-                    except IndexError:
-                        return rows
-                    rows += job()
-
-        def in_thread() -> int:
-            try:
-                return work()
-            except BaseException:
-                queue.clear()  # the others stop after their current statement
-                raise
-            finally:
-                connection.close()  # this thread's own connection
-
-        dups_source = _Source("ind_dups", self.value)
-        dups = partial(self.cells_direct, version, _DUPS, dims.CELL_SETS, dups_source, distinct=True)
-        with ThreadPoolExecutor(max_workers=connections - 1, thread_name_prefix="recompute") as pool:
-            helpers = [pool.submit(in_thread) for _ in range(connections - 1)]
-            try:
-                rows = work(dups)
-            except BaseException:
-                queue.clear()
-                raise
-            return rows + sum(helper.result() for helper in helpers)
+    def dups_job(self, version: int) -> Callable[[], int]:
+        """The cells of the persons counted twice (``ind_dups``, a temporary table of this session)."""
+        return partial(
+            self.cells_direct, version, _DUPS, dims.CELL_SETS, _Source("ind_dups", self.value), distinct=True
+        )
 
     # ---- the three kinds of recompute
     def year_span(self) -> list[int]:
@@ -978,6 +1004,11 @@ class _Builder:
     def all_facts(self) -> int:
         """Rebuild the fact and bridge tables from every submitted application, flag the persons counted twice
         and copy them to the temporary table ``ind_dups`` (of this connection's session) for the cells."""
+        self.clear_facts()
+        rows = sum(job() for _, job in self.fact_jobs(parts=1))
+        return rows + self.finish_facts()
+
+    def clear_facts(self) -> None:
         self.calendar()
         self.mask_bits()
         if self.postgres:
@@ -985,15 +1016,38 @@ class _Builder:
         else:
             self.execute(f"DELETE FROM {self.value}")
             self.execute(f"DELETE FROM {self.fact}")
-        rows = self.execute(self.fact_sql(target=self.fact, scope="1=1", mask_scope="1=1"), {"today": self.today})
+
+    def fact_jobs(self, *, parts: int) -> list[tuple[int, Callable[[], int]]]:
+        """The statements that fill the emptied fact and bridge tables, as independent jobs with a rough cost
+        (seconds at a million applications), largest first: the facts in ``parts`` ranges of application ids,
+        and each kind of bridge row."""
+        app = _t(Application)
+        lo, hi = self._fetch(f"SELECT MIN(id), MAX(id) FROM {app}")[0]
+        jobs: list[tuple[int, Callable[[], int]]] = []
+        if lo is not None:
+            step = (hi - lo) // parts + 1
+            for first in range(lo, hi + 1, step):
+                last = first + step - 1
+                sql = self.fact_sql(
+                    target=self.fact,
+                    scope=f"a.id BETWEEN {first} AND {last}",
+                    mask_scope=f"t.application_id BETWEEN {first} AND {last}",
+                )
+                jobs.append((20 // parts, partial(self.execute, sql, {"today": self.today})))
+        submitted = f"t.application_id IN (SELECT id FROM {app} WHERE status <> {_q(Status.DRAFT)})"
+        for cost, select in zip((2, 5, 2), self.bridge_selects(submitted), strict=True):
+            jobs.append(
+                (cost, partial(self.execute, f"INSERT INTO {self.value} (application_id, dimension, code) {select}"))
+            )
+        return sorted(jobs, key=lambda job: -job[0])
+
+    def finish_facts(self) -> int:
         if self.postgres:
             # Before the statements that read the facts back: statistics of an emptied table plan them badly.
             self.execute(f"ANALYZE {self.fact}")
-        rows += self.load_bridges("1=1")
-        rows += self.mark_person_duplicates()
-        self.years = self.year_span()
-        if self.postgres:
             self.execute(f"ANALYZE {self.value}")
+        rows = self.mark_person_duplicates()
+        self.years = self.year_span()
         self.temp_like("ind_dups", self.fact, "person_dup")
         return rows
 
