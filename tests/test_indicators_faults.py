@@ -231,6 +231,41 @@ def test_readers_see_the_old_version_until_the_swap_and_a_second_recompute_skips
     assert IndicatorVersion.objects.filter(is_current=True).get() == third.version
 
 
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_rebuild_failing_after_committing_its_facts_keeps_the_old_version_and_the_next_recompute_is_full(
+    cast, monkeypatch
+):
+    first = application(institution=cast.institution_a, received_on=date(2024, 2, 5), status=Status.SUBMITTED, sex="F")
+    services.recompute_full()
+    before = IndicatorVersion.objects.get(is_current=True)
+    application(institution=cast.institution_a, received_on=date(2024, 2, 6), status=Status.SUBMITTED, sex="M")
+
+    def explode(*args, **kwargs):
+        raise RuntimeError("connection lost (injected)")
+
+    # Over several connections the facts are committed before the cells; one connection's cells then fail.
+    with override_settings(INDICATORS_BUILD_CONNECTIONS=2):
+        monkeypatch.setattr(services._Builder, "_insert_pass", explode)
+        with pytest.raises(RuntimeError, match="injected"):
+            services.recompute_full(trigger="test")
+        monkeypatch.undo()
+    assert IndicatorVersion.objects.get(is_current=True) == before
+    assert selectors.measure_by_year(measure="received") == {2024: 1}
+    assert ApplicationFact.objects.count() == 2  # the failed rebuild's facts are committed, ahead of the cells
+    assert RecomputeRun.objects.first().outcome == RecomputeRun.Outcome.FAILED
+
+    # An edit marks one application only; its difference would be taken against facts the cells never saw, so
+    # the recompute is a full one, and it drops the failed rebuild's version.
+    with override_settings(CELERY_TASK_ALWAYS_EAGER=True):
+        _save_and_mark(first, sex=code("sex", "M"))
+    run = RecomputeRun.objects.first()
+    assert run.kind == RecomputeRun.Kind.FULL and run.outcome == RecomputeRun.Outcome.SUCCESS
+    assert selectors.measure_by_year(measure="received") == {2024: 2}
+    assert selectors.crosstab(measure="received", dims=["sex"], year_from=2024, year_to=2024) == {("M",): 2}
+    assert list(IndicatorVersion.objects.values_list("is_current", flat=True)) == [True]
+
+
 def _snapshot():
     """Every measure by year and a sample of cell sets of each shape, as the selectors return them."""
     from indicators.dimensions import MEASURES
