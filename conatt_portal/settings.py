@@ -5,8 +5,10 @@ so one command shows the whole portal on a laptop. ``CONATT_ENV=production`` tur
 refuses to start with an insecure configuration. Every variable is listed in the README.
 """
 
+import os
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import environ
 from celery.schedules import crontab
@@ -269,11 +271,22 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+
+def _test_cache_url(url: str) -> str:
+    """Tests: the cache in a Redis database of its own, one per pytest-xdist worker, next to the broker's. Tests
+    clear the cache (FLUSHDB), which would otherwise wipe the other worker's throttle counts and the queued
+    tasks of the broker sharing the database."""
+    parts = urlsplit(url)
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+    broker_db = int(parts.path.strip("/") or 0)
+    return urlunsplit(parts._replace(path=f"/{(broker_db - 1 - worker) % 16}"))
+
+
 CACHES = {
     "default": (
         {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
+            "LOCATION": _test_cache_url(REDIS_URL) if ENVIRONMENT == "test" else REDIS_URL,
             "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
         }
         if REDIS_URL
