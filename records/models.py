@@ -554,5 +554,9 @@ class ApplicationUserObjectPermission(UserObjectPermissionBase):
 class ApplicationGroupObjectPermission(GroupObjectPermissionBase):
     content_object = models.ForeignKey(Application, on_delete=models.CASCADE)
 
+    class Meta(GroupObjectPermissionBase.Meta):
+        verbose_name = _("case shared with an institution")
+        verbose_name_plural = _("cases shared with institutions")
+
 
 from records.imports.models import ImportJob  # noqa: E402,F401  (bulk import jobs live in records.imports)
