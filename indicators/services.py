@@ -34,7 +34,7 @@ from functools import partial
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from accounts.models import Institution
@@ -349,6 +349,13 @@ def _in_parallel(jobs, connections: int, *, first: Callable[[], int] | None = No
             rows += job()
 
     def in_thread() -> int:
+        try:
+            connection.ensure_connection()
+        except DatabaseError:
+            # No connection to spare (max_connections reached): the others do this one's share.
+            logger.warning("A recompute connection could not be opened; the build goes on with fewer", exc_info=True)
+            connection.close()
+            return 0
         try:
             with transaction.atomic():
                 if snapshot:

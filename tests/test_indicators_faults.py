@@ -7,7 +7,7 @@ import threading
 from datetime import date
 
 import pytest
-from django.db import connection, transaction
+from django.db import OperationalError, connection, connections, transaction
 from django.test import override_settings
 
 from conatt_portal.celery import app as celery_app
@@ -264,6 +264,35 @@ def test_a_rebuild_failing_after_committing_its_facts_keeps_the_old_version_and_
     assert selectors.measure_by_year(measure="received") == {2024: 2}
     assert selectors.crosstab(measure="received", dims=["sex"], year_from=2024, year_to=2024) == {("M",): 2}
     assert list(IndicatorVersion.objects.values_list("is_current", flat=True)) == [True]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_rebuild_goes_on_with_one_connection_when_no_other_can_be_opened(cast, monkeypatch):
+    application(
+        institution=cast.institution_a,
+        received_on=date(2024, 2, 5),
+        status=Status.ACCREDITED,
+        decided_on=date(2024, 2, 7),
+        sex="F",
+    )
+    application(institution=cast.institution_a, received_on=date(2023, 3, 1), status=Status.SUBMITTED, sex="M")
+    services.recompute_full()
+    expected = _snapshot()
+    wrapper = type(connections["default"])
+    real = wrapper.ensure_connection
+
+    def refused_outside_the_main_thread(self):
+        if threading.current_thread() is not threading.main_thread():
+            raise OperationalError("sorry, too many clients already (injected)")
+        return real(self)
+
+    monkeypatch.setattr(wrapper, "ensure_connection", refused_outside_the_main_thread)
+    with override_settings(INDICATORS_BUILD_CONNECTIONS=2):
+        run = services.recompute_full(trigger="test")
+    monkeypatch.undo()
+    assert run.outcome == RecomputeRun.Outcome.SUCCESS
+    assert _snapshot() == expected
 
 
 def _snapshot():
