@@ -103,6 +103,8 @@ def test_officer_of_several_institutions_must_choose_one_of_theirs(cast):
         ({"sex": "WOMAN"}, "sex"),  # a code of another list
         ({"age_at_recruitment": 140}, "age_at_recruitment"),
         ({"nationalities": ["XX"]}, "nationalities"),
+        ({"nationalities": ["\u00b2"]}, "nationalities"),  # a superscript digit: django-countries raised on it
+        ({"recruitment_country": "\u00b2\u00b3"}, "recruitment_country"),
         ({"residence_district": "99999"}, "residence_district"),
         ({"exploitation_forms": []}, "exploitation_forms"),
     ],

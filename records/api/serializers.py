@@ -99,13 +99,27 @@ def _code(code_list: str, label) -> CodeRelatedField:
     return CodeRelatedField(code_list, required=False, allow_null=True, help_text=label)
 
 
+class IsoCountryField(CountryField):
+    """A country as django-countries reads it (ISO code or name). Input it cannot read is refused like an
+    unknown country, without quoting it back: a superscript digit such as "²" passes its numeric-code test
+    (``str.isdigit``) and then made ``int()`` raise, a 500."""
+
+    default_error_messages = {"invalid_choice": _("Not a country: use its ISO 3166-1 alpha-2 code.")}
+
+    def to_internal_value(self, data):
+        try:
+            return super().to_internal_value(data)
+        except (TypeError, ValueError):
+            self.fail("invalid_choice")
+
+
 @extend_schema_field(
     {"type": "array", "items": {"type": "string", "description": "ISO 3166-1 alpha-2", "minLength": 2, "maxLength": 2}}
 )
 class CountryListField(serializers.ListField):
     """Several countries as ISO codes (the rows of ApplicationNationality / ApplicationExploitationCountry)."""
 
-    child = CountryField()
+    child = IsoCountryField()
 
     def to_representation(self, data):
         return [str(row.country) for row in data.all()]
@@ -140,7 +154,7 @@ class ApplicationSerializer(serializers.ModelSerializer):
     recruitment_district = DistrictRelatedField(
         required=False, allow_null=True, help_text=_("District of recruitment (5-digit code).")
     )
-    recruitment_country = CountryField(required=False, allow_blank=True)
+    recruitment_country = IsoCountryField(required=False, allow_blank=True)
     exploitation_districts = DistrictRelatedField(
         many=True, required=False, help_text=_("Districts of exploitation (codes).")
     )
@@ -337,7 +351,7 @@ class ApplicationWriteSerializer(serializers.Serializer):
     relationship_to_trafficker = _code(CodeList.RELATIONSHIP_TO_TRAFFICKER, _("Relationship to the trafficker."))
     narrative = serializers.CharField(required=False, allow_blank=True, help_text=_("Account of the case."))
     recruitment_district = DistrictRelatedField(required=False, allow_null=True)
-    recruitment_country = CountryField(required=False, allow_blank=True)
+    recruitment_country = IsoCountryField(required=False, allow_blank=True)
     exploitation_districts = DistrictRelatedField(many=True, required=False)
     exploitation_countries = _countries(_("Countries of exploitation (ISO codes)."))
     age_at_application = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=32767)
