@@ -782,13 +782,14 @@ class _Builder:
             f"(SELECT 1 FROM {districts} x WHERE x.application_id = t.application_id))",
         ]
 
-    def load_bridges(self, scope: str) -> int:
-        """Insert the bridge rows of the submitted applications in ``scope`` (see ``bridge_selects``)."""
-        within = f"t.application_id IN (SELECT application_id FROM {self.fact}) AND {scope}"
-        return sum(
-            self.execute(f"INSERT INTO {self.value} (application_id, dimension, code) {select}")
-            for select in self.bridge_selects(within)
-        )
+    def bridge_inserts(self, scope: str) -> list[str]:
+        """The INSERTs of the bridge rows of the submitted applications in ``scope`` (see ``bridge_selects``).
+        Submitted is read from the applications, not the facts: a full rebuild writes both at once."""
+        submitted = f"t.application_id IN (SELECT id FROM {_t(Application)} WHERE status <> {_q(Status.DRAFT)})"
+        return [
+            f"INSERT INTO {self.value} (application_id, dimension, code) {select}"
+            for select in self.bridge_selects(f"{submitted} AND {scope}")
+        ]
 
     def floor_sql(self) -> str:
         """The benchmark's floor: ONE statement that computes the same count cells straight from the records
@@ -986,8 +987,8 @@ class _Builder:
             rows += self._insert(version, kind, members, inner, aggregates, "x.")
         return rows
 
-    def build_cells(self, version: int, source: _Source, dups: _Source) -> int:
-        rows = self.cells_direct(version, _DUPS, dims.CELL_SETS, dups, distinct=True)
+    def build_cells(self, version: int, source: _Source) -> int:
+        rows = self.dups_job(version)()
         return rows + sum(job() for _, job in self.sum_jobs(version, source))
 
     def dups_job(self, version: int) -> Callable[[], int]:
@@ -1004,7 +1005,7 @@ class _Builder:
 
     def full(self, *, version: IndicatorVersion) -> int:
         rows = self.all_facts()
-        rows += self.build_cells(version.pk, _Source(self.fact, self.value), _Source("ind_dups", self.value))
+        rows += self.build_cells(version.pk, _Source(self.fact, self.value))
         self.execute("DROP TABLE IF EXISTS ind_dups")
         return rows
 
@@ -1041,11 +1042,8 @@ class _Builder:
                     mask_scope=f"t.application_id BETWEEN {first} AND {last}",
                 )
                 jobs.append((20 // parts, partial(self.execute, sql, {"today": self.today})))
-        submitted = f"t.application_id IN (SELECT id FROM {app} WHERE status <> {_q(Status.DRAFT)})"
-        for cost, select in zip((2, 5, 2), self.bridge_selects(submitted), strict=True):
-            jobs.append(
-                (cost, partial(self.execute, f"INSERT INTO {self.value} (application_id, dimension, code) {select}"))
-            )
+        for cost, sql in zip((2, 5, 2), self.bridge_inserts("1=1"), strict=True):
+            jobs.append((cost, partial(self.execute, sql)))
         return sorted(jobs, key=lambda job: -job[0])
 
     def finish_facts(self) -> int:
@@ -1086,7 +1084,7 @@ class _Builder:
         )
         touched = f"(f.received_year IN ({in_years}) OR f.decided_year IN ({in_years}))"
         self.temp_like("ind_dups", self.fact, f"person_dup AND decided_year IN ({in_years})")
-        rows += self.build_cells(version.pk, _Source(self.fact, self.value, touched), _Source("ind_dups", self.value))
+        rows += self.build_cells(version.pk, _Source(self.fact, self.value, touched))
         self.execute("DROP TABLE IF EXISTS ind_dups")
         self.execute("DROP TABLE IF EXISTS ind_refresh")
         self.years = sorted(set(self.years) | set(years))
@@ -1101,7 +1099,7 @@ class _Builder:
             self.fact_sql(target=self.fact, scope=f"a.id IN {refresh}", mask_scope=f"t.application_id IN {refresh}"),
             {"today": self.today},
         )
-        rows += self.load_bridges(f"t.application_id IN {refresh}")
+        rows += sum(self.execute(sql) for sql in self.bridge_inserts(f"t.application_id IN {refresh}"))
         return rows
 
     def delta(self, *, version: IndicatorVersion, application_ids: list[int]) -> int:
