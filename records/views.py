@@ -8,8 +8,6 @@ the page's own right (403, e.g. an officer on the decision page of their own cas
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -121,9 +119,6 @@ def queue(request):
             "sort": sort,
             "state": state,
             "status": status,
-            # For the sort links: the filters as they go into a query string.
-            "state_q": quote(state),
-            "status_q": quote(status),
             "statuses": [(s, Status(s).label) for s in selectors.OPEN_STATUSES],
             "query": query.urlencode(),
             "due_soon_days": selectors.settings.DEADLINE_DUE_SOON_BUSINESS_DAYS,
