@@ -204,8 +204,12 @@ DEADLINE_DUE_SOON_BUSINESS_DAYS = env.int("DEADLINE_DUE_SOON_BUSINESS_DAYS", def
 # Whether the decision clock stops while the ERI waits for information requested from the institution.
 DEADLINE_PAUSES_ON_INFORMATION_REQUEST = env.bool("DEADLINE_PAUSES_ON_INFORMATION_REQUEST", default=True)
 
-# Statistical disclosure control (indicators.disclosure): counts from 1 to k-1 are suppressed.
+# Statistical disclosure control (indicators.disclosure, the cell key method): every figure for people not
+# entitled to records is perturbed by at most DISCLOSURE_MAX_DEVIATION, with variance DISCLOSURE_VARIANCE; a
+# perturbed value from 1 to k-1 is shown as "<k". Published in docs/SECURITY.md; the record keys are the secret.
 DISCLOSURE_K = env.int("DISCLOSURE_K", default=5)
+DISCLOSURE_MAX_DEVIATION = env.int("DISCLOSURE_MAX_DEVIATION", default=4)
+DISCLOSURE_VARIANCE = env.float("DISCLOSURE_VARIANCE", default=1.0)
 DISCLOSURE_K_PUBLIC = env.int("DISCLOSURE_K_PUBLIC", default=10)
 
 STATIC_URL = "static/"

@@ -23,15 +23,15 @@ from django.utils.functional import Promise
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
-from . import selectors
+from . import disclosure, selectors
 from .dimensions import COMPLETENESS_FIELDS, DIMENSIONS, MEASURES, NOT_RECORDED, PROFILE, PROFILE_SET
-from .disclosure import SECONDARY, ProtectedCell, ProtectedTable
+from .disclosure import ProtectedCell
 from .forms import DimensionChoice, Filters, IntersectionForm
 from .reporting import (
     NOT_SHOWN,
     Report,
     audience,
-    median_if_enough,
+    median_from_histogram,
     protect_headline,
     protect_measures_by_year,
     protect_series_report,
@@ -218,18 +218,10 @@ def _by_year(user, filters: Filters) -> Report:
         years=shown,
         measures=measures,
         year_label=_("Year"),
+        # "Pending at year end" is a stock: adding it over the years means nothing, so it has no total.
+        without_total=STOCK_MEASURES,
     )
-    # "Pending at year end" is a stock: adding it over the years means nothing, so its total is left blank.
-    blank = ProtectedCell(value=None, display="", status=SECONDARY)
-    col_totals = tuple(
-        blank if key in STOCK_MEASURES else cell
-        for key, cell in zip(report.table.col_keys, report.table.col_totals, strict=True)
-    )
-    return replace(
-        report,
-        table=replace(report.table, col_totals=col_totals),
-        extra={"chart": "series", "chart_columns": ["received", "accredited_persons"]},
-    )
+    return replace(report, extra={"chart": "series", "chart_columns": ["received", "accredited_persons"]})
 
 
 def _timeliness(user, filters: Filters) -> Report:
@@ -260,7 +252,7 @@ def _timeliness(user, filters: Filters) -> Report:
     for i, year in enumerate(shown):
         decided_cell, within_cell = report.table.cells[i]
         shares.append(ratio(within_cell, decided_cell))
-        medians.append(median_if_enough(rows.get(year, {}).get("median_business_days"), decided_cell))
+        medians.append(median_from_histogram(user, rows.get(year, {}).get("histogram", {}), decided_cell))
     return replace(
         report,
         derived=((_("Share within 7 business days"), tuple(shares)), (_("Median business days"), tuple(medians))),
@@ -468,42 +460,32 @@ def _crosstab_report(user, filters: Filters, query) -> Report:
 
 
 def _drop_empty_rows(report: Report) -> Report:
-    """Leave out rows whose published total is a true zero: a three-way table of every pair of values would be
-    mostly empty. Only rows with a shown zero total are dropped, so nothing hidden is revealed."""
-    table = report.table
-    keep = [i for i, total in enumerate(table.row_totals) if not (total.value == 0 and not total.hidden)]
-    return replace(
-        report,
-        table=ProtectedTable(
-            row_keys=tuple(table.row_keys[i] for i in keep),
-            col_keys=table.col_keys,
-            cells=tuple(table.cells[i] for i in keep),
-            row_totals=tuple(table.row_totals[i] for i in keep),
-            col_totals=table.col_totals,
-            grand_total=table.grand_total,
-            k=table.k,
-            exact=table.exact,
-        ),
-    )
+    """Leave out rows with no case at all: a three-way table of every pair of values would be mostly empty."""
+    return replace(report, table=report.table.without_empty_rows())
 
 
 PROFILES_LISTED = 20
 
 
 def _profiles_report(user, filters: Filters, query) -> Report:
-    """The most frequent combinations. For people without exact access only combinations of at least k victims
-    are listed at all, and no total of all combinations is published, so no subtraction can reveal a small
-    one; the list's own total is the sum of what it shows."""
+    """The most frequent combinations, ranked by their published values (never by exact counts, whose order
+    would tell more than the figures shown); combinations shown as "<k" are not listed, and the list's total
+    is a figure of its own: the protected count of the combinations listed."""
     exact, k = audience(user)
     rows = _call(
         selectors.profiles,
         year_from=filters.year_from,
         year_to=filters.year_to,
-        limit=200,
+        limit=None,
         measure="accredited_persons",
     )
-    listed = [row for row in rows if exact or row[-1] >= k][:PROFILES_LISTED]
-    keys = [tuple(row[:-1]) for row in listed]
+    counts = {tuple(row[:-1]): row[-1] for row in rows}
+    every = disclosure.protect_series(list(counts), counts, k=k, exact=exact)
+    ranked = sorted(
+        ((row[0].value, key) for key, row in zip(every.row_keys, every.cells, strict=True) if not row[0].hidden),
+        key=lambda item: (-item[0], item[1]),
+    )
+    keys = [key for _value, key in ranked[:PROFILES_LISTED]]
     labels: dict = {}
     for dim in PROFILE_SET:
         labels.update(dict(dimension_values(dim)))
@@ -517,13 +499,13 @@ def _profiles_report(user, filters: Filters, query) -> Report:
             "both combinations; combinations with a value not recorded are left out."
         ),
         keys=keys,
-        counts={tuple(row[:-1]): row[-1] for row in listed},
+        counts={key: counts[key] for key in keys},
         labels=labels,
         dimension_label=_("Profile"),
         value_label=_("Accredited victims"),
         note=""
         if exact
-        else _("Only combinations of at least %(k)s people are listed; the total is the sum of those listed.")
+        else _("Combinations shown as fewer than %(k)s people are not listed; the total counts those listed.")
         % {"k": k},
     )
     return replace(report, row_dimensions=tuple(dimension_label(d) for d in PROFILE_SET))
@@ -721,10 +703,9 @@ def _canton_provinces() -> dict[str, str]:
 
 
 def _canton_map(user, filters: Filters, geography: _Geography = RESIDENCE) -> Report:
-    """Cantons of residence or of recruitment (``geography``). The table is protected as cantons x province
-    (each canton in its province's column), so a hidden canton cannot be worked out from the province totals.
-    On the map, a province whose total or any of whose cantons is hidden is "rolled up": all its cantons show
-    the province figure, rather than a map of hidden cells."""
+    """Cantons of residence or of recruitment (``geography``), each a protected count of its own. On the map, a
+    province whose total or any of whose cantons is hidden is "rolled up": all its cantons show the province
+    figure, rather than a map of hidden cells."""
     if filters.values or filters.institution:
         raise ReportUnavailable(str(geography.filters_refused))
     counts = _call(
@@ -734,26 +715,24 @@ def _canton_map(user, filters: Filters, geography: _Geography = RESIDENCE) -> Re
         year_from=filters.year_from,
         year_to=filters.year_to,
     )
-    canton_counts = {_one(k): n for k, n in counts.items()}
     province_of = _canton_provinces()
     provinces = _province_series(user, filters, geography)
     province_cells = {
         key: row[0] for key, row in zip(provinces.table.row_keys, provinces.table.cells, strict=True) if key
     }
     cantons = [(c, label) for c, label in dimension_values(geography.canton) if c in province_of]
-    grid = protect_table_report(
+    report = protect_series_report(
         user,
         slug=geography.canton_slug,
         title=str(geography.canton_title),
         definition=_map_definition(geography),
-        row_keys=[c for c, _l in cantons],
-        col_keys=list(province_cells),
-        counts={(c, province_of[c]): canton_counts.get(c, 0) for c, _l in cantons},
-        row_dimensions=[dimension_label(geography.canton)],
+        keys=[c for c, _l in cantons],
+        counts={_one(k): n for k, n in counts.items() if _one(k) in province_of},
         labels=dict(cantons),
-        col_labels=dict(provinces.row_labels),
+        dimension_label=dimension_label(geography.canton),
+        value_label=_("Accredited victims"),
     )
-    canton_cell = dict(zip(grid.table.row_keys, grid.table.row_totals, strict=True))
+    canton_cell = {key: row[0] for key, row in zip(report.table.row_keys, report.table.cells, strict=True)}
     detailed = {
         p
         for p, cell in province_cells.items()
@@ -779,23 +758,8 @@ def _canton_map(user, filters: Filters, geography: _Geography = RESIDENCE) -> Re
         "code_property": "cod_canton",
         "areas": areas,
     }
-    # The table beside the map: one protected count per canton (the row totals of the protected grid) and the
-    # grand total; the province figures are published elsewhere (the province map, places of recruitment).
-    table = ProtectedTable(
-        row_keys=grid.table.row_keys,
-        col_keys=("count",),
-        cells=tuple((cell,) for cell in grid.table.row_totals),
-        row_totals=grid.table.row_totals,
-        col_totals=(grid.table.grand_total,),
-        grand_total=grid.table.grand_total,
-        k=grid.table.k,
-        exact=grid.table.exact,
-    )
     return replace(
-        grid,
-        table=table,
-        col_labels={"count": _("Accredited victims")},
-        value_label=_("Accredited victims"),
+        report,
         note=_(
             "Where a province has a canton with a hidden count, the map shows the province's figure on all its cantons."
         ),
@@ -825,14 +789,22 @@ def _completeness_report(user, filters: Filters) -> Report:
         dimension_label="",
         value_label=_("Applications"),
     )
+    filled = protect_table_report(
+        user,
+        slug="quality-completeness-filled",
+        title="",
+        definition="",
+        row_keys=keys,
+        col_keys=list(COMPLETENESS_FIELDS),
+        counts={(key, f): rows[key]["fields"].get(f, 0) for key in keys for f in COMPLETENESS_FIELDS},
+        row_dimensions=[],
+        labels={},
+        col_labels={},
+    ).table
     derived = []
-    for field_key, field_label in COMPLETENESS_FIELDS.items():
-        values = []
-        for i, key in enumerate(keys):
-            total = applications.table.cells[i][0]
-            filled = rows[key]["fields"].get(field_key, 0)
-            # A share of a hidden number of applications would reveal it: shown only with its denominator.
-            values.append(f"{100 * filled / total.value:.0f} %" if total.value else NOT_SHOWN)
+    for j, (_field_key, field_label) in enumerate(COMPLETENESS_FIELDS.items()):
+        # Shares of protected counts only, shown with their denominator.
+        values = [_whole_percentage(filled.cells[i][j], applications.table.cells[i][0]) for i in range(len(keys))]
         derived.append((str(field_label), tuple(values)))
     # Institutions by their code (INAMU, PANI...): the table has a column per field and needs the width.
     return replace(
@@ -844,11 +816,18 @@ def _completeness_report(user, filters: Filters) -> Report:
     )
 
 
+def _whole_percentage(part: ProtectedCell, whole: ProtectedCell) -> str:
+    """A share in whole percent, capped at 100 (two perturbed counts of nearly the same records may cross)."""
+    if part.value is None or whole.value is None or whole.value == 0:
+        return NOT_SHOWN
+    return f"{min(100, round(100 * part.value / whole.value)):.0f} %"
+
+
 def _quality_timeliness_report(user, filters: Filters) -> Report:
     institutions = [(code, label) for code, label in dimension_values("institution", with_not_recorded=False)]
     if filters.institution:
         institutions = [(c, label) for c, label in institutions if c == filters.institution]
-    decided, within, medians_exact = {}, {}, {}
+    decided, within = {}, {}
     for code, _label in institutions:
         rows = _call(
             selectors.timeliness_by_year,
@@ -860,7 +839,6 @@ def _quality_timeliness_report(user, filters: Filters) -> Report:
             continue
         decided[code] = sum(r["decided"] for r in rows.values())
         within[code] = sum(r["within_deadline"] for r in rows.values())
-        medians_exact[code] = [r["median_business_days"] for r in rows.values() if r["median_business_days"]]
     keys = [code for code, _l in institutions if decided.get(code)]
     report = protect_measures_by_year(
         user,
@@ -980,18 +958,7 @@ def _sdg_sex_age(user, filters: Filters) -> Report:
         value_label=_("Accredited victims"),
     )
     population = _population()
-    kept = [i for i, row in enumerate(series.table.cells) if row[0].hidden or row[0].value]
-    table = series.table
-    trimmed = ProtectedTable(
-        row_keys=tuple(table.row_keys[i] for i in kept),
-        col_keys=table.col_keys,
-        cells=tuple(table.cells[i] for i in kept),
-        row_totals=tuple(table.row_totals[i] for i in kept),
-        col_totals=table.col_totals,
-        grand_total=table.grand_total,
-        k=table.k,
-        exact=table.exact,
-    )
+    trimmed = series.table.without_empty_rows()
     populations = [population.get(key) for key in trimmed.row_keys]
     rates = [rate_per_100k(row[0], pop) for row, pop in zip(trimmed.cells, populations, strict=True)]
     return replace(

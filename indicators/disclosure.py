@@ -1,62 +1,111 @@
 """Statistical disclosure control: the one module every aggregate output passes through.
 
-Report pages, chart data, CSV/XLSX exports and the indicators API hand their tables to :func:`protect_table`
-(or :func:`protect_series` / :func:`protect_count`) and publish only what comes back. The rules, from the
-domain design ("Protecting the people behind the numbers"):
+Report pages, chart data, CSV/XLSX exports and the indicators API hand their counts to :func:`protect_table`,
+:func:`protect_series`, :func:`protect_columns` or :func:`protect_count` and publish only what comes back.
+Nothing else builds a :class:`ProtectedTable`.
 
-* primary suppression: a count from 1 to k-1 is shown as ``"<k"``; a true zero is shown as ``0``;
-* secondary suppression: further non-zero cells (and, as a last resort, totals) are hidden, shown as ``"x"``,
-  so that no suppressed value can be recovered from the published row sums, column sums and grand total by
-  any linear combination;
-* exact mode (coordinators) shows every value through the same function, so callers have one code path.
+The method is the cell key method of statistical offices' flexible table builders (Australian Bureau of
+Statistics TableBuilder; UK ONS, 2021 Census custom tables; Destatis and Statistics Austria, packages
+``cellKey`` and ``ptable``), chosen because suppression decided table by table did not survive an analyst who
+combines pages: one page's total minus another's gave back what each page hid.
 
-The module is pure Python. It reads ``settings.DISCLOSURE_K`` only when a caller does not pass ``k``, and
-only at call time, so it imports (and is tested) without Django configured.
+* Every counted record (an application; a person for the persons measures) carries a secret random record
+  key, an integer in ``[0, KEY_MODULUS)`` drawn once by the recompute and never shown
+  (``indicators.models.RecordKey`` / ``PersonKey``).
+* A cell's key is the sum of its records' keys modulo ``KEY_MODULUS``. Keys add up like counts, so the
+  recompute stores each cell's key beside its count, and every figure derived by adding or subtracting
+  cells (a year range, a total, the pending stock, the filled fields) gets its key by the same arithmetic:
+  :class:`Count` carries it.
+* The perturbation table turns (count, cell key) into a small noise: the same records always give the same
+  published value, on every page, chart, export and API answer, whichever way the figure was assembled.
+  The difference of two published figures is no longer a true count.
+* A true zero stays zero and a non-zero count never becomes zero. A perturbed value from 1 to k-1 is shown as
+  ``"<k"``. Totals are cells of their own (their true count and their own key), never sums of perturbed cells.
+* Coordinators (exact mode) get the true values through the same functions, so callers have one code path.
 
-How secondary suppression works. Write the table with its totals as an (m+1) x (n+1) grid: the cells, the
-row totals in an extra column, the column totals in an extra row and the grand total in the corner. Every
-published equation says that one line of that grid adds up (row i: cells = row total; the totals row:
-column totals = grand total; and likewise for columns). Read each grid line as a node of a bipartite graph
-and each grid entry as an edge between its row node and its column node. The hidden entries are then
-unknowns of a flow that must balance at every node, and an unknown is determined by the equations exactly
-when its edge lies on no cycle of hidden edges (its value could otherwise be shifted around the cycle
-without changing any published sum). So for each primary cell we hide the cheapest path of further
-entries that closes a cycle through it, found with Dijkstra's algorithm.
+The perturbation table. For a count n >= 1 the noise is drawn from ``-h..h`` with ``h = min(D, n - 1)`` (so the
+published value is at least 1), with probabilities proportional to ``a ** (e * e)`` (the maximum-entropy shape
+for a given variance), ``a`` solved so that the variance over ``-D..D`` is V. The distribution is symmetric
+and the key ranges of +e and -e are exactly as wide, so the noise is unbiased over the keys. The parameters D
+(``DISCLOSURE_MAX_DEVIATION``), V (``DISCLOSURE_VARIANCE``) and the key modulus are published in
+``docs/SECURITY.md``: the protection rests on the secrecy of the record keys, not of the method.
+
+Why no secondary suppression any more: see docs/SECURITY.md ("Disclosure control"). In short, the equations
+an attacker writes (totals, year ranges, filters, measure identities) hold between true counts, and every
+published figure is off by an unknown noise, so a hidden count is only bounded, never pinned, unless every
+other figure of the equation sits at the extreme deviation in the right direction; the table makes those
+extremes rare (``tests/test_disclosure_attack.py`` solves every published identity with a linear program).
+
+The module reads its settings at call time only, so it imports (and is tested) without Django configured.
 """
 
 from __future__ import annotations
 
-import heapq
+import math
+from bisect import bisect_right
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
-Status = Literal["shown", "primary", "secondary"]
+Status = Literal["shown", "primary", "blank"]
 
 SHOWN: Status = "shown"
+# Perturbed (or, for coordinators, true) value from 1 to k-1: shown as "<k".
 PRIMARY: Status = "primary"
-SECONDARY: Status = "secondary"
-
-# Shown for a cell hidden only to protect another one; the convention of statistical offices.
-SECONDARY_MARK = "x"
+# A figure that means nothing here (the total of a stock over the years, row totals across measures).
+BLANK: Status = "blank"
 
 # The column key of the one-column table built by protect_series; callers label it as they wish.
 SERIES_COLUMN = "count"
 
-# A grid position: (row, column) in the (m+1) x (n+1) grid, where index m is the column totals row and
-# index n is the row totals column.
-_Position = tuple[int, int]
+KEY_BITS = 20
+KEY_MODULUS = 1 << KEY_BITS
 
-# The price of hiding one more entry, compared lexicographically: hiding the grand total (the headline
-# figure) only if nothing else can protect, then as few row or column totals as possible, then the smallest
-# sum of hidden values (least information lost), then the fewest cells.
-_Cost = tuple[int, int, int, int]
-_FREE: _Cost = (0, 0, 0, 0)
+
+class Count(int):
+    """An exact count that carries the key of its cell (the sum of its records' keys, modulo KEY_MODULUS).
+
+    It behaves as the int it is; adding or subtracting two Counts adds or subtracts their keys too, since the
+    records of a sum of disjoint cells are the union of their records. Adding a plain int other than zero
+    gives a plain int: its key is unknown, and publishing it to a protected audience is refused."""
+
+    key: int
+
+    def __new__(cls, n: int, key: int = 0):
+        self = super().__new__(cls, n)
+        self.key = int(key) % KEY_MODULUS
+        return self
+
+    def __add__(self, other):
+        if isinstance(other, Count):
+            return Count(int(self) + int(other), self.key + other.key)
+        if type(other) is int and other == 0:
+            return self
+        return int(self) + other
+
+    __radd__ = __add__
+
+    def __sub__(self, other):
+        if isinstance(other, Count):
+            return Count(int(self) - int(other), self.key - other.key)
+        if type(other) is int and other == 0:
+            return self
+        return int(self) - other
+
+    def __rsub__(self, other):
+        return other - int(self)
+
+    def __reduce__(self):
+        return (Count, (int(self), self.key))
+
+    def __repr__(self) -> str:
+        return f"Count({int(self)}, key={self.key})"
 
 
 @dataclass(frozen=True)
 class ProtectedCell:
-    """One published number: its value (None when hidden), the text to show, and why it is hidden."""
+    """One published number: its value (None when not shown), the text to show, and its status."""
 
     value: int | None
     display: str
@@ -71,9 +120,9 @@ class ProtectedCell:
 class ProtectedTable:
     """A table of counts with its totals, every entry already protected for the audience it was made for.
 
-    ``cells[i][j]`` belongs to ``row_keys[i]`` and ``col_keys[j]``. Totals are the sums of the cells of the
-    table as given, so they are only meaningful for additive tables (each unit counted in exactly one cell).
-    """
+    ``cells[i][j]`` belongs to ``row_keys[i]`` and ``col_keys[j]``. Each total is the protected value of the
+    total's own true count (the sum of the cells of the table as given, with its own key), so totals are only
+    meaningful for additive tables (each unit counted in exactly one cell)."""
 
     row_keys: tuple[Hashable, ...]
     col_keys: tuple[Hashable, ...]
@@ -93,9 +142,29 @@ class ProtectedTable:
             raise KeyError((row_key, col_key)) from None
         return self.cells[i][j]
 
+    def rows(self, indices: Iterable[int]) -> ProtectedTable:
+        """The same table with only the rows at ``indices`` (totals unchanged: dropping published rows
+        publishes less, and every figure keeps its value)."""
+        keep = list(indices)
+        return ProtectedTable(
+            row_keys=tuple(self.row_keys[i] for i in keep),
+            col_keys=self.col_keys,
+            cells=tuple(self.cells[i] for i in keep),
+            row_totals=tuple(self.row_totals[i] for i in keep),
+            col_totals=self.col_totals,
+            grand_total=self.grand_total,
+            k=self.k,
+            exact=self.exact,
+        )
+
+    def without_empty_rows(self) -> ProtectedTable:
+        """Leave out rows whose total is a shown zero. Since a non-zero count is never published as zero, this
+        drops only rows with no case at all, and reveals nothing."""
+        return self.rows(i for i, total in enumerate(self.row_totals) if not (total.value == 0 and not total.hidden))
+
     def as_rows(self, *, total_label: str = "Total") -> list[list[object]]:
         """The table as plain rows for a CSV writer or a template loop: a header, one row per row key and a
-        totals row. Keys are returned as given; counts as their display text ("12", "0", "<5", "x").
+        totals row. Keys are returned as given; counts as their display text ("12", "0", "<5").
 
         A one-column table (a series) leaves out the row totals column, which would only repeat its cells.
         """
@@ -116,17 +185,115 @@ class ProtectedTable:
         return rows
 
 
-def protect_count(n: int, *, k: int | None = None, exact: bool = False) -> ProtectedCell:
-    """Protect a lone headline number: 1 to k-1 becomes "<k" (primary suppression), anything else is shown.
+# --- The perturbation table -----------------------------------------------------------------------------------
 
-    A number published on its own takes part in no equation, so it needs no secondary suppression. A number
-    that is also the total of a table shown on the same page must come from that table's ``grand_total``.
-    """
+
+@dataclass(frozen=True)
+class PerturbationTable:
+    """The published map from (count, cell key) to noise, for a maximum deviation and a variance.
+
+    The key range is split at its middle: keys above it give non-negative noise, keys below it the mirror
+    image, so that +e and -e take exactly as many keys. ``bounds[h][e]`` is where the keys of noise ``e``
+    (0..h) end on one half, for counts whose noise is limited to ``-h..h``."""
+
+    max_deviation: int
+    variance: float
+    bounds: tuple[tuple[int, ...], ...]
+
+    def noise(self, n: int, key: int) -> int:
+        if n <= 0:
+            return 0
+        h = min(self.max_deviation, n - 1)
+        half = KEY_MODULUS // 2
+        offset = key % KEY_MODULUS - half
+        position = offset if offset >= 0 else -offset - 1
+        e = bisect_right(self.bounds[h], position)
+        return e if offset >= 0 else -e
+
+    def probabilities(self, n: int) -> dict[int, float]:
+        """The probability of each noise for a count n over uniformly random keys (exact, from the key
+        ranges): what the documentation publishes and the tests check."""
+        h = min(self.max_deviation, n - 1) if n > 0 else 0
+        if n <= 0:
+            return {0: 1.0}
+        half = KEY_MODULUS // 2
+        bounds = self.bounds[h]
+        result = {}
+        for e in range(h + 1):
+            width = bounds[e] - (bounds[e - 1] if e else 0)
+            if e == 0:
+                result[0] = 2 * width / KEY_MODULUS
+            else:
+                result[e] = result[-e] = width / KEY_MODULUS
+        assert bounds[-1] == half  # noqa: S101
+        return dict(sorted(result.items()))
+
+
+def _weights(a: float, h: int) -> list[float]:
+    return [a ** (e * e) for e in range(h + 1)]
+
+
+def _variance(a: float, d: int) -> float:
+    w = _weights(a, d)
+    total = w[0] + 2 * sum(w[1:])
+    return 2 * sum(e * e * w[e] for e in range(1, d + 1)) / total
+
+
+@lru_cache(maxsize=8)
+def perturbation_table(max_deviation: int, variance: float) -> PerturbationTable:
+    """Build the table for ``max_deviation`` D >= 1 and ``variance`` V, 0 < V < D(D+1)/3 (the variance of a
+    uniform noise on -D..D, which no shape with a peak at 0 can reach)."""
+    if isinstance(max_deviation, bool) or not isinstance(max_deviation, int) or max_deviation < 1:
+        raise ValueError(f"the maximum deviation must be a whole number of at least 1, got {max_deviation!r}")
+    if not 0 < variance < max_deviation * (max_deviation + 1) / 3:
+        raise ValueError(f"the variance must lie between 0 and {max_deviation * (max_deviation + 1) / 3:g}")
+    lo, hi = 1e-9, 1.0 - 1e-12
+    for _ in range(200):  # the variance grows with a: bisection
+        mid = (lo + hi) / 2
+        if _variance(mid, max_deviation) < variance:
+            lo = mid
+        else:
+            hi = mid
+    a = (lo + hi) / 2
+    half = KEY_MODULUS // 2
+    bounds = []
+    for h in range(max_deviation + 1):
+        w = _weights(a, h)
+        total = w[0] + 2 * sum(w[1:])
+        # Key counts of +e (and of -e) for e >= 1; noise 0 takes what is left of each half.
+        widths = [math.floor(KEY_MODULUS * w[e] / total + 0.5) for e in range(1, h + 1)]
+        edges, edge = [half - sum(widths)], half - sum(widths)
+        for width in widths:
+            edge += width
+            edges.append(edge)
+        bounds.append(tuple(edges))
+    return PerturbationTable(max_deviation=max_deviation, variance=variance, bounds=tuple(bounds))
+
+
+def current_table() -> PerturbationTable:
+    from django.conf import settings
+
+    return perturbation_table(int(settings.DISCLOSURE_MAX_DEVIATION), float(settings.DISCLOSURE_VARIANCE))
+
+
+# --- Publishing ----------------------------------------------------------------------------------------------
+
+
+def protect_count(n: int, *, k: int | None = None, exact: bool = False) -> ProtectedCell:
+    """Publish one count: its true value in exact mode; otherwise the value the perturbation table gives for
+    its count and cell key, shown as "<k" from 1 to k-1. Zero is always shown as 0.
+
+    A non-zero count published to a protected audience must be a :class:`Count` (it carries its key); a plain
+    int is refused rather than published unperturbed."""
     k = _resolve_k(k)
     _check_count(n, "count")
     if exact:
-        return _shown(n)
-    return _primary(k) if _is_small(n, k) else _shown(n)
+        return ProtectedCell(value=int(n), display=str(int(n)), status=SHOWN)
+    if n == 0:
+        return _shown(0, k)
+    if not isinstance(n, Count):
+        raise TypeError("a count published to a protected audience must carry its cell key (disclosure.Count)")
+    return _shown(int(n) + current_table().noise(int(n), n.key), k)
 
 
 def protect_series(
@@ -136,17 +303,10 @@ def protect_series(
     k: int | None = None,
     exact: bool = False,
 ) -> ProtectedTable:
-    """Protect a one-way disaggregation with its total, as a one-column table keyed ``SERIES_COLUMN``.
-
-    The rules are those of :func:`protect_table`: with a single column, each small count needs at least one
-    more non-zero count hidden beside it, or the total would give it away. Missing keys count as 0.
-    """
+    """A one-way disaggregation with its total, as a one-column table keyed ``SERIES_COLUMN``. Missing keys
+    count as 0."""
     return protect_table(
-        keys,
-        [SERIES_COLUMN],
-        {(key, SERIES_COLUMN): n for key, n in counts.items()},
-        k=k,
-        exact=exact,
+        keys, [SERIES_COLUMN], {(key, SERIES_COLUMN): n for key, n in counts.items()}, k=k, exact=exact
     )
 
 
@@ -158,159 +318,103 @@ def protect_table(
     k: int | None = None,
     exact: bool = False,
 ) -> ProtectedTable:
-    """Protect a two-way table of counts together with its row totals, column totals and grand total.
+    """A two-way table of counts with its row totals, column totals and grand total, each entry published by
+    :func:`protect_count` (totals as cells of their own: their true count, their own key).
 
-    Rules enforced (unless ``exact``, which shows every value):
-
-    * every cell or total from 1 to k-1 is hidden and shown as "<k" (primary); zeros are shown;
-    * enough further non-zero entries are hidden, shown as "x" (secondary), that no primary value is
-      determined by the published row sums, column sums and grand total, whatever linear combination of
-      them an attacker uses. Complements are the smallest non-zero cells that do the job; a row or column
-      total is hidden only when no path through cells exists, and the grand total only as the last resort;
-    * the result depends only on the input (keys in the order given), never on chance.
-
-    A three-way cross-tab is passed with pairs of the first two dimensions as row keys: the module protects
-    exactly the table that is shown. ``counts`` maps ``(row_key, col_key)`` to a count; missing pairs count
-    as 0, and a key outside the table is an error rather than a silently wrong total.
-    """
+    A three-way cross-tab is passed with pairs of the first two dimensions as row keys. ``counts`` maps
+    ``(row_key, col_key)`` to a count; missing pairs count as 0, and a key outside the table is an error
+    rather than a silently wrong total."""
     rows = _unique_keys(row_keys, "row")
     cols = _unique_keys(col_keys, "column")
     k = _resolve_k(k)
     grid = _grid(rows, cols, counts)
-    hidden = {} if exact else _suppress(grid, k)
-
-    def publish(position: _Position) -> ProtectedCell:
-        value = grid[position[0]][position[1]]
-        status = hidden.get(position)
-        if status == PRIMARY:
-            return _primary(k)
-        if status == SECONDARY:
-            return ProtectedCell(value=None, display=SECONDARY_MARK, status=SECONDARY)
-        return _shown(value)
-
     m, n = len(rows), len(cols)
+
+    def publish(i: int, j: int) -> ProtectedCell:
+        return protect_count(grid[i][j], k=k, exact=exact)
+
     return ProtectedTable(
         row_keys=rows,
         col_keys=cols,
-        cells=tuple(tuple(publish((i, j)) for j in range(n)) for i in range(m)),
-        row_totals=tuple(publish((i, n)) for i in range(m)),
-        col_totals=tuple(publish((m, j)) for j in range(n)),
-        grand_total=publish((m, n)),
+        cells=tuple(tuple(publish(i, j) for j in range(n)) for i in range(m)),
+        row_totals=tuple(publish(i, n) for i in range(m)),
+        col_totals=tuple(publish(m, j) for j in range(n)),
+        grand_total=publish(m, n),
         k=k,
         exact=exact,
     )
 
 
-def _suppress(grid: Sequence[Sequence[int]], k: int) -> dict[_Position, Status]:
-    """Decide which grid entries to hide: the small ones, then for each of them the cheapest complements
-    that put it on a cycle of hidden entries (see the module docstring for why a cycle is what protects)."""
-    primary = [(r, c) for r, line in enumerate(grid) for c, value in enumerate(line) if _is_small(value, k)]
-    hidden: dict[_Position, Status] = dict.fromkeys(primary, PRIMARY)
-    # Hiding more entries only adds cycles, so an entry protected early stays protected; the order of this
-    # loop (grid order: row by row with each row total after its cells, the column totals last) only makes
-    # the choice of complements deterministic.
-    for position in primary:
-        if _on_hidden_cycle(hidden, position, rows=len(grid) - 1):
-            continue
-        for complement in _cheapest_cycle_completion(grid, hidden, position):
-            hidden[complement] = SECONDARY
-    return hidden
+def protect_columns(
+    row_keys: Iterable[Hashable],
+    columns: Sequence[tuple[Hashable, Mapping[Hashable, int]]],
+    *,
+    k: int | None = None,
+    exact: bool = False,
+    without_total: Iterable[Hashable] = (),
+) -> ProtectedTable:
+    """Several measures side by side (received, accredited, pending per year): the columns count different
+    things, so each has its own total over the rows (none for the columns named in ``without_total``, such as
+    a stock, whose sum over the years means nothing) and the table has no row totals."""
+    rows = _unique_keys(row_keys, "row")
+    k = _resolve_k(k)
+    skip = set(without_total)
+    series = [(key, protect_series(rows, counts, k=k, exact=exact)) for key, counts in columns]
+    blank = ProtectedCell(value=None, display="", status=BLANK)
+    return ProtectedTable(
+        row_keys=rows,
+        col_keys=_unique_keys((key for key, _ in series), "column"),
+        cells=tuple(tuple(table.cells[i][0] for _key, table in series) for i in range(len(rows))),
+        row_totals=tuple(blank for _ in rows),
+        col_totals=tuple(blank if key in skip else table.grand_total for key, table in series),
+        grand_total=blank,
+        k=k,
+        exact=exact,
+    )
 
 
-def _on_hidden_cycle(hidden: Iterable[_Position], target: _Position, *, rows: int) -> bool:
-    """Whether ``target`` already lies on a cycle of hidden entries, i.e. its two lines are joined by hidden
-    entries without it. The answer _cheapest_cycle_completion would give at zero cost, found by a search
-    over the hidden entries only, which keeps large tables with many small cells fast."""
-    # Same node numbering as _cheapest_cycle_completion: rows 0..rows, then columns.
-    adjacency: dict[int, list[int]] = {}
-    for r, c in hidden:
-        if (r, c) != target:
-            adjacency.setdefault(r, []).append(rows + 1 + c)
-            adjacency.setdefault(rows + 1 + c, []).append(r)
-    start, goal = target[0], rows + 1 + target[1]
-    seen, frontier = {start}, [start]
-    while frontier:
-        u = frontier.pop()
-        for v in adjacency.get(u, ()):
-            if v == goal:
-                return True
-            if v not in seen:
-                seen.add(v)
-                frontier.append(v)
-    return False
+def protect_median(histogram: Mapping[int, int], *, base: ProtectedCell, exact: bool = False) -> float | None:
+    """The median of a histogram ``{value: count}`` (business days to decision), computed from each count as
+    published (its perturbed value; the true one in exact mode), so it carries no more than the histogram's
+    protected cells. None when the number of cases it summarises (``base``, as published) is hidden or zero:
+    the median of one or two decisions would be those decisions' own durations."""
+    if base.value is None or base.value == 0:
+        return None
+    table = None if exact else current_table()
+    counts = []
+    for value, n in sorted(histogram.items()):
+        _check_count(n, repr(value))
+        if table is not None and n:
+            if not isinstance(n, Count):
+                raise TypeError("a count published to a protected audience must carry its cell key")
+            n = int(n) + table.noise(int(n), n.key)
+        counts.append((value, int(n)))
+    total = sum(n for _value, n in counts)
+    if total == 0:
+        return None
 
+    def nth(i: int) -> int:  # the i-th smallest value, 0-based
+        seen = 0
+        for value, n in counts:
+            seen += n
+            if i < seen:
+                return value
+        raise AssertionError("unreachable")
 
-def _cheapest_cycle_completion(
-    grid: Sequence[Sequence[int]], hidden: Mapping[_Position, Status], target: _Position
-) -> list[_Position]:
-    """The entries, not yet hidden, on the cheapest path that joins the two lines of ``target`` without
-    using ``target`` itself. Hidden entries are free, so an entry already on a hidden cycle costs nothing."""
-    m, n = len(grid) - 1, len(grid[0]) - 1
-    # Nodes 0..m are the grid's rows (m is the column totals row); nodes m+1..m+n+1 its columns.
-    start, goal = target[0], m + 1 + target[1]
-
-    def position(u: int, v: int) -> _Position:
-        return (u, v - m - 1) if u <= m else (v, u - m - 1)
-
-    def neighbours(u: int) -> range:
-        return range(m + 1, m + n + 2) if u <= m else range(m + 1)
-
-    def cost(p: _Position) -> _Cost | None:
-        if p in hidden:
-            return _FREE
-        value = grid[p[0]][p[1]]
-        if value == 0:
-            # An attacker may assume that zeros are published as zeros, so a hidden zero protects nothing.
-            return None
-        is_grand = p == (m, n)
-        is_total = (p[0] == m or p[1] == n) and not is_grand
-        return (int(is_grand), int(is_total), value, 1)
-
-    best: dict[int, _Cost] = {start: _FREE}
-    previous: dict[int, int] = {}
-    queue: list[tuple[_Cost, int]] = [(_FREE, start)]
-    while queue:
-        so_far, u = heapq.heappop(queue)
-        if u == goal:
-            break
-        if so_far > best[u]:
-            continue
-        for v in neighbours(u):
-            p = position(u, v)
-            step = cost(p) if p != target else None
-            if step is None:
-                continue
-            candidate = (so_far[0] + step[0], so_far[1] + step[1], so_far[2] + step[2], so_far[3] + step[3])
-            if v not in best or candidate < best[v]:
-                best[v] = candidate
-                previous[v] = u
-                heapq.heappush(queue, (candidate, v))
-    if goal not in previous:
-        # Cannot happen for counts that add up (a non-zero cell has non-zero row, column and grand totals,
-        # which always close a cycle); refuse to publish rather than publish an unprotected table.
-        raise RuntimeError("disclosure control found no complement for a suppressed cell")
-
-    path: list[_Position] = []
-    v = goal
-    while v != start:
-        u = previous[v]
-        p = position(u, v)
-        if p not in hidden:
-            path.append(p)
-        v = u
-    path.reverse()
-    return path
+    if total % 2:
+        return float(nth(total // 2))
+    return (nth(total // 2 - 1) + nth(total // 2)) / 2
 
 
 def _grid(
     rows: Sequence[Hashable], cols: Sequence[Hashable], counts: Mapping[tuple[Hashable, Hashable], int]
 ) -> list[list[int]]:
-    """The counts as an (m+1) x (n+1) grid with row totals in the last column and column totals in the
-    last row, the grand total in the corner."""
+    """The counts as an (m+1) x (n+1) grid with row totals in the last column and column totals in the last
+    row, the grand total in the corner. Counts are added as they are, so Counts add their keys."""
     row_index = {key: i for i, key in enumerate(rows)}
     col_index = {key: j for j, key in enumerate(cols)}
     m, n = len(rows), len(cols)
-    grid = [[0] * (n + 1) for _ in range(m + 1)]
+    grid: list[list[int]] = [[0] * (n + 1) for _ in range(m + 1)]
     for pair, count in counts.items():
         if not isinstance(pair, tuple) or len(pair) != 2:
             raise ValueError(f"counts must be keyed by (row, column) pairs, got {pair!r}")
@@ -332,7 +436,7 @@ def _resolve_k(k: int | None) -> int:
         from django.conf import settings
 
         k = settings.DISCLOSURE_K
-    # A threshold below 2 would suppress nothing; exact mode is the one way to show every value.
+    # A threshold below 2 would hide nothing; exact mode is the one way to show every value.
     if isinstance(k, bool) or not isinstance(k, int) or k < 2:
         raise ValueError(f"disclosure threshold k must be an integer of at least 2, got {k!r}")
     return k
@@ -350,13 +454,7 @@ def _check_count(count: object, where: str) -> None:
         raise ValueError(f"count for {where} must be a non-negative integer, got {count!r}")
 
 
-def _is_small(value: int, k: int) -> bool:
-    return 0 < value < k
-
-
-def _shown(value: int) -> ProtectedCell:
+def _shown(value: int, k: int) -> ProtectedCell:
+    if 0 < value < k:
+        return ProtectedCell(value=None, display=f"<{k}", status=PRIMARY)
     return ProtectedCell(value=value, display=str(value), status=SHOWN)
-
-
-def _primary(k: int) -> ProtectedCell:
-    return ProtectedCell(value=None, display=f"<{k}", status=PRIMARY)

@@ -72,6 +72,9 @@ class ApplicationFact(models.Model):
     recruitment_method_mask = models.BigIntegerField(default=0)
     control_method_mask = models.BigIntegerField(default=0)
     exploitation_province_mask = models.BigIntegerField(default=0)
+    # The secret keys of the cell key method (``RecordKey`` of the application, ``PersonKey`` of person_ref).
+    record_key = models.IntegerField(default=0)
+    person_key = models.IntegerField(default=0)
 
     class Meta:
         verbose_name = _("application fact")
@@ -104,6 +107,32 @@ class ApplicationFactValue(models.Model):
         indexes = [models.Index(fields=["application_id", "dimension"], name="ind_factvalue_app_dim")]
         verbose_name = _("application fact value")
         verbose_name_plural = _("application fact values")
+
+
+class RecordKey(models.Model):
+    """The secret record key of an application for the cell key method (``indicators.disclosure``): a random
+    integer in [0, disclosure.KEY_MODULUS), drawn by the recompute the first time the application is counted
+    and never changed, so the same cell always gets the same perturbation. Never shown, never exported; only
+    the recompute reads it. Keys of deleted applications are left behind: they key nothing."""
+
+    application_id = models.BigIntegerField(primary_key=True)
+    key = models.IntegerField()
+
+    class Meta:
+        verbose_name = _("record key")
+        verbose_name_plural = _("record keys")
+
+
+class PersonKey(models.Model):
+    """The secret record key of a person (by ``ApplicationFact.person_ref``) for the distinct-persons measures;
+    as ``RecordKey``."""
+
+    person_id = models.BigIntegerField(primary_key=True)
+    key = models.IntegerField()
+
+    class Meta:
+        verbose_name = _("person key")
+        verbose_name_plural = _("person keys")
 
 
 class IndicatorVersion(models.Model):
@@ -163,6 +192,11 @@ class IndicatorCellBase(models.Model):
     n = models.IntegerField(default=0)
     persons = models.IntegerField(default=0)
     within_deadline = models.IntegerField(default=0)
+    # Cell keys (sums of record keys modulo disclosure.KEY_MODULUS) of n, persons and within_deadline; rows with
+    # a minus sign carry negative keys, and readers sum and reduce.
+    n_key = models.IntegerField(default=0)
+    persons_key = models.IntegerField(default=0)
+    within_key = models.IntegerField(default=0)
 
     class Meta:
         abstract = True

@@ -1,11 +1,12 @@
 """The one layer between the indicator selectors and every output a person sees.
 
-Selectors (``indicators.selectors``) return exact counts. Pages, chart-data views, CSV/XLSX exports and the
-indicators API never publish those counts themselves: they pass them, with the user who asked, to a function
-here, which decides the audience (coordinators see exact counts, everyone else sees counts protected with
-``settings.DISCLOSURE_K``, per ``accounts.access.sees_exact_counts``) and returns a :class:`Report` whose
-numbers all come from ``indicators.disclosure``. Derived figures (percentages, rates, medians) are computed
-here from the protected values only, so a suppressed value never leaks through a percentage.
+Selectors (``indicators.selectors``) return exact counts with their cell keys. Pages, chart-data views, CSV/XLSX
+exports and the indicators API never publish those counts themselves: they pass them, with the user who asked,
+to a function here, which decides the audience (coordinators see exact counts, everyone else sees the cell key
+perturbation with small values shown as "<k", ``settings.DISCLOSURE_K``, per
+``accounts.access.sees_exact_counts``) and returns a :class:`Report` whose numbers all come from
+``indicators.disclosure``. Derived figures (percentages, rates, medians) are computed here from the protected
+values only, so a hidden value never leaks through a percentage.
 """
 
 from __future__ import annotations
@@ -247,29 +248,21 @@ def protect_measures_by_year(
     years: Sequence[int],
     measures: Sequence[tuple[str, str, Mapping[int, int]]],
     year_label: str,
+    without_total: Sequence[str] = (),
 ) -> Report:
     """Several measures per year side by side (received, accredited, ...). The measures count different things,
-    so the table is not additive across columns: each measure is protected as its own series with its own total,
-    and the report shows no row totals. ``measures`` holds (key, label, counts by year)."""
+    so the table is not additive across columns: each measure is its own series with its own total (none for
+    the measures in ``without_total``, such as a stock) and the report shows no row totals. ``measures`` holds
+    (key, label, counts by year)."""
     exact, k = audience(user)
-    columns = []
-    for key, _label, counts in measures:
-        series = disclosure.protect_series(years, {y: counts.get(y, 0) for y in years}, k=k, exact=exact)
-        columns.append((key, series))
-    cells = tuple(tuple(series.cells[i][0] for _key, series in columns) for i in range(len(years)))
-    col_totals = tuple(series.grand_total for _key, series in columns)
-    hidden_total = ProtectedCell(value=None, display="", status=disclosure.SECONDARY)
-    table = ProtectedTable(
-        row_keys=tuple(years),
-        col_keys=tuple(key for key, _label, _counts in measures),
-        cells=cells,
-        row_totals=tuple(hidden_total for _ in years),
-        col_totals=col_totals,
-        grand_total=hidden_total,
+    table = disclosure.protect_columns(
+        years,
+        [(key, {y: counts.get(y, 0) for y in years}) for key, _label, counts in measures],
         k=k,
         exact=exact,
+        without_total=without_total,
     )
-    report = Report(
+    return Report(
         slug=slug,
         title=title,
         definition=definition,
@@ -279,7 +272,6 @@ def protect_measures_by_year(
         col_labels={key: label for key, label, _counts in measures},
         additive=False,
     )
-    return report
 
 
 def protect_headline(user, n: int) -> ProtectedCell:
@@ -300,12 +292,11 @@ def rate_per_100k(count: ProtectedCell, population: int | None, *, places: int =
     return format_decimal(Decimal(count.value) * Decimal(100_000) / Decimal(population), places=places)
 
 
-def median_if_enough(median_days: float | None, decided: ProtectedCell) -> str:
-    """A median time is published only when the number of decisions it summarises is itself shown: the median
-    of one or two decisions would be those decisions' own durations."""
-    if median_days is None or decided.value is None or decided.value == 0:
-        return NOT_SHOWN
-    return format_decimal(Decimal(str(median_days)), places=1)
+def median_from_histogram(user, histogram: Mapping[int, int], decided: ProtectedCell) -> str:
+    """The median number of business days, from the protected histogram (see disclosure.protect_median)."""
+    exact, _k = audience(user)
+    median = disclosure.protect_median(histogram, base=decided, exact=exact)
+    return NOT_SHOWN if median is None else format_decimal(Decimal(str(median)), places=1)
 
 
 def check_dimension_count(dimensions: Iterable[str]) -> None:

@@ -15,6 +15,10 @@ Arguments, everywhere:
 
 Counts summed over several years add the yearly counts (for distinct persons: a person accredited in two of
 the years counts in each).
+
+Every count is a ``disclosure.Count``: the exact number with its cell key (the sum of its records' secret
+keys), which the disclosure module turns into the published value. Adding or subtracting Counts keeps the
+key right, so any figure assembled from cells is perturbed as the cell of its own records.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from .dimensions import (
     TIMELINESS_SET_KEYS,
     cell_set_key,
 )
+from .disclosure import Count
 from .models import IndicatorCell, IndicatorVersion
 
 MAX_DIMENSIONS = 3
@@ -127,7 +132,8 @@ def timeliness_by_year(
 ) -> dict[int, dict]:
     """Per year of decision: ``decided`` (applications decided with both dates known), ``within_deadline``,
     ``share_within_deadline`` (0..1, None without decisions), ``median_business_days`` (business days from
-    receipt to decision, None without decisions) and ``overdue`` (applications received that year still
+    receipt to decision, None without decisions), ``histogram`` (``{business days: decisions}``) and
+    ``overdue`` (applications received that year still
     awaiting a decision after their deadline). At most one filter: a profile dimension (province for
     geography) or the institution."""
     filters = dict(filters or {})
@@ -143,12 +149,12 @@ def timeliness_by_year(
     rows = (
         _in_years(_cells(key, filters, kind=IndicatorCell.DAYS), "decided_year", year_from, year_to)
         .values("decided_year", "days")
-        .annotate(n=Sum("n"), within=Sum("within_deadline"))
+        .annotate(n=Sum("n"), n_key=Sum("n_key"), within=Sum("within_deadline"), within_key=Sum("within_key"))
         .order_by()
     )
     for row in rows:
-        histogram[row["decided_year"]][row["days"]] += row["n"]
-        within[row["decided_year"]] += row["within"]
+        histogram[row["decided_year"]][row["days"]] += Count(row["n"], row["n_key"])
+        within[row["decided_year"]] += Count(row["within"], row["within_key"])
     overdue = measure_by_year(measure="overdue", year_from=year_from, year_to=year_to, filters=filters)
     result = {}
     for year in sorted(set(histogram) | set(overdue)):
@@ -160,6 +166,7 @@ def timeliness_by_year(
             "within_deadline": within[year],
             "share_within_deadline": (within[year] / decided) if decided else None,
             "median_business_days": _median(histogram[year]),
+            "histogram": {days: n for days, n in sorted(histogram[year].items()) if n},
             "overdue": overdue.get(year, 0),
         }
     return result
@@ -182,10 +189,11 @@ def flows(
 
 
 def profiles(
-    *, year_from: int | None = None, year_to: int | None = None, limit: int = 20, measure: str = "accredited"
+    *, year_from: int | None = None, year_to: int | None = None, limit: int | None = 20, measure: str = "accredited"
 ) -> list[tuple[str, str, str, str, int]]:
     """The most frequent victim profiles among accredited victims: ``(sex, age group, nationality, form of
-    exploitation, count)``, largest first, at most ``limit`` (ties broken by the codes, so the order is stable).
+    exploitation, count)``, largest first, at most ``limit`` (every one with None; ties broken by the codes,
+    so the order is stable).
     An application with two forms of exploitation appears in two profiles. Combinations with an unrecorded
     value are left out."""
     _measure(measure)
@@ -196,7 +204,7 @@ def profiles(
     ranked = sorted(
         ((codes, n) for codes, n in counts.items() if n and "" not in codes), key=lambda item: (-item[1], item[0])
     )
-    return [(*codes, n) for codes, n in ranked[:limit]]
+    return [(*codes, n) for codes, n in (ranked if limit is None else ranked[:limit])]
 
 
 def completeness(*, year_from: int | None = None, year_to: int | None = None) -> dict[tuple[str, int], dict]:
@@ -282,6 +290,8 @@ _PLAIN = {
     "decided": ("decided_year", ("A", "N"), "n", {}),
     "decided_within_deadline": ("decided_year", ("A", "N"), "within_deadline", {}),
 }
+# The cell key column of each summed column.
+_KEY_OF = {"n": "n_key", "persons": "persons_key", "within_deadline": "within_key"}
 
 
 def _series(measure, key, dims, year_from, year_to, filters) -> dict[tuple, int]:
@@ -292,8 +302,12 @@ def _series(measure, key, dims, year_from, year_to, filters) -> dict[tuple, int]
     qs = _in_years(_cells(key, filters), year_field, year_from, year_to).filter(**extra)
     if outcomes:
         qs = qs.filter(outcome__in=outcomes)
-    rows = qs.values(year_field, *dims).annotate(value=Sum(column)).order_by()
-    return {(row[year_field], *(row[d] for d in dims)): row["value"] for row in rows if row[year_field] is not None}
+    rows = qs.values(year_field, *dims).annotate(value=Sum(column), key=Sum(_KEY_OF[column])).order_by()
+    return {
+        (row[year_field], *(row[d] for d in dims)): Count(row["value"], row["key"])
+        for row in rows
+        if row[year_field] is not None
+    }
 
 
 def _pending(key, dims, year_from, year_to, filters) -> dict[tuple, int]:
@@ -305,7 +319,11 @@ def _pending(key, dims, year_from, year_to, filters) -> dict[tuple, int]:
     qs = _cells(key, filters).filter(outcome__in=("A", "N", "O"), received_year__isnull=False)
     if year_to is not None:
         qs = qs.filter(received_year__lte=year_to)
-    rows = qs.values("received_year", "decided_year", "outcome", *dims).annotate(value=Sum("n")).order_by()
+    rows = (
+        qs.values("received_year", "decided_year", "outcome", *dims)
+        .annotate(value=Sum("n"), key=Sum("n_key"))
+        .order_by()
+    )
     result: dict[tuple, int] = defaultdict(int)
     for row in rows:
         if row["outcome"] == "O":
@@ -316,7 +334,7 @@ def _pending(key, dims, year_from, year_to, filters) -> dict[tuple, int]:
             until = row["decided_year"] - 1
         start = row["received_year"] if year_from is None else max(row["received_year"], year_from)
         for year in range(start, min(until, year_to) + 1):
-            result[(year, *(row[d] for d in dims))] += row["value"]
+            result[(year, *(row[d] for d in dims))] += Count(row["value"], row["key"])
     return result
 
 

@@ -52,6 +52,7 @@ from records.models import (
 )
 
 from . import dimensions as dims
+from .disclosure import KEY_MODULUS
 from .models import (
     ApplicationFact,
     ApplicationFactValue,
@@ -60,8 +61,10 @@ from .models import (
     IndicatorVersion,
     MaskBit,
     PendingRecompute,
+    PersonKey,
     RecomputeLock,
     RecomputeRun,
+    RecordKey,
 )
 
 logger = logging.getLogger(__name__)
@@ -491,6 +494,17 @@ class _Source:
     where: str = "1=1"
 
 
+def _key_sum(expr: str) -> str:
+    """SUM of record keys reduced modulo KEY_MODULUS, as an INTEGER (the cell key; see indicators.disclosure)."""
+    return f"CAST(COALESCE(SUM({expr}), 0) % {KEY_MODULUS} AS INTEGER)"
+
+
+# The key sums of a first aggregation level, read back as y.nk, y.pk, y.wk by the cell sets summed from it.
+_KEY_SUMS = ", ".join(
+    f"{_key_sum(f'r.{column}')} AS {alias}" for column, alias in (("rk", "nk"), ("pfk", "pk"), ("wk", "wk"))
+)
+
+
 def _grouping_mask(used: list[str], grouped) -> int:
     """What PostgreSQL's GROUPING(used...) returns on the rows of the grouping set ``grouped``: bit i (from the
     left) is 1 when used[i] is not part of it."""
@@ -615,6 +629,23 @@ class _Builder:
             day += timedelta(days=1)
         BusinessDay.objects.bulk_create(rows, batch_size=2000)
 
+    def record_keys(self, scope: str = "1=1") -> None:
+        """Draw the secret record key of every application in ``scope`` (a condition on ``a``) and of every
+        person that has none yet (disclosure: the cell key method). Drawn once: existing keys never change, so
+        a cell keeps its perturbation from one recompute to the next."""
+        draw = (
+            f"CAST(FLOOR(RANDOM() * {KEY_MODULUS}) AS INTEGER)" if self.postgres else f"(ABS(RANDOM()) % {KEY_MODULUS})"
+        )
+        app, person = _t(Application), _t(Person)
+        self.execute(
+            f"INSERT INTO {_t(RecordKey)} (application_id, key) SELECT a.id, {draw} FROM {app} a "
+            f"WHERE ({scope}) AND NOT EXISTS (SELECT 1 FROM {_t(RecordKey)} r WHERE r.application_id = a.id)"
+        )
+        self.execute(
+            f"INSERT INTO {_t(PersonKey)} (person_id, key) SELECT p.id, {draw} FROM {person} p "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {_t(PersonKey)} r WHERE r.person_id = p.id)"
+        )
+
     def mask_bits(self) -> None:
         """Give every code of the masked lists a bit, appending new codes (existing bits never move)."""
         for dimension, list_name in dims.MASKED.items():
@@ -688,6 +719,8 @@ class _Builder:
         columns = {
             "application_id": "a.id",
             "person_ref": "COALESCE(pk.ref, a.person_id)",
+            "record_key": "COALESCE(rkey.key, 0)",
+            "person_key": "COALESCE(pkey.key, 0)",
             "institution": "i.code",
             "status": "a.status",
             "received_year": _year("a.received_on"),
@@ -757,6 +790,8 @@ class _Builder:
             LEFT JOIN {_t(BusinessDay)} bd_rec ON bd_rec.day = a.received_on
             LEFT JOIN {_t(BusinessDay)} bd_dec ON bd_dec.day = a.decided_on
             LEFT JOIN ({self.masks_sql(mask_scope)}) m ON m.application_id = a.id
+            LEFT JOIN {_t(RecordKey)} rkey ON rkey.application_id = a.id
+            LEFT JOIN {_t(PersonKey)} pkey ON pkey.person_id = COALESCE(pk.ref, a.person_id)
             WHERE a.status <> {_q(Status.DRAFT)} AND ({scope})
         """
         names = ", ".join(columns)
@@ -845,7 +880,9 @@ class _Builder:
             "SELECT f.time_key AS tk, f.decided_year AS dy, f.outcome AS oc, "
             "f.business_days AS days, f.person_ref AS pr, "
             "CASE WHEN f.outcome = 'A' AND NOT f.person_dup THEN 1 ELSE 0 END AS pf, "
-            "CASE WHEN f.within_deadline THEN 1 ELSE 0 END AS w"
+            "CASE WHEN f.within_deadline THEN 1 ELSE 0 END AS w, f.record_key AS rk, f.person_key AS prk, "
+            "CASE WHEN f.outcome = 'A' AND NOT f.person_dup THEN f.person_key ELSE 0 END AS pfk, "
+            "CASE WHEN f.within_deadline THEN f.record_key ELSE 0 END AS wk"
             + "".join(f", {c}" for c in columns)
             + f" FROM {source.facts} f {' '.join(joins)} WHERE ({source.where}) AND ({where})"
         )
@@ -914,6 +951,9 @@ class _Builder:
                 "n": "SUM(y.n)",
                 "persons": "SUM(y.p)" if kind is _COUNT else "0",
                 "within_deadline": "SUM(y.w)",
+                "n_key": _key_sum("y.nk"),
+                "persons_key": _key_sum("y.pk") if kind is _COUNT else "0",
+                "within_key": _key_sum("y.wk"),
             }
             bases = dims.plan_bases(sets)
             if self.postgres:
@@ -932,7 +972,7 @@ class _Builder:
         group_cols = [*kind.group, *base]
         pre = (
             f"SELECT {', '.join(f'r.{c}' for c in group_cols)}, COUNT(*) AS n, SUM(r.pf) AS p, "
-            f"SUM(r.w) AS w FROM ({self._rows_sql(source, base, kind.where)}) r "
+            f"SUM(r.w) AS w, {_KEY_SUMS} FROM ({self._rows_sql(source, base, kind.where)}) r "
             f"GROUP BY {', '.join(f'r.{c}' for c in group_cols)}"
         )
         return self._insert(version, kind, members, pre, aggregates, "y.")
@@ -949,7 +989,7 @@ class _Builder:
         g = f"GROUPING({', '.join(f'r.{d}' for d in used)})" if used else "0"
         level1 = (
             f"SELECT {', '.join(f'r.{c}' for c in group + used)}, {g} AS g, COUNT(*) AS n, SUM(r.pf) AS p, "
-            f"SUM(r.w) AS w FROM ({self._rows_sql(source, used, kind.where)}) r "
+            f"SUM(r.w) AS w, {_KEY_SUMS} FROM ({self._rows_sql(source, used, kind.where)}) r "
             f"GROUP BY {', '.join(f'r.{c}' for c in group)}, GROUPING SETS ({grouping})"
         )
         branches = [
@@ -974,15 +1014,24 @@ class _Builder:
             used = sorted({d for s in members for d in s})
             inner = self._rows_sql(source, used, kind.where)
             if kind is _DAYS:
-                persons = "0"
+                persons = persons_key = "0"
             elif distinct:
                 persons = f"{sign} * COUNT(DISTINCT CASE WHEN x.oc = 'A' THEN x.pr END)"
+                # The keys of the distinct persons: each person's (ref, key) pair is summed once, and the ref part
+                # vanishes modulo KEY_MODULUS. NUMERIC on PostgreSQL so that large refs cannot overflow.
+                numeric = "CAST(x.pr AS NUMERIC)" if self.postgres else "x.pr"
+                pair = f"{numeric} * {KEY_MODULUS} + x.prk"
+                persons_key = f"{sign} * " + _key_sum(f"DISTINCT CASE WHEN x.oc = 'A' THEN {pair} END")
             else:
                 persons = f"{sign} * SUM(x.pf)"
+                persons_key = f"{sign} * {_key_sum('x.pfk')}"
             aggregates = {
                 "n": "0" if kind is _DUPS else f"{sign} * COUNT(*)",
                 "persons": persons,
                 "within_deadline": "0" if kind is _DUPS else f"{sign} * SUM(x.w)",
+                "n_key": "0" if kind is _DUPS else f"{sign} * {_key_sum('x.rk')}",
+                "persons_key": persons_key,
+                "within_key": "0" if kind is _DUPS else f"{sign} * {_key_sum('x.wk')}",
             }
             rows += self._insert(version, kind, members, inner, aggregates, "x.")
         return rows
@@ -1018,6 +1067,7 @@ class _Builder:
 
     def clear_facts(self) -> None:
         self.calendar()
+        self.record_keys()
         self.mask_bits()
         if self.postgres:
             self.execute(f"TRUNCATE {self.fact}, {self.value}")
@@ -1093,6 +1143,7 @@ class _Builder:
     def _replace_facts(self, refresh: str = "(SELECT id FROM ind_refresh)") -> int:
         """Replace the fact and bridge rows of the applications listed in ``refresh`` (the ones that no longer
         exist or became drafts are just removed)."""
+        self.record_keys(f"a.id IN {refresh}")
         self.execute(f"DELETE FROM {self.value} WHERE application_id IN {refresh}")
         self.execute(f"DELETE FROM {self.fact} WHERE application_id IN {refresh}")
         rows = self.execute(

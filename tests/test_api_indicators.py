@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from django.conf import settings
 from rest_framework.test import APIClient
 
 from indicators import services as indicator_services
@@ -97,9 +98,8 @@ def test_small_counts_are_shown_as_less_than_k(cast, indicators, who):
     assert body["exact"] is False
     assert body["disclosure_threshold"] == K
     assert _no_small_value_published(body)
-    # The total cannot give the small count away: something else is hidden too.
-    shown = [c for c in _cells(body) if c["status"] == "secondary"]
-    assert shown
+    # The total is a perturbed cell of its own, so total minus the other cells does not give the small count.
+    assert abs(body["grand_total"]["value"] - 15) <= settings.DISCLOSURE_MAX_DEVIATION
 
 
 @pytest.mark.parametrize("who", ["coordinator_a", "coordinator_b"])
@@ -116,7 +116,7 @@ def test_two_and_three_way_tables(cast, indicators):
     two = analyst.get("/api/v1/indicators/crosstab/?measure=accredited&dims=sex,nationality").json()
     assert two["row_dimensions"] == ["sex"] and two["column_dimension"] == "nationality"
     assert _cell(two, ["F"], "NI")["display"] == "<5"
-    assert _cell(two, ["M"], "CR")["display"] in ("12", "x")
+    assert abs(int(_cell(two, ["M"], "CR")["display"]) - 12) <= settings.DISCLOSURE_MAX_DEVIATION
     assert _no_small_value_published(two)
     three = analyst.get("/api/v1/indicators/crosstab/?measure=accredited&dims=sex,age_group,exploitation_form").json()
     assert three["row_dimensions"] == ["sex", "age_group"]

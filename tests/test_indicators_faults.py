@@ -12,6 +12,7 @@ from django.test import override_settings
 
 from conatt_portal.celery import app as celery_app
 from indicators import selectors, services, tasks
+from indicators.disclosure import Count
 from indicators.models import ApplicationFact, IndicatorCell, IndicatorVersion, PendingRecompute, RecomputeRun
 from records.models import Status
 
@@ -314,7 +315,19 @@ def _snapshot():
             result[(measure, *dims)] = selectors.crosstab(measure=measure, dims=dims)
     result["timeliness"] = selectors.timeliness_by_year(filters={"institution": "INAMU"})
     result["profiles"] = selectors.profiles()
-    return result
+    return _with_keys(result)
+
+
+def _with_keys(value):
+    """The snapshot with every count's cell key beside it: the difference must give the cells the same keys
+    as a full rebuild, or the same cell would be perturbed differently after an edit."""
+    if isinstance(value, Count):
+        return (int(value), value.key)
+    if isinstance(value, dict):
+        return {k: _with_keys(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_with_keys(v) for v in value)
+    return value
 
 
 @pytest.mark.django_db
@@ -386,7 +399,7 @@ def test_applying_the_difference_of_changed_applications_equals_a_full_rebuild(
     incremental = _snapshot()
     services.recompute_full()
     assert _snapshot() == incremental
-    assert incremental["accredited_persons"] == {2024: 1, 2025: 1}
+    assert {year: n for year, (n, _key) in incremental["accredited_persons"].items()} == {2024: 1, 2025: 1}
 
 
 @pytest.mark.django_db

@@ -11,9 +11,11 @@ import re
 from urllib.parse import parse_qsl, urlparse
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 from openpyxl import load_workbook
 
+from indicators import disclosure, selectors
 from tests.report_data import GIRLS_NI_SOCIAL_2024, K, seed_report_data
 
 PAGES = [
@@ -65,6 +67,11 @@ def data(cast, settings):
     settings.DISCLOSURE_K = K
     seed_report_data(cast)
     return cast
+
+
+def published(count) -> int | None:
+    """What an analyst is shown for an exact count (with its cell key) from the selectors."""
+    return disclosure.protect_count(count, k=K).value
 
 
 def small_counts_in_html(html: str) -> list[str]:
@@ -174,7 +181,12 @@ def test_the_issue_question_is_answered_in_the_dashboard(data):
         if d["label"] in ("Accredited victims (persons)", "Víctimas acreditadas (personas)")
     )
     assert payload["labels"] == ["2024"]
-    assert persons["data"] == [GIRLS_NI_SOCIAL_2024]
+    filters = {"victim_group": "GIRL", "nationality": "NI", "recruitment_method": "SOCIAL_NETWORK"}
+    exact = selectors.measure_by_year(measure="accredited_persons", year_from=2024, year_to=2024, filters=filters)
+    assert exact[2024] == GIRLS_NI_SOCIAL_2024
+    # Analysts read the figure as perturbed by its cell key: near the truth, and the same value everywhere.
+    assert persons["data"] == [published(exact[2024])]
+    assert abs(persons["data"][0] - GIRLS_NI_SOCIAL_2024) <= settings.DISCLOSURE_MAX_DEVIATION
 
 
 @pytest.mark.django_db
@@ -258,20 +270,30 @@ def test_map_rolls_small_cantons_up_to_their_province(data):
 def test_recruitment_canton_map_is_protected_for_analysts_and_exact_for_coordinators(data):
     """The report data recruits everyone in their district of residence. In 2024 three accredited men were
     recruited in Alajuela (canton 201), the only ones of that province: analysts see Alajuela rolled up and
-    hidden (and San José too, or 18 - 15 would give Alajuela away), coordinators the exact cantons. In 2023
-    both provinces hold enough people to be drawn canton by canton."""
+    hidden, coordinators the exact cantons. San José's cantons are drawn with their perturbed figures (a
+    difference of two perturbed figures gives no true count, so nothing else needs hiding). In 2023 both
+    provinces hold enough people to be drawn canton by canton."""
     chart = reverse("indicators:chart", args=["map-recruitment-canton"])
     url = chart + "?year_from=2024&year_to=2024"
     analyst = data.client_for(data.analyst_a).get(url).json()["areas"]
-    assert all(area["value"] is None for code, area in analyst.items() if code.startswith(("1", "2")))
+    assert all(area["value"] is None for code, area in analyst.items() if code.startswith("2"))
     assert analyst["201"]["display"] == f"<{K}"
+    canton_2024 = selectors.crosstab(
+        measure="accredited_persons", dims=["recruitment_canton"], year_from=2024, year_to=2024
+    )
+    assert analyst["101"]["value"] == published(canton_2024[("101",)])
     assert "Alajuela" in analyst["201"]["label"]  # rolled up: the tooltip names the province
     assert small_values_in_chart({"areas": analyst}) == []
     coordinator = data.client_for(data.coordinator_b).get(url).json()["areas"]
     assert coordinator["201"]["value"] == 3 and coordinator["101"]["value"] == GIRLS_NI_SOCIAL_2024 + 6
     assert coordinator["202"]["value"] == 0  # a canton of Alajuela with nobody: exact, not rolled up
     detailed = data.client_for(data.analyst_a).get(chart + "?year_from=2023&year_to=2023").json()["areas"]
-    assert detailed["101"]["value"] == 20 and detailed["201"]["value"] == 8 and detailed["202"]["value"] == 0
+    canton_2023 = selectors.crosstab(
+        measure="accredited_persons", dims=["recruitment_canton"], year_from=2023, year_to=2023
+    )
+    assert (canton_2023[("101",)], canton_2023[("201",)]) == (20, 8)
+    assert detailed["101"]["value"] == published(canton_2023[("101",)])
+    assert detailed["201"]["value"] == published(canton_2023[("201",)]) and detailed["202"]["value"] == 0
 
     page = "/reports/maps/?year_from=2024&year_to=2024"
     html = data.client_for(data.analyst_b).get(page).content.decode()
@@ -330,6 +352,9 @@ def test_sdg_rate_uses_the_population_an_admin_entered(data):
     girls = next(
         r for r in rows if r[:3] == ["2024", "Mujer", "12 a 17 años"] or r[:3] == ["2024", "Female", "12 to 17 years"]
     )
-    # 9 accredited girls aged 12 to 17 in 2024 per 100,000 of 200,000: 4.50; the population is shown beside it.
-    assert girls[3] == "9"
-    assert girls[5] == "4.50"
+    # 9 accredited girls aged 12 to 17 in 2024, as analysts see them (perturbed), per 100,000 of 200,000: the rate
+    # is computed from the published count (9 would give 4.50); the population is shown beside it.
+    exact = selectors.crosstab(measure="accredited_persons", dims=["sex", "age_group"], year_from=2024, year_to=2024)
+    shown = published(exact[("F", "12-17")])
+    assert exact[("F", "12-17")] == 9 and girls[3] == str(shown)
+    assert girls[5] == f"{shown / 2:.2f}"

@@ -9,12 +9,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from indicators import reporting
-from indicators.disclosure import SHOWN
+from indicators import disclosure, reporting
+from indicators.disclosure import KEY_MODULUS, SHOWN, Count
 
 K = 5
 
-counts_strategy = st.integers(min_value=0, max_value=40)
+counts_strategy = st.builds(Count, st.integers(min_value=0, max_value=40), st.integers(0, KEY_MODULUS - 1))
 
 
 @st.composite
@@ -115,26 +115,31 @@ def test_measures_by_year_protect_each_measure(cast, settings_k5):
         title="m",
         definition="d",
         years=[2023, 2024, 2025],
-        measures=[("received", "Received", {2023: 30, 2024: 3, 2025: 12}), ("accredited", "Accredited", {2024: 2})],
+        measures=[
+            ("received", "Received", {2023: Count(30, 11), 2024: Count(3, 22), 2025: Count(12, 33)}),
+            ("accredited", "Accredited", {2024: Count(2, 44)}),
+        ],
         year_label="Year",
     )
     flat = [v for row in report.body() for v in row[1:]]
     assert small_numbers_in(flat) == []
     assert "<5" in flat
-    received = [row[0] for row in report.table.cells]
-    # With the total 45 shown, 30 and 12 would give the 3 away: a complement (or the total) is hidden too.
-    assert sum(c.hidden for c in received) + report.table.col_totals[0].hidden >= 2
+    # Each measure's total is a cell of its own: the perturbed 45 with the key of its 45 records, not the sum
+    # of the perturbed years, so the published years do not give the 3 away by subtraction.
+    total = Count(30, 11) + Count(3, 22) + Count(12, 33)
+    assert report.table.col_totals[0] == disclosure.protect_count(total, k=K)
     assert report.header() == ["Year", "Received", "Accredited"]  # no row total: measures do not add up
 
 
 def test_rate_and_median_hidden_with_their_count(cast, settings_k5):
-    hidden = reporting.protect_headline(cast.analyst_a, 3)
-    shown = reporting.protect_headline(cast.analyst_a, 50)
+    hidden = reporting.protect_headline(cast.analyst_a, Count(1, 5))
+    shown = reporting.protect_headline(cast.analyst_a, Count(50, 5))
     assert hidden.display == "<5"
     assert reporting.rate_per_100k(hidden, 1_000_000) == reporting.NOT_SHOWN
-    assert reporting.rate_per_100k(shown, 1_000_000) == "5.00"
-    assert reporting.median_if_enough(4.0, hidden) == reporting.NOT_SHOWN
-    assert reporting.median_if_enough(4.0, shown) == "4.0"
+    assert reporting.rate_per_100k(shown, 1_000_000) == f"{shown.value / 10:.2f}"
+    histogram = {4: Count(50, 9)}
+    assert reporting.median_from_histogram(cast.analyst_a, histogram, hidden) == reporting.NOT_SHOWN
+    assert reporting.median_from_histogram(cast.analyst_a, histogram, shown) == "4.0"
 
 
 def test_four_dimensions_are_refused_in_spanish(settings):
