@@ -30,7 +30,9 @@ from .forms import DimensionChoice, Filters, IntersectionForm
 from .reporting import (
     NOT_SHOWN,
     Report,
+    TooManyDimensions,
     audience,
+    check_dimension_count,
     median_from_histogram,
     protect_headline,
     protect_measures_by_year,
@@ -427,9 +429,7 @@ def _crosstab_report(user, filters: Filters, query) -> Report:
         first, second = codes(row_dims[0]), codes(row_dims[1])
         row_keys = [(a, b) for a in first for b in second]
         table_counts = {((key[0], key[1]), key[2]): n for key, n in counts.items()}
-    labels: dict = {}
-    for dim in row_dims:
-        labels.update(dict(dimension_values(dim)))
+    labels = tuple(dict(dimension_values(dim)) for dim in row_dims)
     multi = [dimension_label(d).lower() for d in chosen if _dimension(d).multi_valued]
     note = (
         _("A case with several values of %(dims)s counts under each of them, so totals count pairs, not cases.")
@@ -1023,10 +1023,107 @@ def _sdg_form(user, filters: Filters) -> Report:
     )
 
 
+# --- Any measure by year or by any dimensions (the indicators API) --------------------------------------------
+
+
+def _any_measure(query) -> str:
+    key = query.get("measure") or DEFAULT_MEASURE
+    if key not in MEASURES:
+        raise ReportUnavailable(_("Unknown indicator: %(name)s.") % {"name": key})
+    return key
+
+
+def _measure_by_year_report(user, filters: Filters, query) -> Report:
+    """One measure per year with its total over the years (none for a stock such as pending), for the cell
+    the filters select."""
+    measure_key = _any_measure(query)
+    counts = _call(
+        selectors.measure_by_year,
+        measure=measure_key,
+        year_from=filters.year_from,
+        year_to=filters.year_to,
+        filters=_selector_filters(filters),
+    )
+    years_shown = sorted(counts)
+    report = protect_measures_by_year(
+        user,
+        slug="measure-by-year",
+        title=_measure_label(measure_key),
+        definition=_measure_definition(measure_key),
+        years=years_shown,
+        measures=[(measure_key, _measure_label(measure_key), counts)],
+        year_label=_("Year"),
+        without_total=STOCK_MEASURES,
+    )
+    return replace(report, value_label=_measure_label(measure_key))
+
+
+def _breakdown_report(user, filters: Filters, query) -> Report:
+    """A measure by one to three of any dimensions, listing the codes that hold a count in each dimension's
+    order: with one dimension a series, with two rows by the first and columns by the second, with three rows
+    by pairs of the first two."""
+    dims = list(query.getlist("dims")) if hasattr(query, "getlist") else list(query.get("dims", []))
+    if not dims:
+        raise ReportUnavailable(_("Choose at least one dimension."))
+    try:
+        check_dimension_count(dims)
+    except TooManyDimensions as refused:
+        raise ReportUnavailable(str(refused)) from None
+    measure_key = _any_measure(query)
+    counts = _call(
+        selectors.crosstab,
+        measure=measure_key,
+        dims=dims,
+        year_from=filters.year_from,
+        year_to=filters.year_to,
+        filters=_selector_filters(filters),
+    )
+    labels = {dim: dict(dimension_values(dim)) for dim in dims}
+
+    def present(i: int) -> list[str]:
+        codes = {key[i] for key in counts}
+        known = [code for code in labels[dims[i]] if code in codes]
+        return known + sorted(codes - set(known))
+
+    common = {
+        "slug": "breakdown",
+        "title": _measure_label(measure_key),
+        "definition": _measure_definition(measure_key),
+    }
+    if len(dims) == 1:
+        return protect_series_report(
+            user,
+            **common,
+            keys=present(0),
+            counts={key[0]: n for key, n in counts.items()},
+            labels=labels[dims[0]],
+            dimension_label=dimension_label(dims[0]),
+            value_label=_measure_label(measure_key),
+        )
+    if len(dims) == 2:
+        row_keys, table_counts = present(0), {(key[0], key[1]): n for key, n in counts.items()}
+    else:
+        pairs = {key[:2] for key in counts}
+        row_keys = [(a, b) for a in present(0) for b in present(1) if (a, b) in pairs]
+        table_counts = {(key[:2], key[2]): n for key, n in counts.items()}
+    return protect_table_report(
+        user,
+        **common,
+        row_keys=row_keys,
+        col_keys=present(len(dims) - 1),
+        counts=table_counts,
+        row_dimensions=[dimension_label(d) for d in dims[:-1]],
+        labels=tuple(labels[dim] for dim in dims[:-1]),
+        col_labels=labels[dims[-1]],
+    )
+
+
 # --- The catalogue -------------------------------------------------------------------------------------------
 
 _BUILDERS: dict[str, Callable] = {
     "by-year": lambda user, filters, query: _by_year(user, filters),
+    "measure-by-year": _measure_by_year_report,
+    "breakdown": _breakdown_report,
     "timeliness": lambda user, filters, query: _timeliness(user, filters),
     "crosstab": _crosstab_report,
     "profiles": _profiles_report,

@@ -41,7 +41,9 @@ class Report:
     """One table ready to publish: protected counts plus the labels and words that explain them.
 
     ``row_keys`` of a multi-dimension table are tuples (one key per row dimension); ``row_dimensions`` name
-    those dimensions, ``row_labels`` map every key part to its label. ``col_keys`` come from one dimension
+    those dimensions, ``row_labels`` map every key part to its label (or, as a tuple with one mapping per row
+    dimension, each part by its own dimension's labels: two dimensions may share a code such as "UNKNOWN").
+    ``col_keys`` come from one dimension
     or from a list of measures (``series`` tables have the single column ``disclosure.SERIES_COLUMN``)."""
 
     slug: str
@@ -49,7 +51,7 @@ class Report:
     definition: str
     table: ProtectedTable
     row_dimensions: tuple[str, ...]
-    row_labels: Mapping[Hashable, str]
+    row_labels: Mapping[Hashable, str] | tuple[Mapping[Hashable, str], ...]
     col_labels: Mapping[Hashable, str]
     value_label: str = ""
     additive: bool = True
@@ -68,7 +70,8 @@ class Report:
 
     @property
     def is_series(self) -> bool:
-        return len(self.table.col_keys) == 1
+        """A one-way table (its one column is the count); a cross-tab with a single column present is not."""
+        return self.table.col_keys == (disclosure.SERIES_COLUMN,)
 
     @property
     def has_hidden(self) -> bool:
@@ -78,6 +81,8 @@ class Report:
 
     def row_label_parts(self, key: Hashable) -> list[str]:
         parts = key if isinstance(key, tuple) else (key,)
+        if isinstance(self.row_labels, tuple):
+            return [labels.get(part, str(part)) for labels, part in zip(self.row_labels, parts, strict=True)]
         return [self.row_labels.get(part, str(part)) for part in parts]
 
     def row_label(self, key: Hashable) -> str:

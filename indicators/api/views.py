@@ -5,8 +5,8 @@ identity data and no per-application row is reachable here."""
 
 from __future__ import annotations
 
+from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _lazy
-from django.utils.translation import pgettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions
@@ -14,8 +14,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.api.permissions import CanViewReports
-from indicators import dimensions, reporting, selectors
+from indicators import catalogue, dimensions, reporting, selectors
 from indicators.disclosure import SERIES_COLUMN, ProtectedCell
+from indicators.forms import Filters
 
 from . import serializers
 
@@ -51,36 +52,46 @@ def _filters(request, query_serializer) -> dict[str, str]:
     return {name: request.query_params[name] for name in dimensions.DIMENSIONS if name in request.query_params}
 
 
-def _keys_in_order(dimension: str, present: set[str]) -> list[str]:
-    """The dimension's codes that hold a count, in the dimension's display order (unknown ones last)."""
-    order = list(dimensions.DIMENSIONS[dimension].labels())
-    known = [code for code in order if code in present]
-    return known + sorted(present - set(known))
+def _answer(request, slug: str, *, measure: str, query: dict, dims: list[str] | None = None) -> dict:
+    """Build the report ``slug`` through the report catalogue (the same builders, caching and disclosure as
+    the pages, charts and exports) and give it the API's shape; a combination that is not published is a 400
+    with the catalogue's reason."""
+    filters = _filters(request, query)
+    report_query = QueryDict(mutable=True)
+    report_query["measure"] = measure
+    if dims:
+        report_query.setlist("dims", dims)
+    report_filters = Filters(
+        year_from=query.get("year_from"),
+        year_to=query.get("year_to"),
+        institution=filters.get("institution"),
+        values={name: code for name, code in filters.items() if name != "institution"},
+    )
+    try:
+        report = catalogue.build(slug, request.user, report_filters, report_query)
+    except catalogue.ReportUnavailable as refused:
+        raise exceptions.ValidationError({"detail": str(refused)}) from None
+    row_dims = list(dims[:-1] if dims and len(dims) > 1 else dims or ["year"])
+    col_dim = dims[-1] if dims and len(dims) > 1 else None
+    return _table(report, measure=measure, row_dims=row_dims, col_dim=col_dim, query=query, filters=filters)
 
 
 def _table(report: reporting.Report, *, measure: str, row_dims, col_dim, query: dict, filters: dict) -> dict:
     table = report.table
-    # Each dimension's labels are read once per answer (a label lookup may query the code lists).
-    labels = {d: dimensions.DIMENSIONS[d].labels() for d in {*row_dims, col_dim} if d in dimensions.DIMENSIONS}
-
-    def label(dimension: str, code) -> str:
-        return labels[dimension].get(code, str(code)) if dimension in labels else str(code)
-
-    rows = []
-    for key, cells, total in zip(table.row_keys, table.cells, table.row_totals, strict=True):
-        parts = list(key) if isinstance(key, tuple) else [key]
-        rows.append(
-            {
-                "key": [str(p) for p in parts],
-                "labels": [label(d, p) for d, p in zip(row_dims, parts, strict=True)],
-                "cells": [_cell(c) for c in cells],
-                "total": _cell(total),
-            }
-        )
+    rows = [
+        {
+            "key": [str(p) for p in (key if isinstance(key, tuple) else (key,))],
+            "labels": report.row_label_parts(key),
+            "cells": [_cell(c) for c in cells],
+            "total": _cell(total),
+        }
+        for key, cells, total in zip(table.row_keys, table.cells, table.row_totals, strict=True)
+    ]
     if col_dim is None:
+        # One column, the count (whatever key the report gives it).
         columns = [{"code": SERIES_COLUMN, "label": str(dimensions.MEASURES[measure].label)}]
     else:
-        columns = [{"code": str(c), "label": label(col_dim, c)} for c in table.col_keys]
+        columns = [{"code": str(c), "label": report.col_label(c)} for c in table.col_keys]
     involved = [*row_dims, *([col_dim] if col_dim else []), *filters]
     return {
         "measure": _measure(measure),
@@ -89,7 +100,7 @@ def _table(report: reporting.Report, *, measure: str, row_dims, col_dim, query: 
         "columns": columns,
         "rows": rows,
         "column_totals": [_cell(c) for c in table.col_totals],
-        "grand_total": _cell(table.grand_total),
+        "grand_total": _cell(table.grand_total if col_dim else table.col_totals[0]),
         "additive": not any(d in dimensions.MULTI_VALUED for d in involved),
         "year_from": query.get("year_from"),
         "year_to": query.get("year_to"),
@@ -161,40 +172,17 @@ class ByYearView(_IndicatorView):
         tags=[TAG],
         summary=_lazy("One measure per year"),
         description=_lazy(
-            "The measure per year with its total over the years, for the cell the filters select (e.g. "
-            '?measure=accredited&sex=F&nationality=NI). Counts from 1 to k-1 are shown as "<k" and further '
-            'cells hidden ("x") so none can be recovered from the total, unless you are a coordinator.'
+            "The measure per year with its total over the years (none for the pending stock), for the cell the "
+            "filters select (e.g. ?measure=accredited&sex=F&nationality=NI). The same report as the pages: "
+            "unless you are a coordinator, figures are perturbed by the cell key method and values from 1 to k-1 "
+            'are shown as "<k".'
         ),
         parameters=[*_COMMON_PARAMETERS, *_FILTER_PARAMETERS],
         responses=serializers.TableSerializer,
     )
     def get(self, request):
         query = _validated(serializers.ByYearQuerySerializer, request)
-        filters = _filters(request, query)
-        try:
-            counts = selectors.measure_by_year(
-                measure=query["measure"],
-                year_from=query.get("year_from"),
-                year_to=query.get("year_to"),
-                filters=filters,
-            )
-        except ValueError as error:
-            raise exceptions.ValidationError({"detail": str(error)}) from None
-        years = sorted(counts)
-        report = reporting.protect_series_report(
-            request.user,
-            slug="api-by-year",
-            title=str(dimensions.MEASURES[query["measure"]].label),
-            definition=str(dimensions.MEASURES[query["measure"]].definition),
-            keys=years,
-            counts=counts,
-            labels={y: str(y) for y in years},
-            dimension_label=pgettext("api", "Year"),
-            value_label=str(dimensions.MEASURES[query["measure"]].label),
-        )
-        return Response(
-            _table(report, measure=query["measure"], row_dims=["year"], col_dim=None, query=query, filters=filters)
-        )
+        return Response(_answer(request, "measure-by-year", measure=query["measure"], query=query))
 
 
 class CrosstabView(_IndicatorView):
@@ -204,8 +192,8 @@ class CrosstabView(_IndicatorView):
         description=_lazy(
             "Summed over the years asked. With one dimension, a series; with two, rows by the first and columns "
             "by the second; with three, rows by pairs of the first two. Dimensions plus filters may number at "
-            "most three, and must be a precomputed combination (400 otherwise, with the reason). The same "
-            "disclosure control as the report pages applies to every cell and total."
+            "most three, and must be a precomputed combination (400 otherwise, with the reason). The same report "
+            "catalogue and disclosure control as the report pages apply to every cell and total."
         ),
         parameters=[
             OpenApiParameter("dims", OpenApiTypes.STR, required=True, description="sex,age_group,nationality"),
@@ -217,63 +205,9 @@ class CrosstabView(_IndicatorView):
     def get(self, request):
         query = _validated(serializers.CrosstabQuerySerializer, request)
         dims = query["dims"]
-        filters = _filters(request, query)
         if len(dims) > reporting.MAX_CROSSTAB_DIMENSIONS:
             try:
                 reporting.check_dimension_count(dims)
             except reporting.TooManyDimensions as error:
                 raise exceptions.ValidationError({"dims": [str(error)]}) from None
-        try:
-            counts = selectors.crosstab(
-                measure=query["measure"],
-                dims=dims,
-                year_from=query.get("year_from"),
-                year_to=query.get("year_to"),
-                filters=filters,
-            )
-        except ValueError as error:
-            raise exceptions.ValidationError({"detail": str(error)}) from None
-        measure = dimensions.MEASURES[query["measure"]]
-        title, definition = str(measure.label), str(measure.definition)
-        if len(dims) == 1:
-            keys = _keys_in_order(dims[0], {key[0] for key in counts})
-            report = reporting.protect_series_report(
-                request.user,
-                slug="api-crosstab",
-                title=title,
-                definition=definition,
-                keys=keys,
-                counts={key[0]: n for key, n in counts.items()},
-                labels={},
-                dimension_label=str(dimensions.DIMENSIONS[dims[0]].label),
-                value_label=title,
-            )
-            return Response(
-                _table(report, measure=query["measure"], row_dims=dims, col_dim=None, query=query, filters=filters)
-            )
-        row_dims, col_dim = dims[:-1], dims[-1]
-        col_keys = _keys_in_order(col_dim, {key[-1] for key in counts})
-        if len(row_dims) == 1:
-            row_keys = _keys_in_order(row_dims[0], {key[0] for key in counts})
-            table_counts = {(key[0], key[-1]): n for key, n in counts.items()}
-        else:
-            firsts = _keys_in_order(row_dims[0], {key[0] for key in counts})
-            seconds = _keys_in_order(row_dims[1], {key[1] for key in counts})
-            present = {key[:2] for key in counts}
-            row_keys = [(a, b) for a in firsts for b in seconds if (a, b) in present]
-            table_counts = {(key[:2], key[-1]): n for key, n in counts.items()}
-        report = reporting.protect_table_report(
-            request.user,
-            slug="api-crosstab",
-            title=title,
-            definition=definition,
-            row_keys=row_keys,
-            col_keys=col_keys,
-            counts=table_counts,
-            row_dimensions=[str(dimensions.DIMENSIONS[d].label) for d in row_dims],
-            labels={},
-            col_labels={},
-        )
-        return Response(
-            _table(report, measure=query["measure"], row_dims=row_dims, col_dim=col_dim, query=query, filters=filters)
-        )
+        return Response(_answer(request, "breakdown", measure=query["measure"], query=query, dims=dims))
