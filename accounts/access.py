@@ -69,8 +69,8 @@ def home_role(user) -> str | None:
 
 def applications_visible_to(user) -> QuerySet[Application]:
     """Applications the user may open: officers see their institutions' applications and those shared with
-    their institution or with them; coordinators see every application that has been submitted (never another
-    institution's draft); analysts and admins see none by virtue of their role."""
+    their institution or with them once submitted; coordinators see every application that has been submitted
+    (never another institution's draft); analysts and admins see none by virtue of their role."""
     Application = apps.get_model("records", "Application")
     visible = Q(pk__in=[])  # fail closed: no role, no rows
     officer_of = institution_ids(user, Role.OFFICER)
@@ -83,7 +83,11 @@ def applications_visible_to(user) -> QuerySet[Application]:
         shared_with_user = UserPermission.objects.filter(user=user, permission__codename=VIEW_APPLICATION).values(
             "content_object_id"
         )
-        visible |= Q(institution_id__in=officer_of) | Q(pk__in=shared_with_institution) | Q(pk__in=shared_with_user)
+        shared = Q(pk__in=shared_with_institution) | Q(pk__in=shared_with_user)
+        # A draft is its owners' alone until submitted: a grant on one (refused by records.services.application_share,
+        # but older grants may exist) shows nothing until the case reaches the ERI.
+        shared &= ~Q(status="DRAFT") & Q(submitted_at__isnull=False)
+        visible |= Q(institution_id__in=officer_of) | shared
     if has_role(user, Role.COORDINATOR):
         visible |= ~Q(status="DRAFT")
     return Application.objects.filter(visible)
