@@ -84,9 +84,9 @@ def applications_visible_to(user) -> QuerySet[Application]:
             "content_object_id"
         )
         shared = Q(pk__in=shared_with_institution) | Q(pk__in=shared_with_user)
-        # A draft is its owners' alone until submitted: a grant on one (refused by records.services.application_share,
-        # but older grants may exist) shows nothing until the case reaches the ERI.
-        shared &= ~Q(status="DRAFT") & Q(submitted_at__isnull=False)
+        # A draft is its owners' alone until submitted, as for coordinators: a grant on one (refused by
+        # records.services.application_share, but older grants may exist) shows nothing while it is a draft.
+        shared &= ~Q(status="DRAFT")
         visible |= Q(institution_id__in=officer_of) | shared
     if has_role(user, Role.COORDINATOR):
         visible |= ~Q(status="DRAFT")
