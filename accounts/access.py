@@ -8,11 +8,13 @@ that lacks a right answers 403.
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable
 from functools import wraps
 from typing import TYPE_CHECKING
 
 from django.apps import apps
+from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
@@ -69,8 +71,8 @@ def home_role(user) -> str | None:
 
 def applications_visible_to(user) -> QuerySet[Application]:
     """Applications the user may open: officers see their institutions' applications and those shared with
-    their institution or with them; coordinators see every application that has been submitted (never another
-    institution's draft); analysts and admins see none by virtue of their role."""
+    their institution or with them once submitted; coordinators see every application that has been submitted
+    (never another institution's draft); analysts and admins see none by virtue of their role."""
     Application = apps.get_model("records", "Application")
     visible = Q(pk__in=[])  # fail closed: no role, no rows
     officer_of = institution_ids(user, Role.OFFICER)
@@ -83,7 +85,11 @@ def applications_visible_to(user) -> QuerySet[Application]:
         shared_with_user = UserPermission.objects.filter(user=user, permission__codename=VIEW_APPLICATION).values(
             "content_object_id"
         )
-        visible |= Q(institution_id__in=officer_of) | Q(pk__in=shared_with_institution) | Q(pk__in=shared_with_user)
+        shared = Q(pk__in=shared_with_institution) | Q(pk__in=shared_with_user)
+        # A draft is its owners' alone until submitted, as for coordinators: a grant on one (refused by
+        # records.services.application_share, but older grants may exist) shows nothing while it is a draft.
+        shared &= ~Q(status="DRAFT")
+        visible |= Q(institution_id__in=officer_of) | shared
     if has_role(user, Role.COORDINATOR):
         visible |= ~Q(status="DRAFT")
     return Application.objects.filter(visible)
@@ -185,7 +191,35 @@ def require_role(*wanted: str) -> Callable:
 
 
 def client_ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
+    """The client's address, the one reading of it for the login lockout (``AXES_CLIENT_IP_CALLABLE``), the audit
+    and the API's anonymous throttle.
+
+    With ``PROXY_COUNT`` = 0 (the default) it is the connection's address, ``REMOTE_ADDR``: any
+    ``X-Forwarded-For`` is the client's own claim and is ignored, so rotating it changes nothing. Behind N
+    reverse proxies (``PROXY_COUNT`` = N), each of which appends the address it received the request from to
+    ``X-Forwarded-For``, the last N addresses of the chain (``X-Forwarded-For`` entries, then ``REMOTE_ADDR``) are
+    our proxies and the one before them is the client: counted from the right, because everything left of it
+    is what the client sent and may be forged. A chain shorter than that (a request that did not come through
+    every proxy) gives its first address, which one of our proxies wrote. An entry that is not an address
+    falls back to ``REMOTE_ADDR``."""
+    remote = _address(request.META.get("REMOTE_ADDR"))
+    proxies = settings.PROXY_COUNT
+    if not proxies:
+        return remote
+    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    chain = [part for part in forwarded if part] + ([remote] if remote else [])
+    if not chain:
+        return None
+    return _address(chain[max(0, len(chain) - 1 - proxies)]) or remote
+
+
+def _address(value: str | None) -> str | None:
+    """``value`` as a normalised IP address, or None if it is not one (it goes into GenericIPAddressField
+    columns, where PostgreSQL refuses anything else)."""
+    try:
+        return str(ipaddress.ip_address((value or "").strip()))
+    except ValueError:
+        return None
 
 
 def log_access(request, action: str, *, obj=None, object_type: str = "", object_id: str = "", detail: str = "") -> None:

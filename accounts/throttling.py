@@ -5,6 +5,7 @@ request time from REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], so settings changes 
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
+from . import access
 from .models import ApiToken
 
 
@@ -45,3 +46,8 @@ class AnonymousThrottle(_RateFromSettings):
         if request.user and request.user.is_authenticated:
             return None
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+    def get_ident(self, request):
+        # DRF's own reading takes the whole X-Forwarded-For when NUM_PROXIES is unset, so a client rotating that
+        # header would get a fresh allowance each time: read the address as the login lockout does.
+        return access.client_ip(request) or ""

@@ -174,10 +174,13 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "accounts.views.lockout"
 AXES_USERNAME_CALLABLE = "accounts.lockout.username_for_axes"
-AXES_IPWARE_PROXY_COUNT = env.int("PROXY_COUNT", default=0)
-AXES_IPWARE_META_PRECEDENCE_ORDER = (
-    ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if AXES_IPWARE_PROXY_COUNT else ["REMOTE_ADDR"]
-)
+# The client's address behind PROXY_COUNT reverse proxies that append to X-Forwarded-For (0: the connection's
+# address, any X-Forwarded-For ignored). One function reads it for axes, the audit and the API throttle; axes' own
+# django-ipware path is not used (see accounts.access.client_ip for why the chain is read from the right).
+PROXY_COUNT = env.int("PROXY_COUNT", default=0)
+if PROXY_COUNT < 0:
+    raise ImproperlyConfigured("PROXY_COUNT must be 0 or the number of reverse proxies in front of the portal.")
+AXES_CLIENT_IP_CALLABLE = "accounts.access.client_ip"
 # Masked in the request data axes keeps with each attempt and in its log lines.
 AXES_SENSITIVE_PARAMETERS = ["username", "password", "otp_token", "csrfmiddlewaretoken"]
 
@@ -225,11 +228,23 @@ STORAGES = {
 }
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 IMPORT_MAX_UPLOAD_BYTES = env.int("IMPORT_MAX_UPLOAD_BYTES", default=50 * 1024 * 1024)
+# Files up to this size are checked and written within the request; larger ones run outside it (a Celery
+# worker, or in the embedded mode a runner process of their own), with a progress bar.
+IMPORT_SYNC_MAX_BYTES = env.int("IMPORT_SYNC_MAX_BYTES", default=512 * 1024)
+# A running import whose heartbeat is older than this is taken for dead (its process killed): the sweep marks it
+# failed and deletes its file. Longer than any pause between two chunks, including waiting for another import of
+# the same institution.
+IMPORT_HEARTBEAT_MINUTES = env.int("IMPORT_HEARTBEAT_MINUTES", default=15)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
 # Celery: REDIS_URL switches to a real broker; without it tasks run in-process (embedded default).
 REDIS_URL = env.str("REDIS_URL", default="")
+# Where large imports run: "celery" (a worker, needs the broker) or "process" (a runner process started by the
+# web process, for the embedded mode without a broker, so no request holds a web worker for minutes).
+IMPORT_RUNNER = env.str("IMPORT_RUNNER", default="celery" if REDIS_URL else "process")
+if IMPORT_RUNNER not in {"celery", "process"}:
+    raise ImproperlyConfigured("IMPORT_RUNNER must be celery or process.")
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
@@ -254,6 +269,9 @@ CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 # Fault tests only (tests/test_security_faults.py): a file whose presence makes the indicator build wait
 # before its commit (indicators.services._pause_for_fault_tests). Never honoured in production.
 TEST_RECOMPUTE_PAUSE_FILE = "" if PRODUCTION else env.str("CONATT_TEST_RECOMPUTE_PAUSE_FILE", default="")
+# Fault tests only (tests/test_import_runner.py): the same for an import's first heartbeat
+# (records.imports.heartbeat._pause_for_fault_tests). Never honoured in production.
+TEST_IMPORT_PAUSE_FILE = "" if PRODUCTION else env.str("CONATT_TEST_IMPORT_PAUSE_FILE", default="")
 # Indicators, PostgreSQL: how many database connections a full rebuild writes its cells with (the facts are
 # committed first, the new version becomes current once every connection has committed). One per core the
 # database may spend on it; 1 keeps the whole rebuild in a single transaction.
@@ -273,6 +291,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env.float("INDICATORS_SWEEP_SECONDS", default=60.0),
         "kwargs": {"trigger": "beat-sweep"},
     },
+    # Imports: fail running jobs whose worker died, and delete their files (they hold identity data); daily, close
+    # jobs left waiting for confirmation.
+    "imports-sweep-dead-runs": {"task": "records.imports.sweep", "schedule": 300.0},
+    "imports-expire-stale-jobs": {"task": "records.imports.expire", "schedule": crontab(hour=3, minute=15)},
 }
 
 

@@ -14,5 +14,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
+# A request refused before any view (e.g. a body over the upload limit) answers JSON under /api/.
+handler400 = "conatt_portal.views.bad_request"
+
 admin.site.site_header = "CONATT"
 admin.site.site_title = "CONATT"

@@ -141,6 +141,13 @@ def possible_duplicates(*, user, application) -> list:
     )
 
 
+def application_shareable(*, application) -> bool:
+    """Whether a case may be shared with another institution: only once it has been submitted to the ERI. A
+    draft, or a draft withdrawn without ever being submitted, stays with its owners (coordinators do not see
+    a draft either)."""
+    return application.status != Status.DRAFT and application.submitted_at is not None
+
+
 def shared_with(*, application) -> list:
     """Institutions granted the case through their group (besides the owner)."""
     from accounts.models import Institution

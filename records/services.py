@@ -24,7 +24,7 @@ from accounts import access
 from accounts.models import AccessEvent, Institution, Role
 from indicators.services import recompute_mark_dirty
 
-from . import deadlines, keys
+from . import deadlines, keys, selectors
 from .models import (
     CLOSED_STATUSES,
     DECIDED_STATUSES,
@@ -584,9 +584,12 @@ def _audit(user, action: str, application: Application, institution: Institution
 @transaction.atomic
 def application_share(*, user, application: Application, institution: Institution, ip: str | None = None) -> None:
     """An admin lets another institution's officers see a case (a referral), through a guardian object
-    permission on the institution's group. Audited as a grant."""
+    permission on the institution's group. Audited as a grant. A draft is its institution's alone until it is
+    submitted (coordinators do not see it either), so a case never submitted cannot be shared."""
     if not access.can_manage_sharing(user):
         raise PermissionDenied
+    if not selectors.application_shareable(application=_locked(application)):
+        _refuse(_("A draft belongs to its institution alone until it is submitted: it cannot be shared."), "draft")
     if institution.pk == application.institution_id:
         _refuse(_("The institution that submitted the case sees it already."), "owner")
     if not institution.active:

@@ -471,7 +471,12 @@ def application_sharing(request, pk):
     return render(
         request,
         "records/application_sharing.html",
-        {"application": application, "shared_with": selectors.shared_with(application=application), "form": form},
+        {
+            "application": application,
+            "shared_with": selectors.shared_with(application=application),
+            "shareable": selectors.application_shareable(application=application),
+            "form": form,
+        },
     )
 
 

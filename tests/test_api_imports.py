@@ -123,9 +123,12 @@ def test_cancel_writes_nothing(cast):
 
 
 @pytest.fixture
-def eager_celery():
-    """The worker runs in-process, also when REDIS_URL makes tasks go to a broker."""
+def eager_celery(settings):
+    """The worker runs in-process, also when REDIS_URL makes tasks go to a broker (and large imports go to Celery
+    also without REDIS_URL, whose embedded default is a runner process: tests/test_import_runner.py)."""
     from conatt_portal.celery import app
+
+    settings.IMPORT_RUNNER = "celery"
 
     before = app.conf.task_always_eager
     app.conf.task_always_eager = True

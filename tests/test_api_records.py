@@ -363,3 +363,25 @@ def test_session_writes_need_csrf(cast):
     response = client.post(URL, payload(), content_type="application/json")
     assert response.status_code == 403
     assert not Application.objects.exists()
+
+
+def test_a_json_body_over_the_upload_limit_gets_the_api_json_error_in_spanish(cast, officer_a, settings):
+    """Issue 20, point 7: a JSON body over DATA_UPLOAD_MAX_MEMORY_SIZE (10 MB) is refused by Django before any
+    view; under /api/ the answer is the API's error shape ({"detail": ...}, JSON, in Spanish), not Django's HTML
+    "Bad Request (400)", and nothing is written."""
+    assert settings.DATA_UPLOAD_MAX_MEMORY_SIZE == 10 * 1024 * 1024
+    too_big = payload(narrative="x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1))
+    existing = rf.make_application(cast)
+    for method, url in (("post", URL), ("patch", f"{URL}{existing.pk}/"), ("post", "/api/v1/no-such-endpoint/")):
+        response = getattr(officer_a, method)(url, {**too_big, "version": existing.version}, format="json")
+        assert response.status_code == 400, url
+        assert response["Content-Type"] == "application/json", url
+        assert response.json() == {"detail": "El cuerpo de la solicitud supera el límite de 10 MB."}, url
+    assert Application.objects.count() == 1
+    existing.refresh_from_db()
+    assert existing.narrative != too_big["narrative"]
+    # A page keeps Django's own answer: only the API speaks JSON.
+    page = cast.client_for(cast.officer_a).post(
+        "/records/new/", data=b"{}" + b" " * settings.DATA_UPLOAD_MAX_MEMORY_SIZE, content_type="application/json"
+    )
+    assert page.status_code == 400 and "json" not in page["Content-Type"]

@@ -412,6 +412,53 @@ def test_sharing_refusals(cast):
         services.application_share(user=cast.admin_a, application=application, institution=cast.institution_b)
 
 
+@pytest.mark.parametrize("state", ["DRAFT", "WITHDRAWN"])
+def test_a_case_never_submitted_cannot_be_shared_by_the_service_nor_the_page(cast, state):
+    """Issue 20, point 3: a draft (or a draft withdrawn without ever being submitted) is its institution's alone;
+    an admin's grant is refused with a Spanish message on the page and by the service, and nothing is written."""
+    from records.models import ApplicationGroupObjectPermission
+
+    application = make_application(cast, state=state, identity_data=f.identity(given_names="Hermenegilda"))
+    assert application.submitted_at is None
+    with translation.override("es"), pytest.raises(services.TransitionRefused) as refused:
+        services.application_share(user=cast.admin_a, application=application, institution=cast.institution_b)
+    assert refused.value.code == "draft"
+    spanish = "Un borrador es solo de su institución hasta que se presenta: no se puede compartir."
+    assert refused.value.message == spanish
+
+    admin = cast.client_for(cast.admin_a)
+    sharing = reverse("records:application_sharing", args=[application.pk])
+    page = admin.get(sharing).content.decode()
+    assert "no se puede compartir" in page
+    assert 'value="grant"' not in page  # no grant form to fill in
+    response = admin.post(sharing, {"action": "grant", "institution": cast.institution_b.pk}, follow=True)
+    assert response.status_code == 200
+    assert [str(m) for m in response.context["messages"]] == [refused.value.message]
+
+    assert not ApplicationGroupObjectPermission.objects.filter(content_object=application).exists()
+    assert not AccessEvent.objects.filter(action="grant").exists()
+    officer_b = cast.client_for(cast.officer_b)
+    assert officer_b.get(reverse("records:application_detail", args=[application.pk])).status_code == 404
+
+
+def test_a_grant_made_on_a_draft_before_the_rule_shows_nothing_until_it_is_submitted(cast):
+    """A grant written on a draft before the service refused them (guardian directly, as an older release could)
+    does not open the draft; once the owner submits the case, the grant applies."""
+    from django.contrib.auth.models import Group
+    from guardian.shortcuts import assign_perm
+
+    application = make_application(cast)
+    group, _ = Group.objects.get_or_create(name=f"institution:{cast.institution_b.code}")
+    cast.institution_b.group = group
+    cast.institution_b.save(update_fields=["group"])
+    assign_perm("records.view_application", group, application)
+    detail = reverse("records:application_detail", args=[application.pk])
+    officer_b = cast.client_for(cast.officer_b)
+    assert officer_b.get(detail).status_code == 404
+    services.application_submit(user=cast.officer_a, application=application)
+    assert officer_b.get(detail).status_code == 200
+
+
 # --- Duplicates across institutions --------------------------------------------------------------------------
 
 

@@ -1,6 +1,7 @@
 """The import steps through the API, wrapping records.imports exactly as its pages do: upload -> dry run
 (preview: counts and every error by row and column, nothing written) -> confirm (all rows in one transaction
-or none). Small files run within the request, large ones in a Celery worker (poll the job for progress).
+or none). Small files run within the request, large ones outside it (records.imports.runner: a Celery
+worker, or a runner process in the embedded mode; poll the job for progress).
 Only officers import, only into their own institutions; another user's job answers 404."""
 
 from __future__ import annotations
@@ -15,14 +16,11 @@ from rest_framework.response import Response
 from accounts import access
 from accounts.api.permissions import CanImportRecords
 from accounts.models import AccessEvent
+from records.imports import runner as import_runner
 from records.imports import services as import_services
-from records.imports import tasks as import_tasks
 from records.imports.forms import ImportUploadForm
 from records.imports.models import ImportJob
 from records.imports.parsing import ImportFileError
-
-# The pages' rule for what runs within the request and what goes to a worker, and their on-commit queueing.
-from records.imports.views import _queue, _run_now, _sync_limit
 
 from . import serializers
 
@@ -49,6 +47,7 @@ class ImportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         return access.import_jobs_visible_to(self.request.user).select_related("institution")
 
     def get_object(self):
+        import_runner.import_jobs_sweep_embedded()
         try:
             return self.get_queryset().get(pk=int(self.kwargs["pk"]))
         except (ValueError, OverflowError, ImportJob.DoesNotExist):
@@ -89,10 +88,8 @@ class ImportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
             )
         except ImportFileError as problem:
             raise exceptions.ValidationError({"file": [problem.message]}) from None
-        if job.size <= _sync_limit():
-            _run_now(import_services.import_preview, job)
+        if import_runner.import_step_run(job=job, step="preview"):
             return self._job(job, status_code=status.HTTP_201_CREATED)
-        _queue(import_tasks.import_preview_task, job)
         return self._job(job, status_code=status.HTTP_202_ACCEPTED)
 
     @extend_schema(
@@ -115,10 +112,8 @@ class ImportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         if not import_services.import_job_start(job=job):
             raise _Conflict(_("This import cannot be confirmed: it has errors, was cancelled or already ran."))
         access.log_access(request, AccessEvent.Action.IMPORT, obj=job, detail=f"institution={job.institution_id}")
-        if job.size <= _sync_limit():
-            _run_now(import_services.import_confirm, job)
+        if import_runner.import_step_run(job=job, step="confirm"):
             return self._job(job)
-        _queue(import_tasks.import_confirm_task, job)
         return self._job(job, status_code=status.HTTP_202_ACCEPTED)
 
     @extend_schema(

@@ -42,7 +42,7 @@ from records.models import (
     Status,
 )
 
-from . import bulk
+from . import bulk, heartbeat
 from .models import ImportJob
 from .parsing import ImportFileError, ParsedFile, check_upload, open_parsed
 from .validation import MULTI_FIELDS, ErrorLog, Lookups, Record, RowValidator
@@ -592,12 +592,18 @@ def progress_read(*, job) -> dict:
     cached = cache.get(progress_key(job)) if job.is_running else None
     if cached:
         return cached
+    # A runner process of the embedded mode has a cache of its own: its heartbeat file carries the progress.
+    beat = heartbeat.heartbeat_read(job)[0] if job.is_running else None
+    if beat:
+        return beat
     return {"phase": job.status, "done": job.rows_done, "total": job.rows_total}
 
 
 def _job_progress(job) -> Progress:
     def report(phase: str, done: int, total: int) -> None:
         cache.set(progress_key(job), {"phase": phase, "done": done, "total": max(total, done)}, 3600)
+        heartbeat.heartbeat_write(job, phase=phase, done=done, total=total)
+        heartbeat.pause_for_fault_tests(phase)
 
     return report
 
@@ -644,11 +650,18 @@ def _finish(job, outcome: ImportOutcome | None, status: str, *, errors: list[dic
         job.errors = errors
         job.error_count = len(errors)
     job.finished_at = timezone.now()
+    heartbeat.heartbeat_delete(job)  # the run is over, whatever its outcome
     if status != ImportJob.Status.PREVIEWED and job.file:
         # The uploaded file holds identity data: keep it only while it waits for confirmation.
         job.file.delete(save=False)
     job.save()
     cache.delete(progress_key(job))
+
+
+def import_job_fail(*, job, message: str) -> None:
+    """Close a job whose run cannot finish (its runner died: records.imports.runner.import_jobs_sweep) as failed,
+    saying ``message``, and delete its file."""
+    _finish(job, None, ImportJob.Status.FAILED, errors=[{"row": 0, "column": "", "message": message, "text": message}])
 
 
 def _run_job(job, *, write: bool) -> ImportOutcome | None:

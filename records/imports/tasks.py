@@ -1,5 +1,5 @@
 """Large imports run in a Celery worker. Tasks take the job's id, are idempotent (a job that already ran is left
-alone) and are queued on commit by the views."""
+alone) and are queued on commit by records.imports.runner.import_step_run."""
 
 from celery import shared_task
 
@@ -20,3 +20,11 @@ def import_confirm_task(job_id: int) -> None:
 def import_jobs_expire_task() -> int:
     """Daily: close stale import jobs and delete their files (see services.import_jobs_expire)."""
     return services.import_jobs_expire()
+
+
+@shared_task(name="records.imports.sweep")
+def import_jobs_sweep_task() -> int:
+    """Every few minutes: fail running jobs whose runner died and delete their files (runner.import_jobs_sweep)."""
+    from .runner import import_jobs_sweep
+
+    return import_jobs_sweep()

@@ -3,11 +3,8 @@ answers 404; a role without the right answers 403."""
 
 from __future__ import annotations
 
-import logging
-
 from django.conf import settings
 from django.contrib import messages
-from django.db import transaction
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -17,41 +14,14 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts import access
 from accounts.models import AccessEvent
 
-from . import exports, services, tasks, template_files
+from . import exports, runner, services, template_files
 from .forms import ExportForm, ImportUploadForm
 from .models import ImportJob
 from .parsing import ImportFileError
 
-logger = logging.getLogger(__name__)
-
-# Files up to this size are checked within the request; larger ones go to a Celery worker with a progress bar.
-SYNC_MAX_BYTES = 512 * 1024
-
-
-def _sync_limit() -> int:
-    return int(getattr(settings, "IMPORT_SYNC_MAX_BYTES", SYNC_MAX_BYTES))
-
 
 def _job(request, pk) -> ImportJob:
     return get_object_or_404(access.import_jobs_visible_to(request.user).select_related("institution"), pk=pk)
-
-
-def _run_now(service, job: ImportJob) -> None:
-    """Run a small job's step within the request. A fault of the portal (the database connection lost, say) is
-    already recorded on the job as failed, with a message in the officer's language that nothing was written;
-    the job's page or answer shows it, and the error goes to the log instead of a 500 page."""
-    try:
-        service(job_id=job.pk)
-    except Exception:
-        logger.exception("Import job %s stopped by a fault of the portal", job.pk)
-
-
-def _queue(task, job: ImportJob) -> None:
-    def send():
-        result = task.delay(job.pk)
-        ImportJob.objects.filter(pk=job.pk).update(task_id=getattr(result, "id", "") or "")
-
-    transaction.on_commit(send)
 
 
 @access.require(access.can_import_records)
@@ -66,10 +36,7 @@ def import_upload(request):
         except ImportFileError as problem:
             form.add_error("file", problem.message)
         else:
-            if job.size <= _sync_limit():
-                _run_now(services.import_preview, job)
-            else:
-                _queue(tasks.import_preview_task, job)
+            runner.import_step_run(job=job, step="preview")
             return redirect("records:import_preview", pk=job.pk)
     jobs = access.import_jobs_visible_to(request.user)[:10]
     return render(
@@ -98,6 +65,7 @@ def import_template(request, file_format: str):
 
 @access.require(access.can_import_records)
 def import_preview(request, pk: int):
+    runner.import_jobs_sweep_embedded()
     job = _job(request, pk)
     return render(request, "records/import_preview.html", {"job": job, "progress": services.progress_read(job=job)})
 
@@ -110,10 +78,7 @@ def import_confirm(request, pk: int):
         messages.error(request, _("This import cannot be confirmed: it has errors, was cancelled or already ran."))
         return redirect("records:import_preview", pk=job.pk)
     access.log_access(request, AccessEvent.Action.IMPORT, obj=job, detail=f"institution={job.institution_id}")
-    if job.size <= _sync_limit():
-        _run_now(services.import_confirm, job)  # the job page shows the outcome
-    else:
-        _queue(tasks.import_confirm_task, job)
+    runner.import_step_run(job=job, step="confirm")  # the job page shows the outcome, or polls for it
     return redirect("records:import_preview", pk=job.pk)
 
 
@@ -129,6 +94,7 @@ def import_cancel(request, pk: int):
 @require_GET
 @access.require(access.can_import_records)
 def import_progress(request, pk: int):
+    runner.import_jobs_sweep_embedded()
     job = _job(request, pk)
     data = services.progress_read(job=job)
     return JsonResponse(
