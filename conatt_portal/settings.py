@@ -199,6 +199,10 @@ LANGUAGE_COOKIE_SAMESITE = "Lax"
 # Country-specific facts are settings, so a partner country can run the portal with its own reference data.
 PORTAL_COUNTRY = env.str("PORTAL_COUNTRY", default="CR")
 HOLIDAY_COUNTRY = env.str("HOLIDAY_COUNTRY", default=PORTAL_COUNTRY)
+# Which kinds of holiday (categories of the ``holidays`` package for HOLIDAY_COUNTRY) stop the decision clock.
+# Costa Rica: "public" (compulsory pay) and "optional" (non-compulsory pay: 2 Aug, 31 Aug, 1 Dec); the public
+# service, the ERI included, closes on both, so both count by default (records.deadlines).
+HOLIDAY_CATEGORIES = env.list("HOLIDAY_CATEGORIES", default=["public", "optional"])
 DECISION_DEADLINE_BUSINESS_DAYS = env.int("DECISION_DEADLINE_BUSINESS_DAYS", default=7)
 DEADLINE_DUE_SOON_BUSINESS_DAYS = env.int("DEADLINE_DUE_SOON_BUSINESS_DAYS", default=2)
 # Whether the decision clock stops while the ERI waits for information requested from the institution.
