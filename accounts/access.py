@@ -18,7 +18,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from .models import AccessEvent, Membership, Role
+from .models import AccessEvent, Institution, Membership, Role, User
 
 if TYPE_CHECKING:
     from records.models import Application
@@ -27,13 +27,16 @@ VIEW_APPLICATION = "view_application"
 
 
 def memberships(user) -> list[Membership]:
-    """The user's active memberships, read once per request object."""
+    """The user's memberships in effect (active and confirmed), read once per request object. A membership still
+    waiting for a second admin's confirmation grants nothing, whatever its role."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return []
     cached = getattr(user, "_conatt_memberships", None)
     if cached is None:
         cached = list(
-            Membership.objects.filter(user=user, active=True, institution__active=True).select_related("institution")
+            Membership.objects.filter(
+                user=user, active=True, institution__active=True, confirmed_at__isnull=False
+            ).select_related("institution")
         )
         user._conatt_memberships = cached
     return cached
@@ -157,6 +160,54 @@ def sees_exact_counts(user) -> bool:
 
 def can_administer(user) -> bool:
     return has_role(user, Role.ADMIN)
+
+
+# --- Administration of accounts ------------------------------------------------------------------------------
+# An admin of a coordination body (ERI, CONATT) administers every institution's users; an admin of a reporting
+# institution (such as DGME) only the users of that institution.
+
+
+def is_system_admin(user) -> bool:
+    return any(m.role == Role.ADMIN and m.institution.kind == Institution.Kind.COORDINATION for m in memberships(user))
+
+
+def institutions_administered_by(user) -> QuerySet[Institution]:
+    """Institutions in which ``user`` may grant, confirm and withdraw roles."""
+    if not can_administer(user):
+        return Institution.objects.none()
+    if is_system_admin(user):
+        return Institution.objects.all()
+    return Institution.objects.filter(pk__in=institution_ids(user, Role.ADMIN))
+
+
+def memberships_administered_by(user) -> QuerySet[Membership]:
+    """Memberships (in any state) that ``user`` may see and manage."""
+    if not can_administer(user):
+        return Membership.objects.none()
+    if is_system_admin(user):
+        return Membership.objects.all()
+    return Membership.objects.filter(institution_id__in=institution_ids(user, Role.ADMIN))
+
+
+def users_administered_by(user) -> QuerySet[User]:
+    """Accounts ``user`` may see and change: every account for a system admin; for an institutional admin, the
+    accounts whose every membership is in their institutions (a DGME admin does not touch the account of
+    someone who is also an ERI coordinator). An account without any membership is a system admin's."""
+    if not can_administer(user):
+        return User.objects.none()
+    if is_system_admin(user):
+        return User.objects.all()
+    own = institution_ids(user, Role.ADMIN)
+    elsewhere = Membership.objects.exclude(institution_id__in=own).values("user_id")
+    return User.objects.filter(memberships__institution_id__in=own).exclude(pk__in=elsewhere).distinct()
+
+
+def can_manage_user(by, user) -> bool:
+    return users_administered_by(by).filter(pk=user.pk).exists()
+
+
+def can_manage_institution(by, institution) -> bool:
+    return institutions_administered_by(by).filter(pk=institution.pk).exists()
 
 
 # --- View helpers --------------------------------------------------------------------------------------------

@@ -6,7 +6,6 @@ from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from . import access
-from .models import Role
 
 # Paths a user who still owes a second factor may reach: the two-factor pages themselves, logout, the language
 # switch and static files.
@@ -14,8 +13,9 @@ _OPEN_PREFIXES = ("/accounts/two-factor/", "/accounts/logout/", "/i18n/", "/stat
 
 
 class RequireTwoFactorMiddleware:
-    """Admins and coordinators must confirm a TOTP code before any other page: first they enrol a device
-    (QR code), then every login asks for a code."""
+    """Users holding a role of ``TWO_FACTOR_REQUIRED_ROLES`` (by default every role that can see identity data,
+    officers and coordinators, and admins) must confirm a TOTP code before any other page: first they enrol a
+    device (QR code), then every login asks for a code. API tokens are made from such a verified session."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -27,7 +27,7 @@ class RequireTwoFactorMiddleware:
             and user.is_authenticated
             and not user.is_verified()
             and not request.path.startswith(_OPEN_PREFIXES)
-            and access.has_role(user, Role.ADMIN, Role.COORDINATOR)
+            and access.has_role(user, *settings.TWO_FACTOR_REQUIRED_ROLES)
         ):
             has_device = TOTPDevice.objects.filter(user=user, confirmed=True).exists()
             target = "accounts:two_factor_verify" if has_device else "accounts:two_factor_setup"

@@ -181,9 +181,26 @@ AXES_IPWARE_META_PRECEDENCE_ORDER = (
 # Masked in the request data axes keeps with each attempt and in its log lines.
 AXES_SENSITIVE_PARAMETERS = ["username", "password", "otp_token", "csrfmiddlewaretoken"]
 
-# Two-factor: TOTP required for admins and coordinators (accounts.middleware enforces it).
+# Two-factor: TOTP required for every role that can see identity data (officers and coordinators) and for
+# admins (accounts.middleware enforces it). A deployment phasing it in lists fewer roles, e.g.
+# TWO_FACTOR_REQUIRED_ROLES=coordinator,admin while officers enrol; TWO_FACTOR_REQUIRED=off turns it off.
 OTP_TOTP_ISSUER = env.str("OTP_ISSUER", default="CONATT")
 TWO_FACTOR_REQUIRED = env.bool("TWO_FACTOR_REQUIRED", default=True)
+TWO_FACTOR_REQUIRED_ROLES = env.list("TWO_FACTOR_REQUIRED_ROLES", default=["officer", "coordinator", "admin"])
+_unknown_roles = set(TWO_FACTOR_REQUIRED_ROLES) - {"officer", "coordinator", "analyst", "admin"}
+if _unknown_roles:
+    raise ImproperlyConfigured(f"TWO_FACTOR_REQUIRED_ROLES: unknown roles {', '.join(sorted(_unknown_roles))}.")
+
+# E-mail: one-time password links and notices to users (accounts.services). EMAIL_URL in django-environ's
+# form, e.g. smtp+tls://user:password@mail.example.org:587; the console by default (tests use locmem).
+globals().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="CONATT <no-reply@localhost>")
+# How long a one-time password link (new account, admin's reset) works; it stops working once used.
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_LINK_HOURS", default=72) * 3600
+# Requests for a case outside the user's access (404) are logged as failed access, at most this many per user
+# per window, so a scan of ids cannot flood the audit (accounts.access.log_case_not_found).
+CASE_NOT_FOUND_LOG_LIMIT = env.int("CASE_NOT_FOUND_LOG_LIMIT", default=20)
+CASE_NOT_FOUND_LOG_WINDOW_SECONDS = env.int("CASE_NOT_FOUND_LOG_WINDOW_SECONDS", default=600)
 
 # Internationalisation: Spanish first, English available.
 LANGUAGE_CODE = "es"
