@@ -8,6 +8,7 @@ that lacks a right answers 403.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from functools import wraps
 from typing import TYPE_CHECKING
@@ -126,6 +127,12 @@ def can_see_identity(user, application: Application) -> bool:
         has_role(user, Role.OFFICER, Role.COORDINATOR)
         and applications_visible_to(user).filter(pk=application.pk).exists()
     )
+
+
+def can_see_identity_views(user, application: Application) -> bool:
+    """Who viewed a person's identity, and when: the owning institution's officers and the coordinators (those
+    answerable for the case), on the case page."""
+    return has_role(user, Role.COORDINATOR) or owns(user, application)
 
 
 def can_see_history(user, application: Application) -> bool:
@@ -252,6 +259,47 @@ def log_access(request, action: str, *, obj=None, object_type: str = "", object_
         detail=detail[:200],
         ip_address=client_ip(request),
     )
+
+
+# Object type of the audit row for a 404 on each family of case URLs (records:*, api-*).
+_CASE_URL_OBJECTS = (
+    ("records:import_", "records.importjob"),
+    ("records:", "records.application"),
+    ("api-application-", "records.application"),
+    ("api-person-", "records.person"),
+    ("api-decision-", "records.decision"),
+    ("api-import-", "records.importjob"),
+)
+
+
+def case_object_type(view_name: str) -> str | None:
+    """The kind of case object a URL of ``view_name`` names by its id, or None for other URLs."""
+    return next((label for prefix, label in _CASE_URL_OBJECTS if view_name.startswith(prefix)), None)
+
+
+def log_case_not_found(request, *, object_type: str, object_id: str) -> bool:
+    """Record a request for a case outside the user's access (answered 404, like a missing id) as failed access:
+    at most ``CASE_NOT_FOUND_LOG_LIMIT`` rows per user per ``CASE_NOT_FOUND_LOG_WINDOW_SECONDS``, then one row
+    saying that further ones were not logged, so a scan of ids cannot flood the audit. The counter lives in the
+    cache (Redis in production, so it holds across processes). Returns whether a row was written."""
+    from django.conf import settings
+    from django.core.cache import cache
+
+    window = settings.CASE_NOT_FOUND_LOG_WINDOW_SECONDS
+    limit = settings.CASE_NOT_FOUND_LOG_LIMIT
+    key = f"conatt:case-not-found:{request.user.pk}:{int(time.time() // window)}"
+    cache.add(key, 0, timeout=window)
+    try:
+        seen = cache.incr(key)
+    except ValueError:  # the key expired between add and incr
+        seen = 1
+    if seen > limit + 1:
+        return False
+    detail = request.resolver_match.view_name if seen <= limit else f"rate_limited after {limit} in {window}s"
+    log_access(
+        request, AccessEvent.Action.CASE_NOT_FOUND, object_type=object_type, object_id=object_id[:50], detail=detail
+    )
+    return True
 
 
 def get_application_for_sharing(user, pk) -> Application:

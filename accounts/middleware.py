@@ -35,6 +35,26 @@ class RequireTwoFactorMiddleware:
         return self.get_response(request)
 
 
+class CaseNotFoundAuditMiddleware:
+    """A logged-in user's request for a case id that answers 404 (another institution's case, or no such case:
+    the user cannot tell them apart, the audit need not) is logged as failed access, rate-limited per user
+    (``access.log_case_not_found``). Placed after authentication, so API token users are known too (DRF sets the
+    user on the underlying request)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        match = getattr(request, "resolver_match", None)
+        if response.status_code == 404 and match is not None and "pk" in match.kwargs:
+            object_type = access.case_object_type(match.view_name)
+            user = getattr(request, "user", None)
+            if object_type and user is not None and user.is_authenticated:
+                access.log_case_not_found(request, object_type=object_type, object_id=str(match.kwargs["pk"]))
+        return response
+
+
 class NoStoreMiddleware:
     """Pages shown to a logged-in user may hold identity data: browsers and proxies must not keep them."""
 
