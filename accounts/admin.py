@@ -308,7 +308,17 @@ class AwaitingConfirmationFilter(admin.SimpleListFilter):
 class MembershipAdmin(PortalModelAdmin):
     """Roles are granted on the user's page; here a second admin confirms them, or an admin withdraws them."""
 
-    list_display = ["user", "institution", "role", "state", "granted_by", "confirmed_by", "confirmed_at", "created_at"]
+    list_display = [
+        "user",
+        "email",
+        "institution",
+        "role",
+        "state",
+        "granted_by",
+        "confirmed_by",
+        "confirmed_at",
+        "created_at",
+    ]
     list_filter = [AwaitingConfirmationFilter, "role", "institution", "active"]
     search_fields = ["user__username"]
     actions = ["confirm", "withdraw"]
@@ -321,6 +331,11 @@ class MembershipAdmin(PortalModelAdmin):
     @admin.display(description=_("state"))
     def state(self, membership):
         return _state(membership)
+
+    @admin.display(description=_("e-mail address"))
+    def email(self, membership):
+        # The second admin confirms a person and the address their password links go to.
+        return membership.user.email
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
