@@ -9,6 +9,7 @@ that lacks a right answers 403.
 from __future__ import annotations
 
 import ipaddress
+import time
 from collections.abc import Callable
 from functools import wraps
 from typing import TYPE_CHECKING
@@ -20,7 +21,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from .models import AccessEvent, Membership, Role
+from .models import AccessEvent, Institution, Membership, Role, User
 
 if TYPE_CHECKING:
     from records.models import Application
@@ -29,13 +30,16 @@ VIEW_APPLICATION = "view_application"
 
 
 def memberships(user) -> list[Membership]:
-    """The user's active memberships, read once per request object."""
+    """The user's memberships in effect (active and confirmed), read once per request object. A membership still
+    waiting for a second admin's confirmation grants nothing, whatever its role."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return []
     cached = getattr(user, "_conatt_memberships", None)
     if cached is None:
         cached = list(
-            Membership.objects.filter(user=user, active=True, institution__active=True).select_related("institution")
+            Membership.objects.filter(
+                user=user, active=True, institution__active=True, confirmed_at__isnull=False
+            ).select_related("institution")
         )
         user._conatt_memberships = cached
     return cached
@@ -131,6 +135,12 @@ def can_see_identity(user, application: Application) -> bool:
     )
 
 
+def can_see_identity_views(user, application: Application) -> bool:
+    """Who viewed a person's identity, and when: the owning institution's officers and the coordinators (those
+    answerable for the case), on the case page."""
+    return has_role(user, Role.COORDINATOR) or owns(user, application)
+
+
 def can_see_history(user, application: Application) -> bool:
     return has_role(user, Role.COORDINATOR) or owns(user, application)
 
@@ -163,6 +173,54 @@ def sees_exact_counts(user) -> bool:
 
 def can_administer(user) -> bool:
     return has_role(user, Role.ADMIN)
+
+
+# --- Administration of accounts ------------------------------------------------------------------------------
+# An admin of a coordination body (ERI, CONATT) administers every institution's users; an admin of a reporting
+# institution (such as DGME) only the users of that institution.
+
+
+def is_system_admin(user) -> bool:
+    return any(m.role == Role.ADMIN and m.institution.kind == Institution.Kind.COORDINATION for m in memberships(user))
+
+
+def institutions_administered_by(user) -> QuerySet[Institution]:
+    """Institutions in which ``user`` may grant, confirm and withdraw roles."""
+    if not can_administer(user):
+        return Institution.objects.none()
+    if is_system_admin(user):
+        return Institution.objects.all()
+    return Institution.objects.filter(pk__in=institution_ids(user, Role.ADMIN))
+
+
+def memberships_administered_by(user) -> QuerySet[Membership]:
+    """Memberships (in any state) that ``user`` may see and manage."""
+    if not can_administer(user):
+        return Membership.objects.none()
+    if is_system_admin(user):
+        return Membership.objects.all()
+    return Membership.objects.filter(institution_id__in=institution_ids(user, Role.ADMIN))
+
+
+def users_administered_by(user) -> QuerySet[User]:
+    """Accounts ``user`` may see and change: every account for a system admin; for an institutional admin, the
+    accounts whose every membership is in their institutions (a DGME admin does not touch the account of
+    someone who is also an ERI coordinator). An account without any membership is a system admin's."""
+    if not can_administer(user):
+        return User.objects.none()
+    if is_system_admin(user):
+        return User.objects.all()
+    own = institution_ids(user, Role.ADMIN)
+    elsewhere = Membership.objects.exclude(institution_id__in=own).values("user_id")
+    return User.objects.filter(memberships__institution_id__in=own).exclude(pk__in=elsewhere).distinct()
+
+
+def can_manage_user(by, user) -> bool:
+    return users_administered_by(by).filter(pk=user.pk).exists()
+
+
+def can_manage_institution(by, institution) -> bool:
+    return institutions_administered_by(by).filter(pk=institution.pk).exists()
 
 
 # --- View helpers --------------------------------------------------------------------------------------------
@@ -235,6 +293,47 @@ def log_access(request, action: str, *, obj=None, object_type: str = "", object_
         detail=detail[:200],
         ip_address=client_ip(request),
     )
+
+
+# Object type of the audit row for a 404 on each family of case URLs (records:*, api-*).
+_CASE_URL_OBJECTS = (
+    ("records:import_", "records.importjob"),
+    ("records:", "records.application"),
+    ("api-application-", "records.application"),
+    ("api-person-", "records.person"),
+    ("api-decision-", "records.decision"),
+    ("api-import-", "records.importjob"),
+)
+
+
+def case_object_type(view_name: str) -> str | None:
+    """The kind of case object a URL of ``view_name`` names by its id, or None for other URLs."""
+    return next((label for prefix, label in _CASE_URL_OBJECTS if view_name.startswith(prefix)), None)
+
+
+def log_case_not_found(request, *, object_type: str, object_id: str) -> bool:
+    """Record a request for a case outside the user's access (answered 404, like a missing id) as failed access:
+    at most ``CASE_NOT_FOUND_LOG_LIMIT`` rows per user per ``CASE_NOT_FOUND_LOG_WINDOW_SECONDS``, then one row
+    saying that further ones were not logged, so a scan of ids cannot flood the audit. The counter lives in the
+    cache (Redis in production, so it holds across processes). Returns whether a row was written."""
+    from django.conf import settings
+    from django.core.cache import cache
+
+    window = settings.CASE_NOT_FOUND_LOG_WINDOW_SECONDS
+    limit = settings.CASE_NOT_FOUND_LOG_LIMIT
+    key = f"conatt:case-not-found:{request.user.pk}:{int(time.time() // window)}"
+    cache.add(key, 0, timeout=window)
+    try:
+        seen = cache.incr(key)
+    except ValueError:  # the key expired between add and incr
+        seen = 1
+    if seen > limit + 1:
+        return False
+    detail = request.resolver_match.view_name if seen <= limit else f"rate_limited after {limit} in {window}s"
+    log_access(
+        request, AccessEvent.Action.CASE_NOT_FOUND, object_type=object_type, object_id=object_id[:50], detail=detail
+    )
+    return True
 
 
 def get_application_for_sharing(user, pk) -> Application:

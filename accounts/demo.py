@@ -3,7 +3,8 @@ and by the tests' cast, so both show the same people."""
 
 from django.db import transaction
 
-from .models import Institution, Membership, Role, User
+from .memberships import membership_bootstrap
+from .models import Institution, Role, User
 
 # (name used in tests, username, institution code, role)
 DEMO_MEMBERS = [
@@ -20,13 +21,14 @@ DEMO_MEMBERS = [
 
 @transaction.atomic
 def demo_users_create(*, password: str) -> dict[str, User]:
-    """Create (or reset the password of) every demo user. Idempotent."""
+    """Create (or reset the password of) every demo user, each with their role in effect at once (the operator's
+    grant: no second admin is needed for the demo). Idempotent."""
     institutions = {i.code: i for i in Institution.objects.all()}
     users = {}
     for name, username, code, role in DEMO_MEMBERS:
         user, _ = User.objects.get_or_create(username=username, defaults={"email": f"{username}@example.org"})
         user.set_password(password)
         user.save()
-        Membership.objects.get_or_create(user=user, institution=institutions[code], role=role)
+        membership_bootstrap(user=user, institution=institutions[code], role=role)
         users[name] = user
     return users

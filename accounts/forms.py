@@ -1,5 +1,5 @@
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, SetPasswordForm
 from django.utils.translation import gettext_lazy as _
 
 from conatt_portal.forms import AccessibleFormMixin
@@ -10,6 +10,10 @@ class LoginForm(AccessibleFormMixin, AuthenticationForm):
 
 
 class PortalPasswordChangeForm(AccessibleFormMixin, PasswordChangeForm):
+    pass
+
+
+class PortalSetPasswordForm(AccessibleFormMixin, SetPasswordForm):
     pass
 
 

@@ -6,7 +6,6 @@ from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from . import access
-from .models import Role
 
 # Paths a user who still owes a second factor may reach: the two-factor pages themselves, logout, the language
 # switch and static files.
@@ -14,8 +13,9 @@ _OPEN_PREFIXES = ("/accounts/two-factor/", "/accounts/logout/", "/i18n/", "/stat
 
 
 class RequireTwoFactorMiddleware:
-    """Admins and coordinators must confirm a TOTP code before any other page: first they enrol a device
-    (QR code), then every login asks for a code."""
+    """Users holding a role of ``TWO_FACTOR_REQUIRED_ROLES`` (by default every role that can see identity data,
+    officers and coordinators, and admins) must confirm a TOTP code before any other page: first they enrol a
+    device (QR code), then every login asks for a code. API tokens are made from such a verified session."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -27,12 +27,32 @@ class RequireTwoFactorMiddleware:
             and user.is_authenticated
             and not user.is_verified()
             and not request.path.startswith(_OPEN_PREFIXES)
-            and access.has_role(user, Role.ADMIN, Role.COORDINATOR)
+            and access.has_role(user, *settings.TWO_FACTOR_REQUIRED_ROLES)
         ):
             has_device = TOTPDevice.objects.filter(user=user, confirmed=True).exists()
             target = "accounts:two_factor_verify" if has_device else "accounts:two_factor_setup"
             return redirect(f"{reverse(target)}?next={request.get_full_path()}")
         return self.get_response(request)
+
+
+class CaseNotFoundAuditMiddleware:
+    """A logged-in user's request for a case id that answers 404 (another institution's case, or no such case:
+    the user cannot tell them apart, the audit need not) is logged as failed access, rate-limited per user
+    (``access.log_case_not_found``). Placed after authentication, so API token users are known too (DRF sets the
+    user on the underlying request)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        match = getattr(request, "resolver_match", None)
+        if response.status_code == 404 and match is not None and "pk" in match.kwargs:
+            object_type = access.case_object_type(match.view_name)
+            user = getattr(request, "user", None)
+            if object_type and user is not None and user.is_authenticated:
+                access.log_case_not_found(request, object_type=object_type, object_id=str(match.kwargs["pk"]))
+        return response
 
 
 class NoStoreMiddleware:

@@ -52,14 +52,45 @@ class Role(models.TextChoices):
     ADMIN = "admin", _("Administrator")
 
 
-class Membership(models.Model):
-    """A user's role in one institution. A user may hold several; an inactive one grants nothing."""
+# Roles that take effect only when a second admin confirms them (separation of duties): the two that read
+# cases and identity data, and the admin role itself, since an admin who could make a second admin alone would
+# have that accomplice confirm whatever they grant. The analyst role (protected aggregates) takes effect at once.
+ROLES_NEEDING_SECOND_ADMIN = frozenset({Role.OFFICER, Role.COORDINATOR, Role.ADMIN})
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
-    institution = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="memberships")
+
+class Membership(models.Model):
+    """A user's role in one institution. A user may hold several. A membership grants something only while it
+    is active and confirmed: ``confirmed_at`` is set at grant for roles outside ``ROLES_NEEDING_SECOND_ADMIN``,
+    and for the others when a second admin (neither the one who granted it nor its holder) confirms it
+    (``accounts.memberships``). A new row is unconfirmed by default, so a membership written by any other path
+    grants nothing (fail closed)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("user")
+    )
+    institution = models.ForeignKey(
+        Institution, on_delete=models.PROTECT, related_name="memberships", verbose_name=_("institution")
+    )
     role = models.CharField(_("role"), max_length=20, choices=Role.choices)
     active = models.BooleanField(_("active"), default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("granted by"),
+    )
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("confirmed by"),
+    )
+    confirmed_at = models.DateTimeField(_("in effect since"), null=True, blank=True)
 
     class Meta:
         ordering = ["user__username", "institution__code", "role"]
@@ -71,6 +102,11 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.institution} · {self.get_role_display()}"
+
+    @property
+    def is_pending(self) -> bool:
+        """Active but still waiting for a second admin's confirmation."""
+        return self.active and self.confirmed_at is None
 
 
 class AccessEvent(models.Model):
@@ -90,19 +126,32 @@ class AccessEvent(models.Model):
         IMPORT = "import", _("Imported records")
         LOGIN_UNLOCK = "login_unlock", _("Lifted a login lockout")
         TWO_FACTOR_RESET = "two_factor_reset", _("Reset two-factor devices")
+        MEMBERSHIP_GRANT = "membership_grant", _("Granted a role")
+        MEMBERSHIP_CONFIRM = "membership_confirm", _("Confirmed a role")
+        MEMBERSHIP_DEACTIVATE = "membership_deactivate", _("Withdrew a role")
+        USER_CREATE = "user_create", _("Created a user account")
+        USER_CHANGE = "user_change", _("Changed a user account")
+        PASSWORD_LINK = "password_link", _("Sent a one-time password link")
+        PASSWORD_SET = "password_set", _("Set a password from a one-time link")
+        CASE_NOT_FOUND = "case_not_found", _("Asked for a case outside their access")
 
-    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
     # PROTECT: the audit is append-only (database triggers refuse UPDATE and DELETE), so a user with history is
     # deactivated, never deleted; deleting them would have to rewrite who did what.
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("user"),
     )
     # Failed logins have no user; the attempted username is not stored (it may be a mistyped password).
-    action = models.CharField(max_length=30, choices=Action.choices)
-    object_type = models.CharField(max_length=50, blank=True)
-    object_id = models.CharField(max_length=50, blank=True)
-    detail = models.CharField(max_length=200, blank=True)
-    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    action = models.CharField(_("action"), max_length=30, choices=Action.choices)
+    object_type = models.CharField(_("object type"), max_length=50, blank=True)
+    object_id = models.CharField(_("object id"), max_length=50, blank=True)
+    detail = models.CharField(_("detail"), max_length=200, blank=True)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
 
     class Meta:
         ordering = ["-at"]

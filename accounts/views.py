@@ -19,8 +19,8 @@ from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from . import access, tokens
-from .forms import ApiTokenForm, LoginForm, PortalPasswordChangeForm, TokenForm
+from . import access, services, tokens
+from .forms import ApiTokenForm, LoginForm, PortalPasswordChangeForm, PortalSetPasswordForm, TokenForm
 from .models import ApiToken
 
 
@@ -42,6 +42,23 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     def form_valid(self, form):
         messages.success(self.request, _("Your password was changed."))
         return super().form_valid(form)
+
+
+class PasswordSetView(auth_views.PasswordResetConfirmView):
+    """The one-time link of a new account or of an admin's reset: the holder chooses their password. The link
+    stops working once used (Django's token is bound to the password hash); the user then logs in and, where
+    their role needs it, enrols their own second factor."""
+
+    template_name = "accounts/password_set.html"
+    form_class = PortalSetPasswordForm
+    success_url = reverse_lazy("accounts:login")
+    post_reset_login = False
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        services.user_password_set_audit(user=form.user, ip=access.client_ip(self.request))
+        messages.success(self.request, _("Your password was set. Log in with it."))
+        return response
 
 
 def lockout(request, credentials=None, *args, **kwargs):

@@ -110,10 +110,11 @@ def _empty_records() -> None:
 
 
 def _user(institution):
-    from accounts.models import Membership, User
+    from accounts.memberships import membership_bootstrap
+    from accounts.models import User
 
     user, _ = User.objects.get_or_create(username="bench.importer")
-    Membership.objects.get_or_create(user=user, institution=institution, role="officer")
+    membership_bootstrap(user=user, institution=institution, role="officer")
     return user
 
 

@@ -136,11 +136,12 @@ def server_env(args) -> dict:
 def prepare_user(env: dict) -> None:
     """The benchmark analyst (CONATT institution), with a fresh password for this run."""
     code = (
-        "from accounts.models import Institution, Membership, Role, User\n"
+        "from accounts.memberships import membership_bootstrap\n"
+        "from accounts.models import Institution, Role, User\n"
         f"u, _ = User.objects.get_or_create(username={USERNAME!r})\n"
         f"u.set_password({PASSWORD!r}); u.save()\n"
         "conatt = Institution.objects.get(code='CONATT')\n"
-        "Membership.objects.get_or_create(user=u, institution=conatt, role=Role.ANALYST)\n"
+        "membership_bootstrap(user=u, institution=conatt, role=Role.ANALYST)\n"
     )
     subprocess.run(
         [sys.executable, "manage.py", "shell", "-c", code], cwd=ROOT, env=env, check=True, capture_output=True

@@ -91,6 +91,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "accounts.middleware.NoStoreMiddleware",
+    "accounts.middleware.CaseNotFoundAuditMiddleware",
     # Axes last, as its documentation asks, so it sees the outcome of authentication.
     "axes.middleware.AxesMiddleware",
 ]
@@ -184,9 +185,26 @@ AXES_CLIENT_IP_CALLABLE = "accounts.access.client_ip"
 # Masked in the request data axes keeps with each attempt and in its log lines.
 AXES_SENSITIVE_PARAMETERS = ["username", "password", "otp_token", "csrfmiddlewaretoken"]
 
-# Two-factor: TOTP required for admins and coordinators (accounts.middleware enforces it).
+# Two-factor: TOTP required for every role that can see identity data (officers and coordinators) and for
+# admins (accounts.middleware enforces it). A deployment phasing it in lists fewer roles, e.g.
+# TWO_FACTOR_REQUIRED_ROLES=coordinator,admin while officers enrol; TWO_FACTOR_REQUIRED=off turns it off.
 OTP_TOTP_ISSUER = env.str("OTP_ISSUER", default="CONATT")
 TWO_FACTOR_REQUIRED = env.bool("TWO_FACTOR_REQUIRED", default=True)
+TWO_FACTOR_REQUIRED_ROLES = env.list("TWO_FACTOR_REQUIRED_ROLES", default=["officer", "coordinator", "admin"])
+_unknown_roles = set(TWO_FACTOR_REQUIRED_ROLES) - {"officer", "coordinator", "analyst", "admin"}
+if _unknown_roles:
+    raise ImproperlyConfigured(f"TWO_FACTOR_REQUIRED_ROLES: unknown roles {', '.join(sorted(_unknown_roles))}.")
+
+# E-mail: one-time password links and notices to users (accounts.services). EMAIL_URL in django-environ's
+# form, e.g. smtp+tls://user:password@mail.example.org:587; the console by default (tests use locmem).
+globals().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="CONATT <no-reply@localhost>")
+# How long a one-time password link (new account, admin's reset) works; it stops working once used.
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_LINK_HOURS", default=72) * 3600
+# Requests for a case outside the user's access (404) are logged as failed access, at most this many per user
+# per window, so a scan of ids cannot flood the audit (accounts.access.log_case_not_found).
+CASE_NOT_FOUND_LOG_LIMIT = env.int("CASE_NOT_FOUND_LOG_LIMIT", default=20)
+CASE_NOT_FOUND_LOG_WINDOW_SECONDS = env.int("CASE_NOT_FOUND_LOG_WINDOW_SECONDS", default=600)
 
 # Internationalisation: Spanish first, English available.
 LANGUAGE_CODE = "es"
@@ -202,6 +220,10 @@ LANGUAGE_COOKIE_SAMESITE = "Lax"
 # Country-specific facts are settings, so a partner country can run the portal with its own reference data.
 PORTAL_COUNTRY = env.str("PORTAL_COUNTRY", default="CR")
 HOLIDAY_COUNTRY = env.str("HOLIDAY_COUNTRY", default=PORTAL_COUNTRY)
+# Which kinds of holiday (categories of the ``holidays`` package for HOLIDAY_COUNTRY) stop the decision clock.
+# Costa Rica: "public" (compulsory pay) and "optional" (non-compulsory pay: 2 Aug, 31 Aug, 1 Dec); the public
+# service, the ERI included, closes on both, so both count by default (records.deadlines).
+HOLIDAY_CATEGORIES = env.list("HOLIDAY_CATEGORIES", default=["public", "optional"])
 DECISION_DEADLINE_BUSINESS_DAYS = env.int("DECISION_DEADLINE_BUSINESS_DAYS", default=7)
 DEADLINE_DUE_SOON_BUSINESS_DAYS = env.int("DEADLINE_DUE_SOON_BUSINESS_DAYS", default=2)
 # Whether the decision clock stops while the ERI waits for information requested from the institution.

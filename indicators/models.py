@@ -287,9 +287,10 @@ class RecomputeLock(models.Model):
 
 
 class BusinessDay(models.Model):
-    """The business-day calendar: ``ordinal`` counts the business days (weekdays that are not public holidays
-    of ``settings.HOLIDAY_COUNTRY``) up to and including ``day``, so business days between two dates is a
-    subtraction the database does."""
+    """The business-day calendar: ``ordinal`` counts the business days (weekdays that are not holidays of
+    ``settings.HOLIDAY_COUNTRY`` of the kinds in ``HOLIDAY_CATEGORIES``; built by ``records.deadlines``, the
+    deadline's own calendar) up to and including ``day``, so business days between two dates is a subtraction
+    the database does."""
 
     day = models.DateField(primary_key=True)
     ordinal = models.IntegerField()

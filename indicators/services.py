@@ -38,6 +38,7 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from accounts.models import Institution
+from records import deadlines
 from records.models import (
     Application,
     ApplicationExploitationCountry,
@@ -604,9 +605,8 @@ class _Builder:
     # ---- reference tables of the recompute
     def calendar(self, scope: str = "1=1") -> None:
         """Make the business-day calendar cover every date of the applications in ``scope`` (a loop over days,
-        not records)."""
-        import holidays
-
+        not records). The days come from records.deadlines, the deadline's own calendar; the table is rewritten
+        when it does not cover the range or no longer matches it (HOLIDAY_CATEGORIES changed)."""
         app = _t(Application)
         lo = self.scalar(f"SELECT MIN(received_on) FROM {app} WHERE {scope}")
         hi = self.scalar(f"SELECT MAX(decided_on) FROM {app} WHERE {scope}")
@@ -616,17 +616,16 @@ class _Builder:
         hi = date.fromisoformat(hi) if isinstance(hi, str) else hi
         first = date(lo.year - 1, 1, 1)
         last = date(max(hi or self.today, self.today).year + 1, 12, 31)
-        have = BusinessDay.objects.order_by("day")
-        if have.exists() and have.first().day <= first and have.last().day >= last:
+        have = list(BusinessDay.objects.order_by("day").values_list("day", "ordinal"))
+        if (
+            have
+            and have[0][0] <= first
+            and have[-1][0] >= last
+            and have == deadlines.business_day_ordinals(have[0][0], have[-1][0])
+        ):
             return
         BusinessDay.objects.all().delete()
-        public = holidays.country_holidays(settings.HOLIDAY_COUNTRY, years=range(first.year, last.year + 1))
-        rows, ordinal, day = [], 0, first
-        while day <= last:
-            if day.weekday() < 5 and day not in public:
-                ordinal += 1
-            rows.append(BusinessDay(day=day, ordinal=ordinal))
-            day += timedelta(days=1)
+        rows = [BusinessDay(day=day, ordinal=ordinal) for day, ordinal in deadlines.business_day_ordinals(first, last)]
         BusinessDay.objects.bulk_create(rows, batch_size=2000)
 
     def record_keys(self, scope: str = "1=1") -> None:

@@ -7,6 +7,7 @@ from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from accounts import access
+from accounts.models import AccessEvent
 
 from . import deadlines
 from .models import CLOSED_STATUSES, Status
@@ -256,3 +257,18 @@ def _m2m_label(field, item) -> str:
     pk = item.get(field.m2m_reverse_field_name()) if isinstance(item, dict) else item
     obj = target._default_manager.filter(pk=pk).first()
     return str(obj) if obj else str(pk)
+
+
+IDENTITY_VIEWS_SHOWN = 100
+
+
+def identity_views(*, user, application) -> list | None:
+    """Who viewed the identity data of this application's person, and when (newest first, at most
+    ``IDENTITY_VIEWS_SHOWN``), from the access log: for the owning institution's officers and the coordinators;
+    None for anyone else. The rows hold ids only; the names shown are the viewers' accounts."""
+    if not access.can_see_identity_views(user, application):
+        return None
+    views = AccessEvent.objects.filter(
+        action=AccessEvent.Action.IDENTITY_VIEW, object_type="records.application", object_id=str(application.pk)
+    )
+    return list(views.select_related("user").order_by("-at", "-id")[:IDENTITY_VIEWS_SHOWN])

@@ -288,6 +288,7 @@ def application_detail(request, pk):
         "can_decide": access.can_decide(user),
         "can_see_identity": access.can_see_identity(user, application),
         "can_see_history": access.can_see_history(user, application),
+        "identity_views": selectors.identity_views(user=user, application=application),
         "Status": Status,
     }
     return render(request, "records/application_detail.html", context)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.test import Client
+from django.utils import timezone
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -28,10 +29,10 @@ class Cast:
     admin_b: User
     nobody: User
 
-    def client_for(self, user: User | None) -> Client:
+    def client_for(self, user: User | None, **client_options) -> Client:
         """A client logged in as ``user`` (anonymous for None), with the second factor confirmed where the role
-        requires one, as after a real login."""
-        client = Client()
+        requires one, as after a real login. ``client_options`` go to Django's ``Client``."""
+        client = Client(**client_options)
         if user is None:
             return client
         client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
@@ -52,8 +53,14 @@ class Cast:
 def make_user(username: str, *, institution: Institution | None = None, role: str | None = None) -> User:
     user = User.objects.create_user(username=username, password=PASSWORD, email=f"{username}@example.org")
     if institution is not None and role is not None:
-        Membership.objects.create(user=user, institution=institution, role=role)
+        confirmed_membership(user=user, institution=institution, role=role)
     return user
+
+
+def confirmed_membership(*, user: User, institution: Institution, role: str) -> Membership:
+    """A membership in effect, as after a grant and a second admin's confirmation (tests of separation of duties
+    go through accounts.memberships instead)."""
+    return Membership.objects.create(user=user, institution=institution, role=role, confirmed_at=timezone.now())
 
 
 def build_cast() -> Cast:

@@ -91,6 +91,7 @@ INSTITUTION_OBJECT_URLS: dict[str, tuple[str, ...]] = dict.fromkeys(_CASE, ())
 NOT_INSTITUTION_SCOPED: dict[str, str] = {
     "records:application_sharing": "admins only (403 for every other role before any lookup)",
     "records:import_template": "a blank template file",
+    "accounts:password_set": "a one-time link: its token, not an id, decides (tests/test_accounts_duties.py)",
     "indicators:dimension": "aggregates under disclosure control",
     "indicators:chart": "aggregates under disclosure control",
     "indicators:export": "aggregates under disclosure control",
@@ -209,8 +210,7 @@ def build_world(cast) -> World:
 
     application = make_application(cast, state="SUBMITTED")
     decided = make_application(cast, state="ACCREDITED")
-    officer = Client()
-    officer.force_login(cast.officer_a, backend="django.contrib.auth.backends.ModelBackend")
+    officer = cast.client_for(cast.officer_a)
     officer.post(
         reverse("records:import_upload"),
         {"file": SimpleUploadedFile("solicitudes.csv", samples.to_csv(samples.sample_rows(2)))},
@@ -228,6 +228,8 @@ def build_world(cast) -> World:
         "district": District.objects.order_by("pk").first().pk,
         "language": Language.objects.order_by("pk").first().pk,
         "key": "sex",
+        "uidb64": "MQ",
+        "token": "not-a-valid-token",
         "slug": "relation-means",
         "fmt": "csv",
         "file_format": "csv",
@@ -252,6 +254,8 @@ TABLE: dict[str, dict] = {
     "accounts:login": row(200, 302, 302, 302, 302, 302, 302),
     "accounts:logout": row(405, 405, 405, 405, 405, 405, 405),
     "accounts:password_change": row(LOGIN, 200, 200, 200, 200, 200, 200),
+    # A one-time link with a token that is not valid: the page says so, to anyone.
+    "accounts:password_set": row(200, 200, 200, 200, 200, 200, 200),
     "accounts:two_factor_setup": row(LOGIN, 302, 302, 302, 302, 302, 302),
     "accounts:two_factor_verify": row(LOGIN, 302, 302, 302, 302, 302, 302),
     "accounts:api_tokens": row(LOGIN, 403, 200, 200, 200, 200, 200),
@@ -354,15 +358,16 @@ TABLE: dict[str, dict] = {
     "admin:accounts_institution_changelist": ADMIN_ONLY,
     "admin:accounts_institution_delete": ADMIN_ONLY,
     "admin:accounts_institution_history": ADMIN_ONLY,
-    "admin:accounts_membership_add": ADMIN_ONLY,
+    # Roles are granted on the user's page and confirmed or withdrawn by actions: no add, edit or delete here.
+    "admin:accounts_membership_add": ADMIN_FORBIDDEN,
     "admin:accounts_membership_change": ADMIN_ONLY,
     "admin:accounts_membership_changelist": ADMIN_ONLY,
-    "admin:accounts_membership_delete": ADMIN_ONLY,
+    "admin:accounts_membership_delete": ADMIN_FORBIDDEN,
     "admin:accounts_membership_history": ADMIN_ONLY,
     "admin:accounts_user_add": ADMIN_ONLY,
     "admin:accounts_user_change": ADMIN_ONLY,
     "admin:accounts_user_changelist": ADMIN_ONLY,
-    "admin:accounts_user_delete": ADMIN_ONLY,
+    "admin:accounts_user_delete": ADMIN_FORBIDDEN,  # accounts are deactivated, never deleted
     "admin:accounts_user_history": ADMIN_ONLY,
     "admin:app_list": ADMIN_ONLY,
     "admin:auth_group_add": ADMIN_FORBIDDEN,
@@ -370,7 +375,6 @@ TABLE: dict[str, dict] = {
     "admin:auth_group_changelist": ADMIN_FORBIDDEN,
     "admin:auth_group_delete": ADMIN_FORBIDDEN,
     "admin:auth_group_history": ADMIN_FORBIDDEN,
-    "admin:auth_user_password_change": ADMIN_ONLY,
     "admin:autocomplete": ADMIN_FORBIDDEN,
     "admin:axes_accessattempt_add": ADMIN_FORBIDDEN,
     "admin:axes_accessattempt_change": ADMIN_FORBIDDEN,

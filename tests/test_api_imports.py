@@ -9,12 +9,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import translation
 from rest_framework.test import APIClient
 
-from accounts.models import AccessEvent, Membership
+from accounts.models import AccessEvent
 from records.imports import samples
 from records.imports.models import ImportJob
 from records.models import Application
 
 from .api_support import fresh_throttles, token_client
+from .cast import confirmed_membership
 
 URL = "/api/v1/imports/"
 
@@ -73,7 +74,7 @@ def test_bad_file_is_refused(cast):
 
 
 def test_officer_of_several_institutions_names_one_of_theirs(cast):
-    Membership.objects.create(user=cast.officer_a, institution=cast.institution_b, role="officer")
+    confirmed_membership(user=cast.officer_a, institution=cast.institution_b, role="officer")
     client, _ = token_client(cast.officer_a)
     data = samples.to_csv(samples.sample_rows(2))
     assert _upload(client, data).status_code == 400

@@ -9,11 +9,11 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from accounts.models import Membership
 from records.models import Application, Decision, Status
 
 from . import records_factories as rf
 from .api_support import fresh_throttles, token_client
+from .cast import confirmed_membership
 
 URL = "/api/v1/applications/"
 
@@ -83,7 +83,7 @@ def test_institution_in_the_payload_is_never_taken(cast, officer_a):
 
 
 def test_officer_of_several_institutions_must_choose_one_of_theirs(cast):
-    Membership.objects.create(user=cast.officer_a, institution=cast.institution_b, role="officer")
+    confirmed_membership(user=cast.officer_a, institution=cast.institution_b, role="officer")
     client, _ = token_client(cast.officer_a)
     refused = client.post(URL, payload(), format="json")
     assert refused.status_code == 400
@@ -356,10 +356,7 @@ def test_coordinator_steps_refused_to_others(cast, who):
 
 
 def test_session_writes_need_csrf(cast):
-    from django.test import Client
-
-    client = Client(enforce_csrf_checks=True)
-    client.force_login(cast.officer_a, backend="django.contrib.auth.backends.ModelBackend")
+    client = cast.client_for(cast.officer_a, enforce_csrf_checks=True)
     response = client.post(URL, payload(), content_type="application/json")
     assert response.status_code == 403
     assert not Application.objects.exists()

@@ -234,9 +234,9 @@ def test_uploaded_file_is_kept_only_until_the_job_ends(cast):
 
 
 def test_officer_of_two_institutions_chooses_only_among_their_own(cast):
-    from accounts.models import Membership
+    from .cast import confirmed_membership
 
-    Membership.objects.create(user=cast.officer_a, institution=cast.institution_b, role="officer")
+    confirmed_membership(user=cast.officer_a, institution=cast.institution_b, role="officer")
     client = cast.client_for(cast.officer_a)
     page = client.get(reverse("records:import_upload")).content.decode()
     assert "PANI" in page or "Patronato" in page

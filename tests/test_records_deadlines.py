@@ -110,3 +110,56 @@ def test_queue_flags_overdue_and_due_soon(cast, monkeypatch):
     by_received = client.get(reverse("records:queue"), {"sort": "-received"}).context["page"].object_list
     assert [row.pk for row in by_received][-1] == overdue.pk
     assert "deadline-overdue" in response.content.decode()
+
+
+# --- which kinds of holiday stop the clock (issue 14.10) -----------------------------------------------------
+
+
+@pytest.mark.parametrize("holiday", [D(2025, 12, 1), D(2024, 8, 2), D(2026, 8, 31)])
+def test_holidays_of_non_compulsory_pay_stop_the_clock_by_default(holiday):
+    """1 December (Army Abolition), 2 August (Our Lady of the Angels) and 31 August (Black Person's Day) are
+    weekdays in these years; the ERI does not sit on them."""
+    assert holiday.weekday() < 5
+    assert not deadlines.is_business_day(holiday)
+
+
+def test_an_application_received_before_1_december_is_due_a_day_later():
+    # Wednesday 26 November 2025: 27, 28 Nov, (1 Dec is a holiday), 2, 3, 4, 5, 8 Dec.
+    assert deadlines.due_on(D(2025, 11, 26)) == D(2025, 12, 8)
+
+
+def test_which_kinds_of_holiday_stop_the_clock_is_a_setting(settings):
+    settings.HOLIDAY_CATEGORIES = ["public"]
+    assert deadlines.is_business_day(D(2025, 12, 1))
+    assert deadlines.due_on(D(2025, 11, 26)) == D(2025, 12, 5)
+    assert not deadlines.is_business_day(D(2025, 12, 25))
+
+
+def test_an_unknown_holiday_category_is_refused_with_its_name(settings):
+    from django.core.exceptions import ImproperlyConfigured
+
+    settings.HOLIDAY_CATEGORIES = ["public", "opcional"]
+    with pytest.raises(ImproperlyConfigured, match="opcional"):
+        deadlines.is_business_day(D(2025, 12, 2))
+
+
+def test_the_indicators_calendar_is_the_deadline_calendar(cast, settings):
+    """The recompute's BusinessDay table comes from records.deadlines: 1 December is not a business day there
+    either, and changing the setting rebuilds it."""
+    from indicators import services as indicator_services
+    from indicators.models import BusinessDay
+
+    make_application(cast, state="SUBMITTED", received_on=D(2025, 11, 26))
+    indicator_services.recompute_full()
+
+    def ordinals():
+        days = BusinessDay.objects.filter(day__range=(D(2025, 11, 28), D(2025, 12, 2)))
+        return dict(days.values_list("day", "ordinal"))
+
+    ordinal = ordinals()
+    assert ordinal[D(2025, 12, 1)] == ordinal[D(2025, 11, 28)]  # no business day added on 1 December
+    assert ordinal[D(2025, 12, 2)] == ordinal[D(2025, 11, 28)] + 1
+    settings.HOLIDAY_CATEGORIES = ["public"]
+    indicator_services.recompute_full()
+    ordinal = ordinals()
+    assert ordinal[D(2025, 12, 1)] == ordinal[D(2025, 11, 28)] + 1

@@ -8,12 +8,12 @@ from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from django.utils import translation
 
-from accounts.models import AccessEvent, Membership
+from accounts.models import AccessEvent
 from records import services
 from records.models import ApplicationEvent, Decision, Status
 
 from . import records_factories as f
-from .cast import make_user
+from .cast import confirmed_membership, make_user
 from .records_factories import decide, make_application
 
 ALL_STATES = ["DRAFT", "SUBMITTED", "UNDER_REVIEW", "INFO_REQUESTED", "ACCREDITED", "NOT_ACCREDITED", "WITHDRAWN"]
@@ -287,7 +287,7 @@ def _form_data(application_values: dict, identity_values: dict, version: int) ->
 
 def test_concurrent_edit_through_the_pages(cast):
     colleague = make_user("officer.inamu.2")
-    Membership.objects.create(user=colleague, institution=cast.institution_a, role="officer")
+    confirmed_membership(user=colleague, institution=cast.institution_a, role="officer")
     application = make_application(cast)
     first, second = cast.client_for(cast.officer_a), cast.client_for(colleague)
     url = reverse("records:application_edit", args=[application.pk])

@@ -230,13 +230,44 @@ def test_verify_does_not_redirect_to_another_site(cast):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("member", ["officer_a", "analyst_a", "officer_b", "analyst_b"])
-def test_officers_and_analysts_are_not_forced_to_enrol(cast, member):
+@pytest.mark.parametrize("member", ["analyst_a", "analyst_b"])
+def test_analysts_are_not_forced_to_enrol(cast, member):
+    """Analysts read protected aggregates only, never identity data: no second factor by default."""
     client = Client()
     login(client, getattr(cast, member).username)
     response = client.get("/")
     assert response.status_code == 200
     assert not TOTPDevice.objects.filter(user=getattr(cast, member)).exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("member", ["officer_a", "officer_b"])
+def test_officers_must_enrol_a_second_factor_before_any_page(cast, member):
+    """Officers see their institution's identity data: like coordinators and admins, they enrol a TOTP device
+    at their first login and give a code at every login (issue 14.8)."""
+    user = getattr(cast, member)
+    client = Client()
+    login(client, user.username)
+    for path in ("/", "/records/", "/api/v1/applications/", "/accounts/tokens/"):
+        response = client.get(path)
+        assert response.status_code == 302, path
+        assert response["Location"].startswith("/accounts/two-factor/setup/"), path
+    assert b"<svg" in client.get("/accounts/two-factor/setup/?next=/records/").content
+    device = TOTPDevice.objects.get(user=user, confirmed=False)
+    assert client.post("/accounts/two-factor/setup/?next=/records/", {"otp_token": _code(device)}).status_code == 302
+    assert client.get("/records/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_roles_that_need_a_second_factor_are_a_setting(cast, settings):
+    """A deployment phasing two-factor in for officers lists the roles that need it meanwhile."""
+    settings.TWO_FACTOR_REQUIRED_ROLES = ["coordinator", "admin"]
+    client = Client()
+    login(client, cast.officer_a.username)
+    assert client.get("/records/").status_code == 200
+    coordinator = Client()
+    login(coordinator, cast.coordinator_a.username)
+    assert coordinator.get("/records/queue/")["Location"].startswith("/accounts/two-factor/setup/")
 
 
 # --- admins lift lockouts and reset second factors from the portal admin --------------------------------------

@@ -17,4 +17,7 @@ class Command(BaseCommand):
         self.stdout.write(f"Demo users (password for all: {password})")
         for _name, username, institution, role in DEMO_MEMBERS:
             self.stdout.write(f"  {username:22} {institution:8} {role}")
-        self.stdout.write("Coordinators and admins enrol a two-factor app (QR code) at their first login.")
+        self.stdout.write(
+            "Officers, coordinators and admins enrol a two-factor app (QR code) at their first login. "
+            "Demo roles are in effect at once; roles granted in the admin wait for a second admin."
+        )
