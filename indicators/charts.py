@@ -3,7 +3,7 @@ are never served; the pages load Chart.js 4 from static/vendor).
 
 Each view rebuilds the report named in the address through the report catalogue, for the user who asks, so a
 chart shows exactly the protected figures of the table beside it. Hidden values are sent as ``null`` with
-their display text ("<5", "x") for the tooltip, never as numbers."""
+their display text ("<5") for the tooltip, never as numbers."""
 
 from __future__ import annotations
 
@@ -81,7 +81,7 @@ def matrix_payload(report: Report) -> dict:
 
 def sankey_payload(report: Report) -> dict:
     """Flows from a row (place of recruitment) to a column (place or country of exploitation). Hidden and zero
-    flows are not drawn (a band's width would show its value); the table lists them as "<k" or "x".
+    flows are not drawn (a band's width would show its value); the table lists them as "<k".
     Node ids carry a side prefix so that a place that is both origin and destination does not loop."""
     flows, labels = [], {}
     for i, row_key in enumerate(report.table.row_keys):

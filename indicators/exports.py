@@ -25,7 +25,7 @@ def filename(report: Report, fmt: str) -> str:
 
 
 def _cell(value: str) -> str | int:
-    """Whole numbers as numbers so a spreadsheet can add them; "<5", "x" and percentages stay text.
+    """Whole numbers as numbers so a spreadsheet can add them; "<5" and percentages stay text.
     Text that a spreadsheet would run as a formula is defused."""
     if isinstance(value, str) and value.isdigit():
         return int(value)
@@ -80,8 +80,8 @@ def _notes(report: Report, *, data_as_of: str) -> list[str]:
     if not report.exact:
         lines.append(
             _(
-                'Counts from 1 to %(k_minus_1)s are shown as "<%(k)s"; "x" hides a further value so the '
-                "hidden ones cannot be worked out from the totals."
+                "Figures are protected by the cell key method: each is changed by a small amount, the same "
+                'wherever it appears, and values from 1 to %(k_minus_1)s are shown as "<%(k)s".'
             )
             % {"k": report.k, "k_minus_1": report.k - 1}
         )

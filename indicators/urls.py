@@ -13,6 +13,7 @@ urlpatterns = [
     path("relations/", views.relations, name="relations"),
     path("maps/", views.maps, name="maps"),
     path("quality/", views.quality, name="quality"),
+    path("protection/", views.protection, name="protection"),
     path("international/", views.international, name="international"),
     path("chart/<slug:slug>/", charts.ReportChartView.as_view(), name="chart"),
     path("export/<slug:slug>.<str:fmt>", views.export, name="export"),

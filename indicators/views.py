@@ -7,6 +7,7 @@ from __future__ import annotations
 from functools import wraps
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.core.cache import cache
 from django.core.cache.utils import make_template_fragment_key
 from django.http import Http404, HttpResponseBadRequest
@@ -18,7 +19,7 @@ from django.utils.translation import gettext_lazy
 from accounts import access
 from accounts.models import AccessEvent
 
-from . import catalogue, exports
+from . import catalogue, disclosure, exports
 from .forms import IntersectionForm, ReportFilterForm
 from .reporting import Report
 
@@ -142,6 +143,31 @@ def dashboard(request):
             if overview.timeliness
             else {"unavailable": overview.timeliness_unavailable},
         ),
+    )
+
+
+@can_view_reports
+def protection(request):
+    """How analysts' figures are protected: the method and its published parameters (the record keys are the
+    secret, not the method)."""
+    exact, k = catalogue.audience(request.user)
+    table = disclosure.current_table()
+    return render(
+        request,
+        "indicators/protection.html",
+        {
+            "page_title": _("How the figures are protected"),
+            "exact": exact,
+            "k": k,
+            "k_minus_1": k - 1,
+            "k_public": settings.DISCLOSURE_K_PUBLIC,
+            "max_deviation": table.max_deviation,
+            "variance": table.variance,
+            "probabilities": [
+                {"noise": f"{e:+d}" if e else "0", "percent": f"{100 * p:.2f}"}
+                for e, p in table.probabilities(1000).items()
+            ],
+        },
     )
 
 

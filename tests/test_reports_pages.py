@@ -358,3 +358,63 @@ def test_sdg_rate_uses_the_population_an_admin_entered(data):
     shown = published(exact[("F", "12-17")])
     assert exact[("F", "12-17")] == 9 and girls[3] == str(shown)
     assert girls[5] == f"{shown / 2:.2f}"
+
+
+@pytest.mark.django_db
+def test_the_same_figure_is_the_same_on_the_page_chart_csv_xlsx_and_api(data):
+    """One perturbation for the whole release: the sex x age-group cross-tab as an analyst reads it on the
+    page (HTML), in the chart data, in CSV, in XLSX and in the API; and the total of accredited victims as the
+    cross-tab's grand total, the dashboard's key figure and the API's by-year total (the same records, so the
+    same cell key and the same value, whichever way the figure is assembled)."""
+    client = data.client_for(data.analyst_a)
+    query = "?dims=sex&dims=age_group&measure=accredited_persons&year_from=2024&year_to=2024"
+    exact = selectors.crosstab(measure="accredited_persons", dims=["sex", "age_group"], year_from=2024, year_to=2024)
+    expected = {key: str(published(n)) if published(n) is not None else f"<{K}" for key, n in exact.items()}
+    girls = expected[("F", "12-17")]
+
+    csv_rows = list(
+        csv.reader(
+            io.StringIO(
+                client.get(reverse("indicators:export", args=["crosstab", "csv"]) + query).content.decode("utf-8-sig")
+            )
+        )
+    )
+    header = csv_rows[0]
+    female = next(r for r in csv_rows if r[0] in ("Mujer", "Female"))
+    assert female[header.index(next(h for h in header if h in ("12 a 17 años", "12 to 17 years")))] == girls
+
+    sheet = load_workbook(
+        io.BytesIO(client.get(reverse("indicators:export", args=["crosstab", "xlsx"]) + query).content)
+    ).active
+    values = [[c.value for c in row] for row in sheet.iter_rows()]
+    xlsx_header = next(r for r in values if any(v in ("12 a 17 años", "12 to 17 years") for v in r))
+    xlsx_female = next(r for r in values if r and r[0] in ("Mujer", "Female"))
+    column = next(i for i, v in enumerate(xlsx_header) if v in ("12 a 17 años", "12 to 17 years"))
+    assert str(xlsx_female[column]) == girls
+
+    chart = client.get(reverse("indicators:chart", args=["crosstab"]) + query).json()
+    dataset = next(d for d in chart["datasets"] if d["label"] in ("12 a 17 años", "12 to 17 years"))
+    assert (
+        dataset["display"][chart["labels"].index(next(lab for lab in chart["labels"] if lab in ("Mujer", "Female")))]
+        == girls
+    )
+
+    html = client.get("/reports/intersections/" + query).content.decode()
+    assert f">{girls}<" in html.replace(" ", "").replace("\n", "") or f">{girls.replace('<', '&lt;')}<" in html.replace(
+        " ", ""
+    ).replace("\n", "")
+
+    api = client.get(
+        "/api/v1/indicators/crosstab/?dims=sex,age_group&measure=accredited_persons&year_from=2024&year_to=2024"
+    ).json()
+    columns = [c["code"] for c in api["columns"]]
+    for row in api["rows"]:
+        for code, cell in zip(columns, row["cells"], strict=True):
+            assert cell["display"] == expected.get((row["key"][0], code), "0")
+
+    total = str(published(selectors.measure_by_year(measure="accredited_persons", year_from=2024, year_to=2024)[2024]))
+    assert api["grand_total"]["display"] == total
+    by_year = client.get("/api/v1/indicators/by-year/?measure=accredited_persons&year_from=2024&year_to=2024").json()
+    assert by_year["grand_total"]["display"] == total
+    dashboard = client.get("/reports/?year_from=2024&year_to=2024").content.decode()
+    assert re.search(r'class="kpi-value[^"]*">\s*' + total + r"\s*<", dashboard)

@@ -1,5 +1,5 @@
 """Shapes of the indicators API. Every count leaves as a protected cell (indicators.disclosure via
-indicators.reporting): ``display`` is what to show ("12", "0", "<5", "x"), ``value`` the number or null when
+indicators.reporting): ``display`` is what to show ("12", "0", "<5"), ``value`` the number or null when
 hidden, ``status`` why."""
 
 from django.utils.translation import gettext_lazy as _
@@ -11,10 +11,13 @@ from indicators import dimensions
 
 class ProtectedCellSerializer(serializers.Serializer):
     value = serializers.IntegerField(allow_null=True, help_text=_("The count, or null when it is hidden."))
-    display = serializers.CharField(help_text=_('What to show: the count, "<k" (small count) or "x" (hidden).'))
+    display = serializers.CharField(help_text=_('What to show: the count, or "<k" for a value from 1 to k-1.'))
     status = serializers.ChoiceField(
-        choices=[("shown", "shown"), ("primary", "primary"), ("secondary", "secondary")],
-        help_text=_("shown; primary: a count from 1 to k-1; secondary: hidden so no small count can be recovered."),
+        choices=[("shown", "shown"), ("primary", "primary"), ("blank", "blank")],
+        help_text=_(
+            "shown; primary: a value from 1 to k-1 after perturbation (the cell key method); blank: no figure "
+            "here (the total of a stock over the years)."
+        ),
     )
 
 
