@@ -60,9 +60,16 @@ def test_user_without_membership_is_told_to_ask_for_a_role(cast):
 
 
 def test_real_login_reaches_officer_home_and_is_audited(client, cast):
+    from django_otp.oath import totp
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.create(user=cast.officer_a, name="phone", confirmed=True)
     response = client.post(
         reverse("accounts:login"), {"username": cast.officer_a.username, "password": PASSWORD}, follow=True
     )
+    assert response.redirect_chain[-1][0].startswith(reverse("accounts:two_factor_verify"))  # officers give a code
+    code = str(totp(device.bin_key, device.step, device.t0, device.digits, device.drift)).zfill(device.digits)
+    response = client.post(f"{reverse('accounts:two_factor_verify')}?next=/", {"otp_token": code}, follow=True)
     assert response.status_code == 200
     assert "Solicitudes de su institución" in response.content.decode()
     event = AccessEvent.objects.filter(user=cast.officer_a, action=AccessEvent.Action.LOGIN).get()

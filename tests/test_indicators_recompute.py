@@ -44,7 +44,10 @@ def _nationality(app):
 
 
 def _business_days(start: date, end: date) -> int:
-    public = holidays.country_holidays(settings.HOLIDAY_COUNTRY, years=range(start.year, end.year + 1))
+    # Written apart from records.deadlines on purpose (an independent count), with the same kinds of holiday.
+    public = holidays.country_holidays(
+        settings.HOLIDAY_COUNTRY, years=range(start.year, end.year + 1), categories=settings.HOLIDAY_CATEGORIES
+    )
     days, day = 0, start
     while day < end:
         day += timedelta(days=1)
