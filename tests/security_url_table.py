@@ -291,6 +291,7 @@ TABLE: dict[str, dict] = {
     "indicators:maps": row(LOGIN, 403, 200, 200, 200, 200, 200),
     "indicators:quality": row(LOGIN, 403, 200, 200, 200, 200, 200),
     "indicators:international": row(LOGIN, 403, 200, 200, 200, 200, 200),
+    "indicators:protection": row(LOGIN, 403, 200, 200, 200, 200, 200),
     "indicators:chart": row(LOGIN, 403, 200, 200, 200, 200, 200),
     "indicators:export": row(LOGIN, 403, 200, 200, 200, 200, 200),
     "api-code-lists": row(API_LOGIN, 403, 200, 200, 200, 200, 200),
