@@ -29,10 +29,11 @@ from dataclasses import dataclass, field
 from itertools import combinations
 
 import numpy as np
-import statsmodels.api as sm
 from scipy.optimize import linprog
 from scipy.special import pdtr, pdtrc
 from scipy.stats import norm
+from statsmodels.genmod.families import Poisson
+from statsmodels.genmod.generalized_linear_model import GLM
 
 Pair = tuple[int, int]
 DEFAULT_P_THRESHOLD = 0.02
@@ -231,7 +232,7 @@ def fit_model(table: CaptureTable, model, nstar: dict[Pair, int] | None = None, 
     start_params = np.array([start.params.get(term, 0.0) for term in terms]) if start is not None else None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # perfect-fit and overflow warnings are judged from the result below
-        result = sm.GLM(counts, matrix, family=sm.families.Poisson()).fit(start_params=start_params)
+        result = GLM(counts, matrix, family=Poisson()).fit(start_params=start_params)
     params = np.asarray(result.params)
     if not np.all(np.isfinite(params)):
         raise FloatingPointError("the fit did not converge")
