@@ -161,7 +161,7 @@ def chart_data(report: dict) -> dict:
         "estimate": [g["estimate"] for g in groups],
         "names": {
             "detected": _("Detected (on at least one list)"),
-            "interval": _("Estimated total, 95% interval"),
+            "interval": _("Estimated total, interval"),
             "estimate": _("Estimated total"),
         },
     }

@@ -24,7 +24,7 @@ ADULT_AGE = 18  # as the indicators' victim groups (child under 18 at the applic
 SEX_CODES = ("F", "M")
 # More lists than this makes 2**t histories too many for the bootstrap (and for a reader): the smallest lists
 # are merged into one until the limit holds.
-MAX_LISTS = 8
+MAX_LISTS = 6
 
 
 @dataclass

@@ -77,8 +77,8 @@ INSTITUTION_WEIGHTS = {
 # For multiple systems estimation (estimation/) the overlaps between institutions must carry information: each
 # institution re-refers people already known to the portal at its own rate, and FACTRA takes most of its
 # re-referrals from OIJ's recent cases (a dependence between two lists that the estimate's model has to find).
-REREFERRAL_RATE = {"OIJ": 0.10, "FACTRA": 0.16, "PANI": 0.07, "INAMU": 0.08, "DGME": 0.03, "MTSS": 0.06}
-REREFERRAL_DEFAULT = 0.05
+REREFERRAL_RATE = {"OIJ": 0.24, "FACTRA": 0.32, "PANI": 0.18, "INAMU": 0.2, "DGME": 0.08, "MTSS": 0.14}
+REREFERRAL_DEFAULT = 0.12
 DEPENDENT_LISTS = {"FACTRA": "OIJ"}
 DEPENDENT_SHARE = 0.6
 
