@@ -79,7 +79,9 @@ def test_small_lists_are_merged_and_a_coordinators_group_is_one_list(referrals):
     assert [entry["label"] for entry in small.lists] == ["INAMU", "OIJ+PANI"]
 
 
-def test_coordinator_runs_an_estimate_and_sees_the_capture_histories(cast, referrals, django_capture_on_commit_callbacks):
+def test_coordinator_runs_an_estimate_and_sees_the_capture_histories(
+    cast, referrals, django_capture_on_commit_callbacks
+):
     client = cast.client_for(cast.coordinator_a)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
@@ -106,7 +108,9 @@ def test_coordinator_runs_an_estimate_and_sees_the_capture_histories(cast, refer
     assert "2 solicitudes no tenían documento de identidad" in html
 
 
-def test_analyst_sees_estimates_and_intervals_but_never_capture_cells(cast, referrals, django_capture_on_commit_callbacks):
+def test_analyst_sees_estimates_and_intervals_but_never_capture_cells(
+    cast, referrals, django_capture_on_commit_callbacks
+):
     run = _run(cast, django_capture_on_commit_callbacks)
     client = cast.client_for(cast.analyst_a)
     html = client.get(reverse("estimation:page"), {"run": run.pk}).content.decode()
