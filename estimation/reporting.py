@@ -32,6 +32,9 @@ SKIP_REASONS = {
 }
 
 
+METHOD_LABELS = {"bca": "BCa", "percentile": gettext_lazy("percentile")}
+
+
 def refusal_message(refusal: dict) -> str:
     code = refusal.get("code")
     if code == analysis.FEW_LISTS:
@@ -88,33 +91,41 @@ def _stratum(key: str, part: dict, labels: list[str], exact: bool) -> dict:
         estimate_display=_number(estimate),
         low_display=_number(part["low"]),
         high_display=_number(part["high"]),
-        unidentified=round(estimate - observed) if exact or observed >= settings.DISCLOSURE_K else None,
+        unidentified=_number(estimate - observed) if exact or observed >= settings.DISCLOSURE_K else None,
         ratio=round(estimate / observed, 2) if observed else None,
         interval_method=part["interval_method"],
+        interval_method_display=str(METHOD_LABELS.get(part["interval_method"], part["interval_method"])),
         replications=part["replications"],
         failed_replications=part["failed_replications"],
         model=model_label(labels, part["model"]),
         conditional_low=round(part["conditional_low"]),
         conditional_high=round(part["conditional_high"]),
+        conditional_low_display=_number(part["conditional_low"]),
+        conditional_high_display=_number(part["conditional_high"]),
         steps=[
             {"term": f"{labels[i]} × {labels[j]}", "p_value": step["p_value"]}
             for step in part["steps"]
             for i, j in [step["pair"]]
         ],
-        candidates=[
-            {
-                "model": model_label(labels, c["model"]),
-                "chosen": c["chosen"],
-                "skipped": str(SKIP_REASONS[c["skipped"]]) if c["skipped"] else None,
-                "estimate": round(c["estimate"]) if "estimate" in c else None,
-                "low": round(c["low"]) if "low" in c else None,
-                "high": round(c["high"]) if "high" in c else None,
-                "aic": round(c["aic"], 1) if "aic" in c else None,
-            }
-            for c in part["candidates"]
-        ],
+        # The chosen model first, then the others in the order they were fitted.
+        candidates=sorted((_candidate(c, labels) for c in part["candidates"]), key=lambda c: not c["chosen"]),
     )
     return row
+
+
+def _candidate(c: dict, labels: list[str]) -> dict:
+    fitted = "estimate" in c
+    return {
+        "model": model_label(labels, c["model"]),
+        "chosen": c["chosen"],
+        "skipped": str(SKIP_REASONS[c["skipped"]]) if c["skipped"] else None,
+        "estimate": round(c["estimate"]) if fitted else None,
+        "low": round(c["low"]) if fitted else None,
+        "high": round(c["high"]) if fitted else None,
+        "aic": round(c["aic"], 1) if fitted else None,
+        "estimate_display": _number(c["estimate"]) if fitted else "—",
+        "interval_display": f"{_number(c['low'])} – {_number(c['high'])}" if fitted else "—",
+    }
 
 
 def run_report(run: EstimationRun, user) -> dict:

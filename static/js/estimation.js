@@ -39,6 +39,7 @@
         ],
       },
       options: {
+        locale: document.documentElement.lang || "es",
         responsive: true,
         maintainAspectRatio: false,
         animation: false,
