@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from django.db.models import Count, Max, Min, Sum
 
 from accounts import access
-from records.models import Application, Status
+from accounts.models import Institution
+from records.models import Application, Code, CodeList, Status
 
 from .models import EstimationRun
 
@@ -63,21 +64,25 @@ def records_stamp(*, year_from: int, year_to: int) -> str:
 
 
 def _people(year_from: int, year_to: int):
-    """Per person: the institutions that referred them in the period, a sex and the youngest recorded age."""
+    """Per person: the institutions that referred them in the period, a sex and the youngest recorded age.
+    Institution and sex come as ids and are named from two small dictionaries: two joins fewer per row."""
+    institution_codes = dict(Institution.objects.values_list("id", "code"))
+    sex_codes = dict(Code.objects.filter(list=CodeList.SEX).values_list("id", "code"))
     rows = _period_applications(year_from, year_to).values_list(
-        "institution__code", "person__person_key", "sex__code", "age_at_application"
+        "institution_id", "person__person_key", "sex_id", "age_at_application"
     )
     people: dict[str, list] = {}
     undocumented: list[tuple] = []
     applications = 0
-    for institution, key, sex, age in rows.iterator(chunk_size=20_000):
+    for institution_id, key, sex_id, age in rows.iterator(chunk_size=20_000):
         applications += 1
+        institution, sex = institution_codes[institution_id], sex_codes.get(sex_id, "")
         if not key:
-            undocumented.append(({institution}, sex or "", age))
+            undocumented.append(({institution}, sex, age))
             continue
         person = people.get(key)
         if person is None:
-            people[key] = [{institution}, sex or "", age]
+            people[key] = [{institution}, sex, age]
             continue
         person[0].add(institution)
         if not person[1] and sex:
