@@ -386,3 +386,42 @@ def applications_with_identity_visible_to(user) -> QuerySet[Application]:
     if not has_role(user, Role.OFFICER, Role.COORDINATOR):
         return apps.get_model("records", "Application").objects.none()
     return applications_visible_to(user)
+
+
+# --- Estimation of unidentified victims (estimation) ----------------------------------------------------------
+
+
+def can_view_estimates(user) -> bool:
+    """Estimates of the hidden number and their intervals: coordinators and analysts (officers work on cases,
+    admins on the system: neither needs them)."""
+    return has_role(user, Role.COORDINATOR, Role.ANALYST)
+
+
+def can_run_estimation(user) -> bool:
+    """Requesting a run (choosing the period and how lists are merged) is the coordinators' decision."""
+    return has_role(user, Role.COORDINATOR)
+
+
+def can_see_capture_histories(user) -> bool:
+    """Capture-history cells are exact counts of people by the combination of institutions that referred them,
+    most of them small: coordinators only, never analysts, the API or analysts' exports."""
+    return has_role(user, Role.COORDINATOR)
+
+
+def estimation_runs_visible_to(user):
+    """Runs a user may open: coordinators every run; analysts the finished ones (estimate or refusal); anyone
+    else none."""
+    EstimationRun = apps.get_model("estimation", "EstimationRun")
+    if can_run_estimation(user):
+        return EstimationRun.objects.all()
+    if can_view_estimates(user):
+        return EstimationRun.objects.filter(status__in=["success", "refused"])
+    return EstimationRun.objects.none()
+
+
+def get_estimation_run(user, pk):
+    """The run ``pk`` if the user may see it; otherwise 404, whether it exists or not."""
+    try:
+        return estimation_runs_visible_to(user).get(pk=pk)
+    except (ValueError, TypeError, apps.get_model("estimation", "EstimationRun").DoesNotExist):
+        raise Http404 from None

@@ -24,6 +24,7 @@ def api_not_found(request, *args, **kwargs):
 urlpatterns = [
     path("v1/", include("records.api.urls")),
     path("v1/", include("indicators.api.urls")),
+    path("v1/", include("estimation.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path(
         "docs/",

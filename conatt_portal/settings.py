@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "accounts",
     "records",
     "indicators",
+    "estimation",
 ]
 
 MIDDLEWARE = [

@@ -74,6 +74,14 @@ INSTITUTION_WEIGHTS = {
     "IMAS": 3,
 }
 
+# For multiple systems estimation (estimation/) the overlaps between institutions must carry information: each
+# institution re-refers people already known to the portal at its own rate, and FACTRA takes most of its
+# re-referrals from OIJ's recent cases (a dependence between two lists that the estimate's model has to find).
+REREFERRAL_RATE = {"OIJ": 0.24, "FACTRA": 0.32, "PANI": 0.18, "INAMU": 0.2, "DGME": 0.08, "MTSS": 0.14}
+REREFERRAL_DEFAULT = 0.12
+DEPENDENT_LISTS = {"FACTRA": "OIJ"}
+DEPENDENT_SHARE = 0.6
+
 NATIONALITY_WEIGHTS = {
     "CR": 420,
     "NI": 230,
@@ -314,6 +322,7 @@ class _Reference:
     business_days: list[dt.date]
     user_id: int
     institution_ids: list[int] = field(default_factory=list)
+    institution_codes: dict[int, str] = field(default_factory=dict)
 
 
 def _reference() -> _Reference:
@@ -343,7 +352,8 @@ def _reference() -> _Reference:
         for code in codes_in:
             district_weights[code] = max(share, 1)
     languages = {code: LANGUAGE_WEIGHTS.get(code, 5) for code in Language.objects.values_list("code", flat=True)}
-    institutions = {i.pk: INSTITUTION_WEIGHTS[i.code] for i in Institution.objects.filter(code__in=INSTITUTION_WEIGHTS)}
+    rows = list(Institution.objects.filter(code__in=INSTITUTION_WEIGHTS))
+    institutions = {i.pk: INSTITUTION_WEIGHTS[i.code] for i in rows}
     user = User.objects.filter(username=DEMO_USERNAME).first()
     if user is None:
         # The recorder of synthetic decisions: a user that cannot log in.
@@ -362,6 +372,7 @@ def _reference() -> _Reference:
         business_days=deadlines.business_day_index(dt.date(FIRST_YEAR - 1, 12, 1), dt.date(LAST_YEAR + 2, 12, 31)),
         user_id=user.pk,
         institution_ids=list(institutions),
+        institution_codes={i.pk: i.code for i in rows},
     )
 
 
@@ -476,12 +487,27 @@ class Generator:
         self.years = _Picker(YEAR_WEIGHTS)
         # Recent documents, so that some people come back (a later year, or another institution).
         self.recent: deque = deque(maxlen=5000)
+        self.recent_by: dict[int, deque] = {pk: deque(maxlen=2000) for pk in reference.institution_codes}
+        by_code = {code: pk for pk, code in reference.institution_codes.items()}
+        codes = reference.institution_codes.items()
+        self.rereferral = {pk: REREFERRAL_RATE.get(code, REREFERRAL_DEFAULT) for pk, code in codes}
+        self.partner = {by_code[a]: by_code[b] for a, b in DEPENDENT_LISTS.items() if a in by_code and b in by_code}
         self.codes = reference.codes
         self.p = reference.pickers
         self.secret = settings.PERSON_KEY_SECRET
         self.deadline_days = settings.DECISION_DEADLINE_BUSINESS_DAYS
         self.stragglers_from = dt.date(LAST_YEAR - 1, 7, 1)
         self._offsets: dict[dt.date, str] = {}
+
+    def _returning(self, institution_id: int):
+        """Someone already referred (by this or another institution), or None for a new person."""
+        rng = self.rng
+        if not self.recent or rng.random() >= self.rereferral.get(institution_id, REREFERRAL_DEFAULT):
+            return None
+        pool = self.recent_by.get(self.partner.get(institution_id))
+        if pool and rng.random() < DEPENDENT_SHARE:
+            return pool[_below(rng, len(pool))]
+        return self.recent[_below(rng, len(self.recent))]
 
     def _received_on(self) -> dt.date:
         rng = self.rng
@@ -527,7 +553,7 @@ class Generator:
             created = self._at(received)
 
             # The person: new, or someone already referred (by this or another institution).
-            returning = self.recent[_below(rng, len(self.recent))] if self.recent and rng.random() < 0.06 else None
+            returning = self._returning(institution_id)
             if returning is not None and returning[0] == institution_id:
                 person_id = returning[1]
                 doc_type, doc_number, birth, nationality, sex_id = returning[2:]
@@ -572,7 +598,9 @@ class Generator:
                     )
                 )
                 if doc_number:
-                    self.recent.append((institution_id, person_id, doc_type, doc_number, birth, nationality, sex_id))
+                    known = (institution_id, person_id, doc_type, doc_number, birth, nationality, sex_id)
+                    self.recent.append(known)
+                    self.recent_by[institution_id].append(known)
 
             age_app = max(0, min(110, (received - birth).days // 365))
             age_rec = max(0, age_app - (0 if rng.random() < 0.6 else _below(rng, 4)))

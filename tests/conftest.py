@@ -21,6 +21,8 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL)"))
         if "redis" in item.keywords and not has_redis:
             item.add_marker(pytest.mark.skip(reason="needs Redis (set REDIS_URL)"))
+        if "slow" in item.keywords and not os.environ.get("CONATT_SLOW_TESTS"):
+            item.add_marker(pytest.mark.skip(reason="slow simulation study (set CONATT_SLOW_TESTS=1)"))
 
 
 @pytest.fixture

@@ -44,6 +44,7 @@ ADMIN_MODELS: list[str] = [
     "axes.accessattempt",
     "axes.accessfailurelog",
     "axes.accesslog",
+    "estimation.estimationrun",
     "indicators.pendingrecompute",
     "indicators.recomputerun",
     "otp_static.staticdevice",
@@ -96,6 +97,9 @@ NOT_INSTITUTION_SCOPED: dict[str, str] = {
     "indicators:chart": "aggregates under disclosure control",
     "indicators:export": "aggregates under disclosure control",
     "api-indicator-dimension": "aggregates under disclosure control",
+    "estimation:progress": "estimation runs are aggregates of every institution, for coordinators and analysts",
+    "estimation:export": "estimation runs are aggregates of every institution, for coordinators and analysts",
+    "api-estimate-detail": "estimation runs are aggregates of every institution, for coordinators and analysts",
     **{f"api-{kind}-detail": "reference data" for kind in ("code", "province", "canton", "district", "language")},
 }
 
@@ -193,6 +197,8 @@ _PK_KIND = [
     ("api-district", "district"),
     ("api-language", "language"),
     ("api-import", "import_job"),
+    ("estimation:", "estimation_run"),
+    ("api-estimate", "estimation_run"),
 ]
 
 
@@ -216,12 +222,14 @@ def build_world(cast) -> World:
         {"file": SimpleUploadedFile("solicitudes.csv", samples.to_csv(samples.sample_rows(2)))},
     )
     token, _ = api_token_create(user=cast.officer_a, name="matrix", days=5)
+    estimation_run = _finished_estimation_run()
     ids = {
         "application": application.pk,
         "person": application.person_id,
         "decision": decided.decision.pk if hasattr(decided, "decision") else decided.decisions.first().pk,
         "import_job": ImportJob.objects.filter(user=cast.officer_a).latest("pk").pk,
         "api_token": token.pk,
+        "estimation_run": estimation_run.pk,
         "code": Code.objects.order_by("pk").first().pk,
         "province": Province.objects.order_by("pk").first().pk,
         "canton": Canton.objects.order_by("pk").first().pk,
@@ -238,6 +246,23 @@ def build_world(cast) -> World:
     world = World(cast=cast, ids=ids)
     world.clients = {role: cast.client_for(getattr(cast, m) if m else None) for role, m in CAST_MEMBER.items()}
     return world
+
+
+def _finished_estimation_run():
+    """A finished (refused: two lists only) estimation run, which coordinators and analysts may open."""
+    from estimation import analysis
+    from estimation.models import EstimationRun
+
+    inputs = {
+        "lists": [{"label": c, "institutions": [c], "persons": 3} for c in ("INAMU", "PANI")],
+        "cells": [[1, "F", False, 2], [2, "F", True, 2], [3, "M", False, 1]],
+        "undocumented": 0,
+        "applications": 5,
+    }
+    result = analysis.analyse(inputs, replications=100, seed=1, p_threshold=0.02, method="bca")
+    return EstimationRun.objects.create(
+        year_from=2025, year_to=2025, inputs=inputs, input_digest="matrix", status="refused", result=result
+    )
 
 
 # fmt: off
@@ -294,6 +319,12 @@ TABLE: dict[str, dict] = {
     "indicators:protection": row(LOGIN, 403, 200, 200, 200, 200, 200),
     "indicators:chart": row(LOGIN, 403, 200, 200, 200, 200, 200),
     "indicators:export": row(LOGIN, 403, 200, 200, 200, 200, 200),
+    "estimation:page": row(LOGIN, 403, 403, 403, 200, 200, 403),
+    "estimation:run": row(405, 405, 405, 405, 405, 405, 405),
+    "estimation:progress": row(LOGIN, 403, 403, 403, 200, 200, 403),
+    "estimation:export": row(LOGIN, 403, 403, 403, 200, 200, 403),
+    "api-estimate-list": row(API_LOGIN, 403, 403, 403, 200, 200, 403),
+    "api-estimate-detail": row(API_LOGIN, 403, 403, 403, 200, 200, 403),
     "api-code-lists": row(API_LOGIN, 403, 200, 200, 200, 200, 200),
     "api-countries": row(API_LOGIN, 403, 200, 200, 200, 200, 200),
     "api-application-list": row(API_LOGIN, 403, 200, 200, 200, 403, 403),
@@ -337,6 +368,7 @@ TABLE: dict[str, dict] = {
     "admin/axes/accessattempt/<path:object_id>/": ADMIN_REDIRECT,
     "admin/axes/accessfailurelog/<path:object_id>/": ADMIN_REDIRECT,
     "admin/axes/accesslog/<path:object_id>/": ADMIN_REDIRECT,
+    "admin/estimation/estimationrun/<path:object_id>/": ADMIN_REDIRECT,
     "admin/indicators/pendingrecompute/<path:object_id>/": ADMIN_REDIRECT,
     "admin/indicators/recomputerun/<path:object_id>/": ADMIN_REDIRECT,
     "admin/otp_static/staticdevice/<path:object_id>/": ADMIN_REDIRECT,
@@ -392,6 +424,11 @@ TABLE: dict[str, dict] = {
     "admin:axes_accesslog_changelist": ADMIN_FORBIDDEN,
     "admin:axes_accesslog_delete": ADMIN_FORBIDDEN,
     "admin:axes_accesslog_history": ADMIN_FORBIDDEN,
+    "admin:estimation_estimationrun_add": ADMIN_FORBIDDEN,
+    "admin:estimation_estimationrun_change": ADMIN_ONLY,
+    "admin:estimation_estimationrun_changelist": ADMIN_ONLY,
+    "admin:estimation_estimationrun_delete": ADMIN_FORBIDDEN,
+    "admin:estimation_estimationrun_history": ADMIN_ONLY,
     "admin:index": ADMIN_ONLY,
     "admin:indicators_pendingrecompute_add": ADMIN_FORBIDDEN,
     "admin:indicators_pendingrecompute_change": ADMIN_ONLY,  # the cast's applications leave outbox rows

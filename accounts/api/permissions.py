@@ -116,6 +116,15 @@ class CanViewReports(_Check):
         return access.can_view_reports(user)
 
 
+class CanViewEstimates(_Check):
+    """Estimates of unidentified victims: coordinators and analysts (never capture-history cells)."""
+
+    message = _("Your role may not view estimates of unidentified victims.")
+
+    def check(self, user, request, view) -> bool:
+        return access.can_view_estimates(user)
+
+
 class CanImportRecords(_Check):
     message = _("Your role may not import records.")
 

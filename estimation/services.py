@@ -1,0 +1,153 @@
+"""Writes of the estimation app: requesting a run (a coordinator's choice of period and lists) and executing it
+(the Celery task's work). A request whose inputs match a finished run reuses that run: results are cached
+until the period's records change (which changes the counts, hence the digest)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+
+from accounts import access
+
+from . import analysis, bootstrap, selectors
+from .models import EstimationRun
+
+logger = logging.getLogger(__name__)
+
+# A run still "running" after this long was lost with its worker; a redelivered task may take it over.
+STALE_AFTER_SECONDS = 3600
+
+
+def _digest(inputs: dict, **parameters) -> str:
+    payload = json.dumps({"inputs": inputs, **parameters}, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+@transaction.atomic
+def estimation_request(
+    *,
+    user,
+    year_from: int,
+    year_to: int,
+    merge: list[str] = (),
+    min_list_size: int = 0,
+    replications: int = 1000,
+    seed: int = 2024,
+    p_threshold: float = 0.02,
+    interval_method: str = bootstrap.BCA,
+) -> tuple[EstimationRun, bool]:
+    """Read the period's capture histories and queue a run for them, or return the run that already holds (or
+    is computing) the same inputs. Returns (run, created). The task is queued when the transaction commits."""
+    if not access.can_run_estimation(user):
+        raise PermissionDenied
+    if year_from > year_to:
+        raise ValueError("year_from after year_to")
+    if interval_method not in bootstrap.METHODS:
+        raise ValueError(f"unknown interval method {interval_method!r}")
+    captured = selectors.capture_input(year_from=year_from, year_to=year_to, merge=merge, min_list_size=min_list_size)
+    inputs = captured.as_json()
+    parameters = {
+        "replications": replications,
+        "seed": seed,
+        "p_threshold": p_threshold,
+        "interval_method": interval_method,
+    }
+    digest = _digest(inputs, **parameters, period=[year_from, year_to])
+    existing = (
+        EstimationRun.objects.filter(input_digest=digest)
+        .exclude(status=EstimationRun.Status.FAILED)
+        .order_by("-requested_at", "-id")
+        .first()
+    )
+    if existing is not None:
+        return existing, False
+    run = EstimationRun.objects.create(
+        requested_by=user,
+        year_from=year_from,
+        year_to=year_to,
+        inputs=inputs,
+        input_digest=digest,
+        records_stamp=selectors.records_stamp(year_from=year_from, year_to=year_to),
+        **parameters,
+    )
+    from . import tasks  # the task module imports this one
+
+    transaction.on_commit(lambda: tasks.run_estimation.delay(run.pk))
+    return run, True
+
+
+def _claim(run_id: int) -> EstimationRun | None:
+    """Mark the run as running, unless it is finished or another worker is on it (idempotence)."""
+    with transaction.atomic():
+        run = EstimationRun.objects.select_for_update().filter(pk=run_id).first()
+        if run is None or run.is_finished:
+            return None
+        running = run.status == EstimationRun.Status.RUNNING and run.started_at is not None
+        if running and (timezone.now() - run.started_at).total_seconds() < STALE_AFTER_SECONDS:
+            return None
+        run.status = EstimationRun.Status.RUNNING
+        run.started_at = timezone.now()
+        run.progress = 0
+        run.save(update_fields=["status", "started_at", "progress"])
+        return run
+
+
+def _model_label(run: EstimationRun, model: list) -> str:
+    labels = [entry["label"] for entry in run.inputs.get("lists", [])]
+    return ", ".join(f"{labels[i]} × {labels[j]}" for i, j in model)
+
+
+def estimation_execute(*, run_id: int) -> EstimationRun | None:
+    """Fit and bootstrap the run's inputs and store the result (the task's work). Safe to call twice: a
+    finished run is left as it is."""
+    run = _claim(run_id)
+    if run is None:
+        return None
+    started = time.monotonic()
+    last = [0]
+
+    def progress(share: float) -> None:
+        percent = int(share * 100)
+        if percent >= last[0] + 2 or percent == 100:
+            last[0] = percent
+            EstimationRun.objects.filter(pk=run.pk).update(progress=min(percent, 99))
+
+    try:
+        result = analysis.analyse(
+            run.inputs,
+            replications=run.replications,
+            seed=run.seed,
+            p_threshold=run.p_threshold,
+            method=run.interval_method,
+            progress=progress,
+        )
+    except Exception as error:  # noqa: BLE001  (recorded on the run row, see below)
+        EstimationRun.objects.filter(pk=run.pk).update(
+            status=EstimationRun.Status.FAILED,
+            error=f"{type(error).__name__}: {error}"[:2000],
+            finished_at=timezone.now(),
+            duration_seconds=time.monotonic() - started,
+        )
+        # The row says "failed" with the error; the log has the trace. Not re-raised: in the embedded mode the
+        # task runs inside the coordinator's request, which should show the failed run, not an error page.
+        logger.exception("Estimation run %s failed", run.pk)
+        return EstimationRun.objects.get(pk=run.pk)
+    overall = result["overall"]
+    run.result = result
+    run.observed = overall["observed"]
+    run.status = EstimationRun.Status.REFUSED if overall.get("refusal") else EstimationRun.Status.SUCCESS
+    run.estimate = overall.get("estimate")
+    run.interval_low = overall.get("low")
+    run.interval_high = overall.get("high")
+    run.chosen_model = _model_label(run, overall.get("model", []))[:500]
+    run.progress = 100
+    run.finished_at = timezone.now()
+    run.duration_seconds = time.monotonic() - started
+    run.save()
+    return run
