@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
 from accounts.models import Institution
-from conatt_portal.forms import AccessibleFormMixin
+from conatt_portal.forms import AccessibleFormMixin, IsoDateInput
 
 from . import services
 from .models import Application, Canton, Code, CodeList, Decision, District, Identity, Language, Province
@@ -138,9 +138,7 @@ class ApplicationForm(AccessibleFormMixin, forms.Form):
         max_length=60,
         help_text=_("Your institution's own file number for this case."),
     )
-    received_on = forms.DateField(
-        label=_("Date the application was received"), widget=forms.DateInput(attrs={"type": "date"})
-    )
+    received_on = forms.DateField(label=_("Date the application was received"), widget=IsoDateInput())
 
     given_names = forms.CharField(label=_("Given names"), max_length=150, required=False)
     family_names = forms.CharField(label=_("Family names"), max_length=150, required=False)
@@ -153,7 +151,7 @@ class ApplicationForm(AccessibleFormMixin, forms.Form):
         required=False,
         help_text=_("Used, in coded form, to recognise the same person referred by another institution."),
     )
-    birth_date = forms.DateField(label=_("Birth date"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    birth_date = forms.DateField(label=_("Birth date"), required=False, widget=IsoDateInput())
     phone = forms.CharField(label=_("Phone"), max_length=50, required=False)
     email = forms.EmailField(label=_("Email"), required=False)
     address = forms.CharField(label=_("Address"), max_length=300, required=False)
@@ -425,7 +423,7 @@ class DecisionForm(AccessibleFormMixin, forms.Form):
         ],
     )
     resolution_number = forms.CharField(label=_("Resolution number"), max_length=60)
-    resolution_date = forms.DateField(label=_("Resolution date"), widget=forms.DateInput(attrs={"type": "date"}))
+    resolution_date = forms.DateField(label=_("Resolution date"), widget=IsoDateInput())
     votes_in_favour = forms.IntegerField(
         label=_("Votes in favour of accrediting"), min_value=0, max_value=99, initial=0
     )
