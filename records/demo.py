@@ -28,6 +28,7 @@ from django.db import connection, transaction
 from accounts.models import Institution, User
 
 from . import deadlines
+from .facts import M2M_FIELDS
 from .keys import person_key
 from .models import (
     Application,
@@ -314,6 +315,11 @@ class _Reference:
     business_days: list[dt.date]
     user_id: int
     institution_ids: list[int] = field(default_factory=list)
+    # district -> (canton, province): every stored place carries its coarser levels.
+    levels_of: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+    def levels(self, district: str | None) -> tuple[str | None, str | None]:
+        return self.levels_of[district] if district else (None, None)
 
 
 def _reference() -> _Reference:
@@ -336,8 +342,10 @@ def _reference() -> _Reference:
 
     district_weights = {}
     by_province: dict[str, list[str]] = {}
-    for code, province in District.objects.values_list("code", "canton__province_id"):
+    levels_of = {}
+    for code, canton, province in District.objects.values_list("code", "canton_id", "canton__province_id"):
         by_province.setdefault(province, []).append(code)
+        levels_of[code] = (canton, province)
     for province, codes_in in by_province.items():
         share = PROVINCE_WEIGHTS.get(province, 5) * 1000 // len(codes_in)
         for code in codes_in:
@@ -362,19 +370,10 @@ def _reference() -> _Reference:
         business_days=deadlines.business_day_index(dt.date(FIRST_YEAR - 1, 12, 1), dt.date(LAST_YEAR + 2, 12, 31)),
         user_id=user.pk,
         institution_ids=list(institutions),
+        levels_of=levels_of,
     )
 
 
-M2M_FIELDS = (
-    "exploitation_forms",
-    "sexual_exploitation_types",
-    "labour_sectors",
-    "means",
-    "acts",
-    "recruitment_methods",
-    "control_methods",
-    "exploitation_districts",
-)
 APPLICATION_COLUMNS = (
     "id",
     "institution_id",
@@ -387,6 +386,8 @@ APPLICATION_COLUMNS = (
     "due_on",
     "relationship_to_trafficker_id",
     "recruitment_district_id",
+    "recruitment_canton_id",
+    "recruitment_province_id",
     "recruitment_country",
     "birth_date_known",
     "age_at_application",
@@ -397,6 +398,8 @@ APPLICATION_COLUMNS = (
     "education_level_id",
     "occupation_id",
     "residence_district_id",
+    "residence_canton_id",
+    "residence_province_id",
     "mother_tongue_id",
     "narrative",
     "version",
@@ -676,6 +679,7 @@ class Generator:
                     due_on,
                     relationship,
                     recruitment_district,
+                    *self.ref.levels(recruitment_district),
                     recruitment_country,
                     birth_known,
                     age_app,
@@ -686,6 +690,7 @@ class Generator:
                     education,
                     occupation,
                     residence,
+                    *self.ref.levels(residence),
                     tongue,
                     narrative,
                     1,

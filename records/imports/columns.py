@@ -20,8 +20,8 @@ class Column:
     key: str  # the attribute on Application (or Identity) it feeds
     es: str  # header in the template (Spanish)
     en: str  # header also accepted (English)
-    kind: str  # text | date | int | code | codes | status | document_type | canton | district | districts | country
-    #            | countries | language | institution
+    kind: str  # text | date | int | code | codes | status | document_type | province | canton | district | districts
+    #            | country | countries | language | institution
     code_list: str = ""
     required: bool = False
     identity: bool = False  # identity data: only for those entitled, never echoed in error messages
@@ -54,6 +54,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("education_level", "nivel_educativo", "education_level", "code", CodeList.EDUCATION_LEVEL),
     Column("occupation", "ocupacion", "occupation", "code", CodeList.OCCUPATION),
     Column("mother_tongue", "lengua_materna", "mother_tongue", "language"),
+    Column("residence_province", "provincia", "province", "province"),
     Column("residence_canton", "canton", "canton", "canton"),
     Column("residence_district", "distrito", "district", "district"),
     Column(
@@ -105,6 +106,7 @@ COLUMNS: tuple[Column, ...] = (
         "code",
         CodeList.RELATIONSHIP_TO_TRAFFICKER,
     ),
+    Column("recruitment_province", "provincia_reclutamiento", "recruitment_province", "province"),
     Column("recruitment_canton", "canton_reclutamiento", "recruitment_canton", "canton"),
     Column(
         "recruitment_district",

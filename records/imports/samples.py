@@ -65,6 +65,7 @@ def sample_rows(count: int, *, seed: int = 1, prefix: str = "EXP", start: int = 
                 "nivel_educativo": code(CodeList.EDUCATION_LEVEL),
                 "ocupacion": code(CodeList.OCCUPATION),
                 "lengua_materna": "spa",
+                "provincia": "",  # the canton's, derived
                 "canton": canton,
                 "distrito": district,
                 "formas_explotacion": several(CodeList.EXPLOITATION_FORM, 2),
@@ -75,6 +76,7 @@ def sample_rows(count: int, *, seed: int = 1, prefix: str = "EXP", start: int = 
                 "metodos_reclutamiento": several(CodeList.RECRUITMENT_METHOD, 1),
                 "metodos_control": several(CodeList.CONTROL_METHOD, 2),
                 "relacion_tratante": code(CodeList.RELATIONSHIP_TO_TRAFFICKER),
+                "provincia_reclutamiento": "",
                 "canton_reclutamiento": "",
                 "distrito_reclutamiento": "",
                 "pais_reclutamiento": rng.choice(nationalities),

@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Institution
 from indicators.services import recompute_mark_dirty
+from records import facts
 from records.deadlines import due_on as deadline_due_on
 from records.keys import person_key
 from records.models import (
@@ -66,22 +67,17 @@ APP_FIELDS = {
     "education_level": "education_level_id",
     "occupation": "occupation_id",
     "mother_tongue": "mother_tongue_id",
+    "residence_province": "residence_province_id",
+    "residence_canton": "residence_canton_id",
     "residence_district": "residence_district_id",
     "relationship_to_trafficker": "relationship_to_trafficker_id",
+    "recruitment_province": "recruitment_province_id",
+    "recruitment_canton": "recruitment_canton_id",
     "recruitment_district": "recruitment_district_id",
     "recruitment_country": "recruitment_country",
 }
-IDENTITY_FIELDS = ("document_type", "document_number", "given_names", "family_names", "birth_date")
-M2M_FIELDS = (
-    "exploitation_forms",
-    "sexual_exploitation_types",
-    "labour_sectors",
-    "means",
-    "acts",
-    "recruitment_methods",
-    "control_methods",
-    "exploitation_districts",
-)
+IDENTITY_FIELDS = facts.IMPORTED_IDENTITY_FIELDS
+M2M_FIELDS = facts.M2M_FIELDS
 COUNTRY_SETS = {"nationalities": ApplicationNationality, "exploitation_countries": ApplicationExploitationCountry}
 TEXT_DEFAULTS = {"case_reference", "document_number", "given_names", "family_names", "recruitment_country"}
 COMPARED = tuple(name for name in Record.__slots__ if name != "line")
