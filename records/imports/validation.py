@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django_countries import countries
@@ -29,6 +30,10 @@ MAX_STORED_ERRORS = 1000
 FORMULA_STARTS = ("=", "+", "-", "@")
 AMBIGUOUS = object()
 EXCEL_EPOCH = datetime.date(1899, 12, 30)
+# A whole number in this range in a date cell is a year typed alone, not a serial day (those are days of 1905).
+YEAR_ALONE = (1800, 2200)
+# Dates of the case (not of the person): before settings.IMPORT_DATE_FLOOR or after today they are implausible.
+CASE_DATES = ("received_on", "decided_on")
 DECIDED = {Status.ACCREDITED.value, Status.NOT_ACCREDITED.value}
 _DMY = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
 _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T].*)?$")
@@ -265,6 +270,15 @@ def parse_date(raw, *, echo: bool = True) -> datetime.date | None:
             return datetime.date(year, month, day)
         if re.fullmatch(r"\d{1,6}(\.0+)?", text):
             serial = int(float(text))
+            if YEAR_ALONE[0] <= serial <= YEAR_ALONE[1]:
+                # "2016" typed in a date cell: as a serial day it is 08/07/1905, which nobody meant.
+                read = (EXCEL_EPOCH + datetime.timedelta(days=serial)).strftime("%d/%m/%Y")
+                if echo:
+                    raise _Invalid(
+                        _("'%(value)s' is a year alone, not a date (as a date it reads %(date)s): write dd/mm/yyyy")
+                        % {"value": text, "date": read}
+                    )
+                raise _Invalid(_("this is a year alone, not a date: write dd/mm/yyyy"))
             # Serial 60 is Excel's non-existent 29/02/1900; nothing in these records is that old anyway.
             if 1 <= serial <= 2958465:
                 return EXCEL_EPOCH + datetime.timedelta(days=serial)
@@ -290,6 +304,7 @@ class RowValidator:
         self.institution = institution
         self.lookups = lookups
         self.today = today or timezone.localdate()
+        self.floor = settings.IMPORT_DATE_FLOOR
         self.errors = ErrorLog()
         self.seen_references: dict[str, int] = {}
         self.rows_seen = 0
@@ -382,8 +397,8 @@ class RowValidator:
             return text
         if kind == "date":
             value = parse_date(raw, echo=not column.identity)
-            if value and column.key == "decided_on" and value > self.today:
-                raise _Invalid(_("the date %(date)s is in the future") % {"date": value.strftime("%d/%m/%Y")})
+            if value and column.key in CASE_DATES:
+                self._plausible(value, raw)
             return value
         if not text:
             return () if column.multi else ("" if kind in ("country", "document_type") else None)
@@ -463,6 +478,17 @@ class RowValidator:
                 raise _Invalid(_("'%(value)s' is not a known language") % {"value": text})
             return value
         raise AssertionError(kind)
+
+    def _plausible(self, value: datetime.date, raw) -> None:
+        """A date of the case before the floor or after today is refused, saying what was read."""
+        read = {"value": _text(raw), "date": value.strftime("%d/%m/%Y")}
+        if value < self.floor:
+            raise _Invalid(
+                _("'%(value)s' was read as %(date)s, before %(floor)s: check the date (write dd/mm/yyyy)")
+                % {**read, "floor": self.floor.strftime("%d/%m/%Y")}
+            )
+        if value > self.today:
+            raise _Invalid(_("'%(value)s' was read as %(date)s, which is after today") % read)
 
     def _not_in_list(self, text: str, column: Column) -> str:
         return _("'%(value)s' is not a value of the list \"%(list)s\" (see the codes sheet of the template)") % {
