@@ -560,6 +560,12 @@ _DAYS = _Kind(
 )
 
 
+def _recorded(alias: str) -> str:
+    """A code of the fact, or "" (not recorded) when absent or when the code means "No registrado", so each table
+    has one "not recorded" row and the data-quality page counts it as missing (records.Code.means_not_recorded)."""
+    return f"CASE WHEN {alias}.means_not_recorded THEN '' ELSE COALESCE({alias}.code, '') END"
+
+
 class _Builder:
     """Generates and runs the SQL of one recompute on the current connection."""
 
@@ -707,17 +713,17 @@ class _Builder:
             "victim_group": f"CASE WHEN {age} IS NULL THEN '' "
             f"WHEN sex.code = 'F' THEN (CASE WHEN {age} < {ADULT_AGE} THEN 'GIRL' ELSE 'WOMAN' END) "
             f"WHEN sex.code = 'M' THEN (CASE WHEN {age} < {ADULT_AGE} THEN 'BOY' ELSE 'MAN' END) ELSE '' END",
-            "sex": "COALESCE(sex.code, '')",
-            "gender_identity": "COALESCE(gi.code, '')",
+            "sex": _recorded("sex"),
+            "gender_identity": _recorded("gi"),
             "nationality": "COALESCE(nat.country, '')",
-            "migration_status": "COALESCE(ms.code, '')",
-            "occupation": "COALESCE(oc.code, '')",
-            "education": "COALESCE(ed.code, '')",
+            "migration_status": _recorded("ms"),
+            "occupation": _recorded("oc"),
+            "education": _recorded("ed"),
             "residence_district": "COALESCE(a.residence_district_id, '')",
             "residence_canton": "COALESCE(rd.canton_id, a.residence_canton_id, '')",
             "residence_province": "COALESCE(rc.province_id, a.residence_province_id, '')",
             "mother_tongue": "COALESCE(a.mother_tongue_id, '')",
-            "relationship": "COALESCE(rt.code, '')",
+            "relationship": _recorded("rt"),
             "recruitment_province": "COALESCE(qc.province_id, a.recruitment_province_id, '')",
             "recruitment_canton": "COALESCE(qd.canton_id, a.recruitment_canton_id, '')",
             "recruitment_country": recruitment_country,

@@ -54,6 +54,13 @@ class Code(models.Model):
     note = models.CharField(_("note"), max_length=300, blank=True)
     sort_order = models.PositiveIntegerField(_("order"), default=0)
     active = models.BooleanField(_("active"), default=True)
+    # "No registrado": the list's way of saying the value is unknown. The indicators count it as the blank
+    # ("not recorded", one row in every table) and the data-quality page as missing, never as complete.
+    means_not_recorded = models.BooleanField(
+        _("means 'not recorded'"),
+        default=False,
+        help_text=_("Counted as not recorded in the indicators and as missing on the data-quality page."),
+    )
     history = HistoricalRecords()
 
     class Meta:
