@@ -34,6 +34,12 @@ COLUMNS: tuple[Column, ...] = (
     Column("received_on", "fecha_recepcion", "received_on", "date", required=True),
     Column("status", "estado", "status", "status", code_list=CodeList.APPLICATION_STATUS),
     Column("decided_on", "fecha_decision", "decided_on", "date"),
+    # The ERI's resolution of a decided application (its date is the decision date): see DECISION_KEYS.
+    Column("resolution_number", "numero_resolucion", "resolution_number", "text"),
+    Column("votes_in_favour", "votos_favor", "votes_in_favour", "int"),
+    Column("votes_against", "votos_contra", "votes_against", "int"),
+    Column("abstentions", "abstenciones", "abstentions", "int"),
+    Column("decision_reasons", "fundamentos", "decision_reasons", "text"),
     Column("document_type", "tipo_documento", "document_type", "document_type", identity=True),
     Column("document_number", "numero_documento", "document_number", "text", identity=True),
     Column("given_names", "nombres", "given_names", "text", identity=True),
@@ -132,6 +138,8 @@ COLUMNS: tuple[Column, ...] = (
 )
 
 BY_KEY = {c.key: c for c in COLUMNS}
+# Columns of the resolution, not of the application: they create a Decision row and are never compared.
+DECISION_KEYS = ("resolution_number", "votes_in_favour", "votes_against", "abstentions", "decision_reasons")
 IDENTITY_KEYS = frozenset(c.key for c in COLUMNS if c.identity)
 # The district column that a canton column narrows down.
 CANTON_OF = {"residence_district": "residence_canton", "recruitment_district": "recruitment_canton"}

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from django.db.models import QuerySet
 
 from accounts import access
-from records.models import Application, Code, Identity
+from records.models import Application, Code, Decision, Identity
 
 from .columns import Column, template_columns
 from .resources import ApplicationRowResource
@@ -92,6 +92,13 @@ def export_rows(*, user, with_identity: bool) -> Iterator[dict]:
                 "application_id", "country"
             ):
                 facts[app_id].setdefault(name, []).append(value)
+        # The resolution in force of each decided application, so an export imports back unchanged.
+        resolutions = {
+            d["application_id"]: d
+            for d in Decision.objects.filter(application_id__in=chunk, superseded_by__isnull=True)
+            .order_by("recorded_at", "id")
+            .values("application_id", "resolution_number", "votes_in_favour", "votes_against", "abstentions", "reasons")
+        }
         identities = {}
         if identity_ids:
             wanted = [a["person_id"] for a in apps if a["id"] in identity_ids]
@@ -117,6 +124,15 @@ def export_rows(*, user, with_identity: bool) -> Iterator[dict]:
                 "recruitment_district": app["recruitment_district_id"] or "",
                 "recruitment_country": app["recruitment_country"] or "",
             }
+            resolution = resolutions.get(app["id"])
+            if resolution:
+                row |= {
+                    "resolution_number": resolution["resolution_number"],
+                    "votes_in_favour": resolution["votes_in_favour"],
+                    "votes_against": resolution["votes_against"],
+                    "abstentions": resolution["abstentions"],
+                    "decision_reasons": resolution["reasons"],
+                }
             for key in (
                 "sex",
                 "gender_identity",

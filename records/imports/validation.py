@@ -27,6 +27,7 @@ from .columns import CANTON_OF, MULTI_SEPARATORS, Column, normalise
 from .parsing import FormulaCell, ParsedFile, is_overflow
 
 MAX_STORED_ERRORS = 1000
+MAX_VOTES = 99  # as the decision form's
 FORMULA_STARTS = ("=", "+", "-", "@")
 AMBIGUOUS = object()
 EXCEL_EPOCH = datetime.date(1899, 12, 30)
@@ -39,7 +40,13 @@ _DMY = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
 _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T].*)?$")
 # The column a problem is reported on when its own column is absent from the file.
 _COLUMN_FOR = {"document_number": "document_type", "document_type": "document_number", "birth_date": "received_on"}
-_MAX_LENGTH = {"case_reference": 60, "document_number": 50, "given_names": 150, "family_names": 150}
+_MAX_LENGTH = {
+    "resolution_number": 60,
+    "case_reference": 60,
+    "document_number": 50,
+    "given_names": 150,
+    "family_names": 150,
+}
 
 
 class Record:
@@ -51,6 +58,11 @@ class Record:
         "received_on",
         "status",
         "decided_on",
+        "resolution_number",
+        "votes_in_favour",
+        "votes_against",
+        "abstentions",
+        "decision_reasons",
         "document_type",
         "document_number",
         "given_names",
@@ -539,6 +551,13 @@ class RowValidator:
                 _("a decided application needs its decision date"),
             )
             ok = False
+        for key in ("votes_in_favour", "votes_against", "abstentions"):
+            votes = getattr(record, key)
+            if votes is not None and not 0 <= votes <= MAX_VOTES:
+                self.errors.add(
+                    record.line, header[key], _("a number of votes is from 0 to %(max)s") % {"max": MAX_VOTES}
+                )
+                ok = False
         # The domain rules every entry path shares (records.validation), on the columns the file has.
         for name, problems in application_values_check(values, today=self.today, geography=self.geography).items():
             column = header.get(name) or header.get(_COLUMN_FOR.get(name, ""), "")
