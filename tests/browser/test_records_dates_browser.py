@@ -7,6 +7,7 @@ Playwright drives Debian's chromium; skipped where /usr/bin/chromium is not inst
 
 from __future__ import annotations
 
+import datetime
 import os
 from pathlib import Path
 
@@ -72,7 +73,7 @@ def _stored(application: Application) -> dict:
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_saving_unchanged_in_spanish_changes_nothing(live_server, cast, browser):
-    application = make_application(cast, identity_data=identity(birth_date=timezone.datetime(1997, 11, 30).date()))
+    application = make_application(cast, identity_data=identity(birth_date=datetime.date(1997, 11, 30)))
     before = _stored(application)
     assert before["age_at_application"] == 27 and before["identity"]["birth_date"] is not None
     history_before = application.history.count()
