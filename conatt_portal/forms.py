@@ -8,6 +8,17 @@ from django.utils.translation import gettext_lazy as _
 INVALID_CHOICE = _("Select a valid choice. That choice is not one of the available choices.")
 
 
+class IsoDateInput(forms.DateInput):
+    """The browser's date picker (``<input type="date">``). Its value is always ISO yyyy-mm-dd, whatever the
+    page's language: rendered in the language's format (dd/mm/yyyy in Spanish) the browser rejects the value and
+    shows an empty field, so saving an unchanged form erased its dates. Every date a person edits uses this."""
+
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+
 class AccessibleFormMixin:
     """Adds Bootstrap's classes, and marks invalid fields with aria-invalid and aria-describedby pointing at the
     error text rendered next to them (templates/includes/field.html). A refused choice is never quoted back."""

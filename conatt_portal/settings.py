@@ -6,7 +6,7 @@ refuses to start with an insecure configuration. Every variable is listed in the
 """
 
 import os
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -258,6 +258,18 @@ IMPORT_SYNC_MAX_BYTES = env.int("IMPORT_SYNC_MAX_BYTES", default=512 * 1024)
 # failed and deletes its file. Longer than any pause between two chunks, including waiting for another import of
 # the same institution.
 IMPORT_HEARTBEAT_MINUTES = env.int("IMPORT_HEARTBEAT_MINUTES", default=15)
+
+
+def _date_setting(name: str, default: str) -> date:
+    try:
+        return date.fromisoformat(env.str(name, default=default))
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a date written yyyy-mm-dd.") from None
+
+
+# An imported date of receipt, decision or resolution before this day is implausible, so it is a row error rather
+# than a record: the year 2016 typed alone in a date cell is the spreadsheet's serial day 2016, 08/07/1905.
+IMPORT_DATE_FLOOR = _date_setting("IMPORT_DATE_FLOOR", "1950-01-01")
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 

@@ -80,7 +80,8 @@ def _code_list(list_name: str) -> Callable[[], dict[str, str]]:
         field_name = "label_en" if _english() else "label_es"
         return {
             code: (label or fallback)
-            for code, label, fallback in Code.objects.filter(list=list_name)
+            # A code meaning "No registrado" is counted as the blank, whose label ends every list.
+            for code, label, fallback in Code.objects.filter(list=list_name, means_not_recorded=False)
             .order_by("sort_order", "code")
             .values_list("code", field_name, "label_es")
         }

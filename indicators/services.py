@@ -575,6 +575,12 @@ _DAYS = _Kind(
 )
 
 
+def _recorded(alias: str) -> str:
+    """A code of the fact, or "" (not recorded) when absent or when the code means "No registrado", so each table
+    has one "not recorded" row and the data-quality page counts it as missing (records.Code.means_not_recorded)."""
+    return f"CASE WHEN {alias}.means_not_recorded THEN '' ELSE COALESCE({alias}.code, '') END"
+
+
 class _Builder:
     """Generates and runs the SQL of one recompute on the current connection."""
 
@@ -711,7 +717,8 @@ class _Builder:
         is_decided = f"a.status IN ({decided}) AND a.decided_on IS NOT NULL"
         recruitment_country = (
             "CASE WHEN a.recruitment_country <> '' THEN a.recruitment_country "
-            f"WHEN a.recruitment_district_id IS NOT NULL THEN {_q(self.country)} ELSE '' END"
+            f"WHEN a.recruitment_province_id IS NOT NULL OR a.recruitment_district_id IS NOT NULL "
+            f"THEN {_q(self.country)} ELSE '' END"
         )
         code, district, canton = _t(Code), _t(District), _t(Canton)
         mask_columns = {f"{d}_mask": f"COALESCE(m.{d}_mask, 0)" for d in _MASK_SOURCES}
@@ -738,19 +745,19 @@ class _Builder:
             "victim_group": f"CASE WHEN {age} IS NULL THEN '' "
             f"WHEN sex.code = 'F' THEN (CASE WHEN {age} < {ADULT_AGE} THEN 'GIRL' ELSE 'WOMAN' END) "
             f"WHEN sex.code = 'M' THEN (CASE WHEN {age} < {ADULT_AGE} THEN 'BOY' ELSE 'MAN' END) ELSE '' END",
-            "sex": "COALESCE(sex.code, '')",
-            "gender_identity": "COALESCE(gi.code, '')",
+            "sex": _recorded("sex"),
+            "gender_identity": _recorded("gi"),
             "nationality": "COALESCE(nat.country, '')",
-            "migration_status": "COALESCE(ms.code, '')",
-            "occupation": "COALESCE(oc.code, '')",
-            "education": "COALESCE(ed.code, '')",
+            "migration_status": _recorded("ms"),
+            "occupation": _recorded("oc"),
+            "education": _recorded("ed"),
             "residence_district": "COALESCE(a.residence_district_id, '')",
-            "residence_canton": "COALESCE(rd.canton_id, '')",
-            "residence_province": "COALESCE(rc.province_id, '')",
+            "residence_canton": "COALESCE(rd.canton_id, a.residence_canton_id, '')",
+            "residence_province": "COALESCE(rc.province_id, a.residence_province_id, '')",
             "mother_tongue": "COALESCE(a.mother_tongue_id, '')",
-            "relationship": "COALESCE(rt.code, '')",
-            "recruitment_province": "COALESCE(qc.province_id, '')",
-            "recruitment_canton": "COALESCE(qd.canton_id, '')",
+            "relationship": _recorded("rt"),
+            "recruitment_province": "COALESCE(qc.province_id, a.recruitment_province_id, '')",
+            "recruitment_canton": "COALESCE(qd.canton_id, a.recruitment_canton_id, '')",
             "recruitment_country": recruitment_country,
             "recruitment_place": f"CASE WHEN qp.iso_3166_2 <> '' AND a.recruitment_country IN ('', {_q(self.country)}) "
             f"THEN qp.iso_3166_2 ELSE {recruitment_country} END",
@@ -782,7 +789,7 @@ class _Builder:
             LEFT JOIN {canton} rc ON rc.code = rd.canton_id
             LEFT JOIN {district} qd ON qd.code = a.recruitment_district_id
             LEFT JOIN {canton} qc ON qc.code = qd.canton_id
-            LEFT JOIN {_t(Province)} qp ON qp.code = qc.province_id
+            LEFT JOIN {_t(Province)} qp ON qp.code = COALESCE(qc.province_id, a.recruitment_province_id)
             LEFT JOIN (SELECT t.application_id, MIN(t.id) AS first FROM {nationality} t WHERE {mask_scope}
                 GROUP BY t.application_id) nf ON nf.application_id = a.id
             LEFT JOIN {nationality} nat ON nat.id = nf.first

@@ -21,8 +21,18 @@ class CodeAdmin(PortalModelAdmin, SimpleHistoryAdmin):
     """Admins add, relabel and retire codes. A code is never deleted: old records keep pointing at it, so it is
     retired (``active`` off) and stops being offered in forms."""
 
-    list_display = ["list", "code", "label_es", "label_en", "iccs", "htcds", "sort_order", "active"]
-    list_filter = ["list", "active"]
+    list_display = [
+        "list",
+        "code",
+        "label_es",
+        "label_en",
+        "iccs",
+        "htcds",
+        "sort_order",
+        "active",
+        "means_not_recorded",
+    ]
+    list_filter = ["list", "active", "means_not_recorded"]
     list_editable = ["sort_order", "active"]
     search_fields = ["code", "label_es", "label_en", "iccs", "htcds"]
     ordering = ["list", "sort_order", "code"]

@@ -28,6 +28,7 @@ from django.db import connection, transaction
 from accounts.models import Institution, User
 
 from . import deadlines
+from .facts import M2M_FIELDS
 from .keys import person_key
 from .models import (
     Application,
@@ -323,6 +324,11 @@ class _Reference:
     user_id: int
     institution_ids: list[int] = field(default_factory=list)
     institution_codes: dict[int, str] = field(default_factory=dict)
+    # district -> (canton, province): every stored place carries its coarser levels.
+    levels_of: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+    def levels(self, district: str | None) -> tuple[str | None, str | None]:
+        return self.levels_of[district] if district else (None, None)
 
 
 def _reference() -> _Reference:
@@ -345,8 +351,10 @@ def _reference() -> _Reference:
 
     district_weights = {}
     by_province: dict[str, list[str]] = {}
-    for code, province in District.objects.values_list("code", "canton__province_id"):
+    levels_of = {}
+    for code, canton, province in District.objects.values_list("code", "canton_id", "canton__province_id"):
         by_province.setdefault(province, []).append(code)
+        levels_of[code] = (canton, province)
     for province, codes_in in by_province.items():
         share = PROVINCE_WEIGHTS.get(province, 5) * 1000 // len(codes_in)
         for code in codes_in:
@@ -373,19 +381,10 @@ def _reference() -> _Reference:
         user_id=user.pk,
         institution_ids=list(institutions),
         institution_codes={i.pk: i.code for i in rows},
+        levels_of=levels_of,
     )
 
 
-M2M_FIELDS = (
-    "exploitation_forms",
-    "sexual_exploitation_types",
-    "labour_sectors",
-    "means",
-    "acts",
-    "recruitment_methods",
-    "control_methods",
-    "exploitation_districts",
-)
 APPLICATION_COLUMNS = (
     "id",
     "institution_id",
@@ -398,6 +397,8 @@ APPLICATION_COLUMNS = (
     "due_on",
     "relationship_to_trafficker_id",
     "recruitment_district_id",
+    "recruitment_canton_id",
+    "recruitment_province_id",
     "recruitment_country",
     "birth_date_known",
     "age_at_application",
@@ -408,6 +409,8 @@ APPLICATION_COLUMNS = (
     "education_level_id",
     "occupation_id",
     "residence_district_id",
+    "residence_canton_id",
+    "residence_province_id",
     "mother_tongue_id",
     "narrative",
     "version",
@@ -704,6 +707,7 @@ class Generator:
                     due_on,
                     relationship,
                     recruitment_district,
+                    *self.ref.levels(recruitment_district),
                     recruitment_country,
                     birth_known,
                     age_app,
@@ -714,6 +718,7 @@ class Generator:
                     education,
                     occupation,
                     residence,
+                    *self.ref.levels(residence),
                     tongue,
                     narrative,
                     1,

@@ -1,8 +1,9 @@
 """Forms of the case records: what an officer fills in (grouped as person, identity, facts, places, profile),
 and what the ERI records (decisions, information requests). They validate; ``records.services`` writes.
 
-Every check states its message next to the field it concerns: no future dates, no decision before receipt, age
-0 to 110, a district that belongs to the chosen canton, a vote that is a majority for the outcome.
+The checks of an application's values are records.validation's (the one validator the import, the API and the
+services call too); each message is shown next to the field it concerns. The decision form checks that the
+resolution is not dated in the future nor before receipt, and that the vote is a majority for the outcome.
 """
 
 from __future__ import annotations
@@ -14,12 +15,12 @@ from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
 from accounts.models import Institution
-from conatt_portal.forms import AccessibleFormMixin
+from conatt_portal.forms import AccessibleFormMixin, IsoDateInput
 
-from . import services
+from . import facts, services, validation
 from .models import Application, Canton, Code, CodeList, Decision, District, Identity, Language, Province
 
-MAX_AGE = 110
+MAX_AGE = facts.MAX_AGE
 # Shown first in country lists: the nationalities most often seen by Costa Rica's institutions.
 REGIONAL_COUNTRIES = ("CR", "NI", "VE", "CO", "PA", "HN", "SV", "GT", "DO", "CU", "CN", "HT", "MX", "US")
 
@@ -138,9 +139,7 @@ class ApplicationForm(AccessibleFormMixin, forms.Form):
         max_length=60,
         help_text=_("Your institution's own file number for this case."),
     )
-    received_on = forms.DateField(
-        label=_("Date the application was received"), widget=forms.DateInput(attrs={"type": "date"})
-    )
+    received_on = forms.DateField(label=_("Date the application was received"), widget=IsoDateInput())
 
     given_names = forms.CharField(label=_("Given names"), max_length=150, required=False)
     family_names = forms.CharField(label=_("Family names"), max_length=150, required=False)
@@ -153,7 +152,7 @@ class ApplicationForm(AccessibleFormMixin, forms.Form):
         required=False,
         help_text=_("Used, in coded form, to recognise the same person referred by another institution."),
     )
-    birth_date = forms.DateField(label=_("Birth date"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    birth_date = forms.DateField(label=_("Birth date"), required=False, widget=IsoDateInput())
     phone = forms.CharField(label=_("Phone"), max_length=50, required=False)
     email = forms.EmailField(label=_("Email"), required=False)
     address = forms.CharField(label=_("Address"), max_length=300, required=False)
@@ -295,32 +294,6 @@ class ApplicationForm(AccessibleFormMixin, forms.Form):
 
     # --- checks ---
 
-    def clean_received_on(self):
-        value = self.cleaned_data["received_on"]
-        if value and value > timezone.localdate():
-            raise forms.ValidationError(_("The date of receipt cannot be in the future."), code="future")
-        return value
-
-    def clean_birth_date(self):
-        value = self.cleaned_data.get("birth_date")
-        if value and value > timezone.localdate():
-            raise forms.ValidationError(_("The birth date cannot be in the future."), code="future")
-        return value
-
-    def clean_age_at_application(self):
-        return self._age("age_at_application")
-
-    def clean_age_at_recruitment(self):
-        return self._age("age_at_recruitment")
-
-    def _age(self, name: str):
-        value = self.cleaned_data.get(name)
-        if value is not None and not 0 <= value <= MAX_AGE:
-            raise forms.ValidationError(
-                _("An age must be between 0 and %(max)s years.") % {"max": MAX_AGE}, code="age_range"
-            )
-        return value
-
     def clean_case_reference(self):
         value = self.cleaned_data["case_reference"].strip()
         others = Application.objects.filter(institution=self.institution, case_reference=value)
@@ -337,53 +310,32 @@ class ApplicationForm(AccessibleFormMixin, forms.Form):
 
     def clean(self):
         data = super().clean()
+        for name, problems in validation.application_values_check(data).items():
+            for problem in problems:
+                self.add_error(
+                    name if name in self.fields else None, forms.ValidationError(problem.message, code=problem.code)
+                )
         received, birth = data.get("received_on"), data.get("birth_date")
-        if received and birth:
-            if birth > received:
-                self.add_error("birth_date", _("The birth date cannot be after the date of receipt."))
-            elif services.age_on(birth, received) > MAX_AGE:
-                self.add_error("birth_date", _("An age must be between 0 and %(max)s years.") % {"max": MAX_AGE})
-            else:
-                data["age_at_application"] = services.age_on(birth, received)
-        age, age_recruited = data.get("age_at_application"), data.get("age_at_recruitment")
-        if age is not None and age_recruited is not None and age_recruited > age:
-            self.add_error(
-                "age_at_recruitment", _("The age at recruitment cannot be greater than the age at application.")
-            )
-        if data.get("document_type") not in (None, "", Identity.DocumentType.NONE) and not data.get("document_number"):
-            self.add_error("document_number", _("Enter the number of the identity document, or choose 'No document'."))
-        if data.get("document_type") == Identity.DocumentType.NONE and data.get("document_number"):
-            self.add_error("document_type", _("Choose the type of the identity document whose number you entered."))
-        for province_field, canton_field, district_field in self.GEOGRAPHY:
-            province, canton, district = data.get(province_field), data.get(canton_field), data.get(district_field)
-            if canton and province and canton.province_id != province.pk:
-                self.add_error(canton_field, _("This canton is not in the chosen province."))
-            if district and canton and district.canton_id != canton.pk:
-                self.add_error(district_field, _("This district is not in the chosen canton."))
-            elif district and province and not canton and district.canton.province_id != province.pk:
-                self.add_error(district_field, _("This district is not in the chosen province."))
-        if data.get("recruitment_district") and data.get("recruitment_country") not in (None, "", "CR"):
-            self.add_error(
-                "recruitment_country",
-                _("Give either a district in Costa Rica or a country abroad as the place of recruitment."),
-            )
+        if received and birth and "birth_date" not in self.errors:
+            # A known birth date decides the age at application.
+            data["age_at_application"] = validation.age_on(birth, received)
         return data
 
     # --- values for the services ---
 
     def application_values(self) -> dict:
         d = self.cleaned_data
-        values = {name: d.get(name) for name in services.SCALAR_FIELDS}
+        values = {name: d.get(name) for name in facts.SCALAR_FIELDS}
         values["recruitment_country"] = d.get("recruitment_country") or ""
         values["narrative"] = d.get("narrative") or ""
-        for name in services.M2M_FIELDS:
+        for name in facts.M2M_FIELDS:
             values[name] = list(d.get(name) or [])
         values["nationalities"] = list(d.get("nationalities") or [])
         values["exploitation_countries"] = list(d.get("exploitation_countries") or [])
         return values
 
     def identity_values(self) -> dict:
-        return {name: self.cleaned_data.get(name) for name in services.IDENTITY_FIELDS}
+        return {name: self.cleaned_data.get(name) for name in facts.IDENTITY_FIELDS}
 
     def fieldsets(self):
         """(id, legend, bound fields) for the template."""
@@ -392,23 +344,26 @@ class ApplicationForm(AccessibleFormMixin, forms.Form):
 
 def initial_for(application: Application) -> dict:
     """The form's initial values from an application, its identity data and its relations."""
-    initial = {name: getattr(application, name) for name in services.SCALAR_FIELDS}
-    for name in services.M2M_FIELDS:
+    initial = {name: getattr(application, name) for name in facts.SCALAR_FIELDS}
+    for name in facts.M2M_FIELDS:
         initial[name] = list(getattr(application, name).all())
     initial["nationalities"] = list(application.nationalities.values_list("country", flat=True))
     initial["exploitation_countries"] = list(application.exploitation_countries.values_list("country", flat=True))
     initial["recruitment_country"] = str(application.recruitment_country or "")
     identity = Identity.objects.filter(person_id=application.person_id).first()
     if identity is not None:
-        for name in services.IDENTITY_FIELDS:
+        for name in facts.IDENTITY_FIELDS:
             initial[name] = getattr(identity, name)
     if application.birth_date_known:
         initial["age_at_application"] = None
-    for prefix in ("recruitment", "residence"):
-        district = getattr(application, f"{prefix}_district")
-        if district is not None:
-            initial[f"{prefix}_canton"] = district.canton_id
-            initial[f"{prefix}_province"] = district.canton.province_id
+    for place in facts.PLACES:
+        province_field, canton_field, district_field = facts.place_fields(place)
+        # The stored levels (a place may be only a province or a canton); the district's, for a row stored before
+        # the levels were (the data migration fills them, this keeps any row it could not).
+        district = getattr(application, district_field)
+        canton = getattr(application, f"{canton_field}_id") or (district.canton_id if district else None)
+        province = getattr(application, f"{province_field}_id") or (district.canton.province_id if district else None)
+        initial[canton_field], initial[province_field] = canton, province
     initial["version"] = application.version
     return initial
 
@@ -425,7 +380,7 @@ class DecisionForm(AccessibleFormMixin, forms.Form):
         ],
     )
     resolution_number = forms.CharField(label=_("Resolution number"), max_length=60)
-    resolution_date = forms.DateField(label=_("Resolution date"), widget=forms.DateInput(attrs={"type": "date"}))
+    resolution_date = forms.DateField(label=_("Resolution date"), widget=IsoDateInput())
     votes_in_favour = forms.IntegerField(
         label=_("Votes in favour of accrediting"), min_value=0, max_value=99, initial=0
     )

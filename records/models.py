@@ -13,6 +13,8 @@ from django_countries.fields import CountryField
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from simple_history.models import HistoricalRecords
 
+from .facts import MAX_AGE
+
 
 def _localised(obj, es: str, en: str) -> str:
     return getattr(obj, en) if (get_language() or "es").startswith("en") and getattr(obj, en) else getattr(obj, es)
@@ -52,6 +54,13 @@ class Code(models.Model):
     note = models.CharField(_("note"), max_length=300, blank=True)
     sort_order = models.PositiveIntegerField(_("order"), default=0)
     active = models.BooleanField(_("active"), default=True)
+    # "No registrado": the list's way of saying the value is unknown. The indicators count it as the blank
+    # ("not recorded", one row in every table) and the data-quality page as missing, never as complete.
+    means_not_recorded = models.BooleanField(
+        _("means 'not recorded'"),
+        default=False,
+        help_text=_("Counted as not recorded in the indicators and as missing on the data-quality page."),
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -228,16 +237,28 @@ CLOSED_STATUSES = DECIDED_STATUSES | {Status.WITHDRAWN}
 # every application written (imports write 100,000 at a time). Deleting a code is protected all the same.
 _REFERENCE_FKS = [
     "relationship_to_trafficker",
+    "recruitment_province",
+    "recruitment_canton",
     "recruitment_district",
     "sex",
     "gender_identity",
     "migration_status",
     "education_level",
     "occupation",
+    "residence_province",
+    "residence_canton",
     "residence_district",
     "mother_tongue",
     "created_by",
 ]
+
+
+def _place_level(model, label):
+    """A coarser level of a place (province or canton), kept when the place was given only at that level and
+    filled from the district otherwise (records.validation.place_levels_fill keeps the levels consistent)."""
+    return models.ForeignKey(
+        model, null=True, blank=True, on_delete=models.PROTECT, db_index=False, related_name="+", verbose_name=label
+    )
 
 
 class Application(models.Model):
@@ -306,6 +327,8 @@ class Application(models.Model):
         limit_choices_to=_codes(CodeList.RELATIONSHIP_TO_TRAFFICKER),
         verbose_name=_("relationship to the trafficker"),
     )
+    recruitment_province = _place_level(Province, _("province of recruitment"))
+    recruitment_canton = _place_level(Canton, _("canton of recruitment"))
     recruitment_district = models.ForeignKey(
         District,
         null=True,
@@ -374,6 +397,8 @@ class Application(models.Model):
         limit_choices_to=_codes(CodeList.OCCUPATION),
         verbose_name=_("occupation"),
     )
+    residence_province = _place_level(Province, _("province of residence"))
+    residence_canton = _place_level(Canton, _("canton of residence"))
     residence_district = models.ForeignKey(
         District,
         null=True,
@@ -425,7 +450,7 @@ class Application(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["institution", "case_reference"], name="application_unique_reference"),
             models.CheckConstraint(
-                condition=models.Q(age_at_application__isnull=True) | models.Q(age_at_application__lte=110),
+                condition=models.Q(age_at_application__isnull=True) | models.Q(age_at_application__lte=MAX_AGE),
                 name="application_age_range",
             ),
         ]

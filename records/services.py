@@ -24,7 +24,7 @@ from accounts import access
 from accounts.models import AccessEvent, Institution, Role
 from indicators.services import recompute_mark_dirty
 
-from . import deadlines, keys, selectors
+from . import deadlines, facts, keys, selectors, validation
 from .models import (
     CLOSED_STATUSES,
     DECIDED_STATUSES,
@@ -40,44 +40,10 @@ from .models import (
 
 VIEW_PERMISSION = "records.view_application"
 
-# Application fields an officer writes (the rest is workflow state, set only by the transitions below).
-SCALAR_FIELDS = (
-    "case_reference",
-    "received_on",
-    "relationship_to_trafficker",
-    "recruitment_district",
-    "recruitment_country",
-    "age_at_application",
-    "age_at_recruitment",
-    "sex",
-    "gender_identity",
-    "migration_status",
-    "education_level",
-    "occupation",
-    "residence_district",
-    "mother_tongue",
-    "narrative",
-)
-M2M_FIELDS = (
-    "exploitation_forms",
-    "sexual_exploitation_types",
-    "labour_sectors",
-    "means",
-    "acts",
-    "recruitment_methods",
-    "control_methods",
-    "exploitation_districts",
-)
-IDENTITY_FIELDS = (
-    "given_names",
-    "family_names",
-    "document_type",
-    "document_number",
-    "birth_date",
-    "phone",
-    "email",
-    "address",
-)
+# The application's facts are declared once, in records.facts (re-exported here for the callers of the services).
+SCALAR_FIELDS = facts.SCALAR_FIELDS
+M2M_FIELDS = facts.M2M_FIELDS
+IDENTITY_FIELDS = facts.IDENTITY_FIELDS
 
 
 class ServiceError(Exception):
@@ -97,6 +63,26 @@ class ConcurrentEdit(ServiceError):
     pass
 
 
+class InvalidValues(ServiceError):
+    """Values that ``records.validation.application_values_check`` refuses; ``errors`` holds every problem by
+    field. The form and the import check first, so a caller that skipped them is refused here."""
+
+    def __init__(self, errors: dict[str, list[validation.Problem]]):
+        first = next(iter(errors.values()))[0]
+        super().__init__(first.message, code="invalid_values")
+        self.errors = errors
+
+
+def _check_values(values: dict[str, Any], identity: dict[str, Any]) -> validation.Geography | None:
+    """Refuse what the one validator refuses; return the geography it read (None when no place was given)."""
+    combined = {**values, **identity}
+    geography = validation.Geography.load() if any(combined.get(n) for n in facts.PLACE_FIELDS) else None
+    errors = validation.application_values_check(combined, geography=geography)
+    if errors:
+        raise InvalidValues(errors)
+    return geography
+
+
 # --- Helpers -------------------------------------------------------------------------------------------------
 
 
@@ -106,9 +92,7 @@ def person_key_compute(*, document_type: str, document_number: str) -> str:
     return keys.person_key(document_type, document_number)
 
 
-def age_on(birth_date: dt.date, day: dt.date) -> int:
-    """Completed years at ``day``."""
-    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
+age_on = validation.age_on
 
 
 def _event(application: Application, *, user, from_status: str, to_status: str, comment: str = "") -> None:
@@ -143,10 +127,14 @@ def _require_coordinator(user) -> None:
         raise PermissionDenied
 
 
-def _apply_profile(application: Application, values: dict[str, Any], birth_date: dt.date | None) -> None:
+def _apply_profile(application: Application, values: dict[str, Any], birth_date: dt.date | None, geography) -> None:
     for name in SCALAR_FIELDS:
         if name in values:
             setattr(application, name, values[name])
+    # Each place is kept at the level given, with the coarser levels of the finest one (always consistent).
+    empty = validation.Geography(canton_of_district={}, province_of_canton={})
+    for name, code in validation.place_levels(values, geography=geography or empty).items():
+        setattr(application, f"{name}_id", code)
     application.recruitment_country = values.get("recruitment_country") or ""
     application.narrative = values.get("narrative") or ""
     # Age at application comes from the birth date when it is known; a recorded age otherwise.
@@ -191,6 +179,7 @@ def application_create(
     too is flagged to coordinators as a possible duplicate."""
     if institution.pk not in access.institution_ids(user, Role.OFFICER):
         raise PermissionDenied
+    geography = _check_values(values, identity)
     if _duplicate_reference(institution.pk, values["case_reference"]):
         _refuse(_("Your institution already has an application with this case reference."), "duplicate_reference")
     person = Person(
@@ -205,7 +194,7 @@ def application_create(
     identity_row._history_user = user
     identity_row.save()
     application = Application(institution=institution, person=person, created_by=user, status=Status.DRAFT)
-    _apply_profile(application, values, identity.get("birth_date"))
+    _apply_profile(application, values, identity.get("birth_date"), geography)
     application._history_user = user
     application.save()
     _set_relations(application, values)
@@ -225,6 +214,7 @@ def application_update(
     is the version the officer's form was built from: if somebody saved in between, the save is refused and
     the other person's data stay as they were (optimistic locking, one conditional UPDATE)."""
     _require_owner(user, application)
+    geography = _check_values(values, identity)
     current = _locked(application)
     if not current.is_editable:
         _refuse(
@@ -245,7 +235,7 @@ def application_update(
     ):
         _refuse(_("Your institution already has an application with this case reference."), "duplicate_reference")
     current.refresh_from_db(fields=["version"])
-    _apply_profile(current, values, identity.get("birth_date"))
+    _apply_profile(current, values, identity.get("birth_date"), geography)
     current._history_user = user
     current.save()
     _set_relations(current, values)

@@ -261,8 +261,12 @@ def application_detail(request, pk):
             "education_level",
             "occupation",
             "relationship_to_trafficker",
-            "recruitment_district__canton__province",
-            "residence_district__canton__province",
+            "recruitment_district",
+            "recruitment_canton",
+            "recruitment_province",
+            "residence_district",
+            "residence_canton",
+            "residence_province",
             "mother_tongue",
         )
         .get(pk=application.pk)

@@ -220,16 +220,77 @@ def test_affected_years_include_old_and_new_years(cast):
     assert again.years == {2021, 2023}
 
 
-def test_decided_historical_applications_can_be_loaded(cast):
+def _decided_row(**resolution) -> list[dict]:
     rows = samples.sample_rows(1)
-    rows[0].update(fecha_recepcion="01/02/2022", estado="Acreditada", fecha_decision="09/02/2022")
-    outcome = run(cast, rows)
-    assert outcome.written
+    rows[0].update(fecha_recepcion="01/02/2022", estado="Acreditada", fecha_decision="09/02/2022", **resolution)
+    return rows
+
+
+def _importing_coordinator(cast):
+    """An ERI coordinator who may also import into INAMU (the secretariat loading the ERI's past resolutions)."""
+    from accounts.models import Membership, Role
+
+    Membership.objects.create(user=cast.officer_a, institution=cast.institution_a, role=Role.COORDINATOR)
+    return cast.officer_a
+
+
+# Issue 14, point 3: an officer's import made accredited victims with no ERI decision.
+def test_an_officers_import_of_a_decided_application_is_a_row_error(cast):
+    outcome = run(cast, _decided_row(numero_resolucion="ERI-H-1", votos_favor="4", votos_contra="1"))
+    assert not outcome.written
+    [error] = outcome.errors.items
+    assert (error.row, error.column) == (2, "estado")
+    assert error.message.startswith("only an ERI coordinator may import a decided application")
+    assert not Application.objects.exists()
+
+
+def test_a_decided_row_without_its_resolution_is_a_row_error(cast):
+    user = _importing_coordinator(cast)
+    outcome = run(cast, _decided_row(), user=user)
+    assert [(e.column, e.message) for e in outcome.errors.items] == [
+        ("numero_resolucion", "a decided application needs the number of the ERI's resolution"),
+        ("votos_favor", "a decided application needs the ERI's vote (votes in favour of accrediting and against)"),
+    ]
+    outcome = run(cast, _decided_row(numero_resolucion="ERI-H-1", votos_favor="1", votos_contra="4"), user=user)
+    assert [(e.column, e.message) for e in outcome.errors.items] == [
+        ("votos_favor", "Accreditation needs more votes in favour than against.")
+    ]
+    assert not Application.objects.exists()
+
+
+def test_a_coordinators_import_of_a_decided_application_records_the_resolution(cast):
+    from accounts.models import AccessEvent
+    from records.models import Decision
+
+    user = _importing_coordinator(cast)
+    rows = _decided_row(numero_resolucion="ERI-H-7", votos_favor="4", votos_contra="1", abstenciones="1")
+    outcome = run(cast, rows, user=user)
+    assert outcome.written, [str(e) for e in outcome.errors.items]
     app = Application.objects.get()
     assert app.status == Status.ACCREDITED and app.decided_on == datetime.date(2022, 2, 9)
     assert app.submitted_at is not None and app.due_on is None
     assert list(app.events.values_list("from_status", "to_status", "by", "comment")) == [
-        ("", "ACCREDITED", cast.officer_a.pk, "import")
+        ("", "ACCREDITED", user.pk, "import")
+    ]
+    decision = Decision.objects.get(application=app)
+    assert (decision.resolution_number, decision.resolution_date, decision.outcome) == (
+        "ERI-H-7",
+        datetime.date(2022, 2, 9),
+        "ACCREDITED",
+    )
+    assert (decision.votes_in_favour, decision.votes_against, decision.abstentions) == (4, 1, 1)
+    assert decision.recorded_by == user
+    assert decision.history.get().history_change_reason == "import"
+    audit = AccessEvent.objects.get(action=AccessEvent.Action.IMPORT, object_type="records.decision")
+    assert (audit.user, audit.object_id) == (user, str(decision.pk))
+    # The same file again: unchanged, no second resolution; the number cannot be reused by another row.
+    assert run(cast, rows, user=user).unchanged == 1
+    assert Decision.objects.count() == 1
+    other = _decided_row(numero_resolucion="ERI-H-7", votos_favor="4", votos_contra="1")
+    other[0]["referencia_caso"] = "EXP-OTHER"
+    outcome = run(cast, other, user=user)
+    assert [(e.column, e.message) for e in outcome.errors.items] == [
+        ("numero_resolucion", "the resolution number 'ERI-H-7' is already recorded")
     ]
 
 

@@ -102,9 +102,9 @@ def test_district_by_name_within_its_canton_or_by_code(cast):
     assert preview(cast, only_row(canton="", distrito="10101")).ok
 
 
-def test_canton_without_district_is_an_error(cast):
-    outcome = preview(cast, only_row(canton="101", distrito=""))
-    assert "the canton alone is not recorded" in messages(outcome)[0]
+def test_canton_not_in_its_province_is_an_error(cast):
+    outcome = preview(cast, only_row(provincia="2", canton="101", distrito=""))
+    assert messages(outcome) == ["row 2, column canton: This canton is not in the chosen province."]
 
 
 def test_unknown_code_names_the_list(cast):
@@ -153,13 +153,16 @@ def test_required_values(cast):
 
 def test_ages_and_date_order(cast):
     outcome = preview(cast, only_row(edad_solicitud="200"))
-    assert "not a whole number between 0 and 110" in messages(outcome)[0]
+    assert messages(outcome) == ["row 2, column edad_solicitud: An age must be between 0 and 110 years."]
     outcome = preview(cast, only_row(edad_solicitud="20", edad_reclutamiento="30"))
     assert "greater than the age at application" in messages(outcome)[0]
     outcome = preview(cast, only_row(fecha_recepcion="01/01/2024", estado="Acreditada", fecha_decision="01/12/2023"))
     assert "before the date the application was received" in messages(outcome)[0]
     future = (datetime.date.today() + datetime.timedelta(days=30)).strftime("%d/%m/%Y")
-    assert "in the future" in messages(preview(cast, only_row(fecha_recepcion=future)))[0]
+    assert (
+        f"'{future}' was read as {future}, which is after today"
+        in messages(preview(cast, only_row(fecha_recepcion=future)))[0]
+    )
 
 
 def test_decided_application_needs_a_decision_date(cast):
@@ -207,3 +210,45 @@ def test_preview_writes_nothing(cast):
     outcome = preview(cast, samples.sample_rows(5))
     assert outcome.new == 5 and not outcome.written
     assert Application.objects.count() == 0
+
+
+# --- Issue 14, point 4: implausible dates are row errors that say what was read -----------------------------
+
+
+def test_a_year_alone_in_a_date_cell_is_an_error_not_1905(cast):
+    outcome = preview(cast, only_row(fecha_recepcion="2016"))
+    assert messages(outcome) == [
+        "row 2, column fecha_recepcion: '2016' is a year alone, not a date (as a date it reads 08/07/1905): "
+        "write dd/mm/yyyy"
+    ]
+    rows = only_row(fecha_recepcion=2016)
+    outcome = preview(cast, rows, name="data.xlsx", data=samples.to_xlsx(rows))
+    assert "'2016' is a year alone" in messages(outcome)[0]
+
+
+def test_a_year_alone_as_birth_date_is_an_error_without_echoing_it(cast):
+    [message] = messages(preview(cast, only_row(fecha_nacimiento="1990")))
+    assert message == "row 2, column fecha_nacimiento: this is a year alone, not a date: write dd/mm/yyyy"
+
+
+def test_a_date_cell_before_the_floor_is_an_error_saying_what_was_read(cast):
+    # A spreadsheet date cell holding 2016 typed into it: the cell is a real date of 1905.
+    rows = only_row(fecha_recepcion=datetime.datetime(1905, 7, 8))
+    outcome = preview(cast, rows, name="data.xlsx", data=samples.to_xlsx(rows))
+    assert messages(outcome) == [
+        "row 2, column fecha_recepcion: '1905-07-08' was read as 08/07/1905, before 01/01/1950: "
+        "check the date (write dd/mm/yyyy)"
+    ]
+
+
+def test_the_floor_is_a_setting(cast, settings):
+    settings.IMPORT_DATE_FLOOR = datetime.date(2000, 1, 1)
+    outcome = preview(cast, only_row(fecha_recepcion="15/03/1999"))
+    assert "'15/03/1999' was read as 15/03/1999, before 01/01/2000" in messages(outcome)[0]
+    assert preview(cast, only_row(fecha_recepcion="15/03/2001", fecha_nacimiento="")).ok
+
+
+def test_a_decision_date_after_today_is_an_error(cast):
+    future = (datetime.date.today() + datetime.timedelta(days=3)).strftime("%d/%m/%Y")
+    outcome = preview(cast, only_row(fecha_decision=future))
+    assert messages(outcome) == [f"row 2, column fecha_decision: '{future}' was read as {future}, which is after today"]

@@ -8,6 +8,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import Institution
+from records.facts import IDENTITY_FIELDS
 from records.models import (
     Application,
     Canton,
@@ -20,7 +21,6 @@ from records.models import (
     Person,
     Province,
 )
-from records.services import IDENTITY_FIELDS
 
 # --- Reference data ------------------------------------------------------------------------------------------
 
@@ -82,6 +82,13 @@ class CodeRelatedField(serializers.SlugRelatedField):
         kwargs.setdefault("queryset", Code.objects.filter(list=code_list))
         kwargs.setdefault("slug_field", "code")
         super().__init__(**kwargs)
+
+
+def _place_level(model, label) -> serializers.SlugRelatedField:
+    """A province or canton (by code): a place given only at that level is kept at that level."""
+    return serializers.SlugRelatedField(
+        slug_field="code", queryset=model.objects.all(), required=False, allow_null=True, help_text=label
+    )
 
 
 class DistrictRelatedField(serializers.SlugRelatedField):
@@ -151,6 +158,8 @@ class ApplicationSerializer(serializers.ModelSerializer):
     recruitment_methods = _codes(CodeList.RECRUITMENT_METHOD, _("Recruitment methods (codes)."))
     control_methods = _codes(CodeList.CONTROL_METHOD, _("Methods of control (codes)."))
     relationship_to_trafficker = _code(CodeList.RELATIONSHIP_TO_TRAFFICKER, _("Relationship to the trafficker."))
+    recruitment_province = _place_level(Province, _("Province of recruitment (code)."))
+    recruitment_canton = _place_level(Canton, _("Canton of recruitment (code)."))
     recruitment_district = DistrictRelatedField(
         required=False, allow_null=True, help_text=_("District of recruitment (5-digit code).")
     )
@@ -165,6 +174,8 @@ class ApplicationSerializer(serializers.ModelSerializer):
     migration_status = _code(CodeList.MIGRATION_STATUS, _("Migration status (code)."))
     education_level = _code(CodeList.EDUCATION_LEVEL, _("Education level (code)."))
     occupation = _code(CodeList.OCCUPATION, _("Occupation (code)."))
+    residence_province = _place_level(Province, _("Province of residence (code)."))
+    residence_canton = _place_level(Canton, _("Canton of residence (code)."))
     residence_district = DistrictRelatedField(
         required=False, allow_null=True, help_text=_("District of residence (5-digit code).")
     )
@@ -192,6 +203,8 @@ class ApplicationSerializer(serializers.ModelSerializer):
             "recruitment_methods",
             "control_methods",
             "relationship_to_trafficker",
+            "recruitment_province",
+            "recruitment_canton",
             "recruitment_district",
             "recruitment_country",
             "exploitation_districts",
@@ -204,6 +217,8 @@ class ApplicationSerializer(serializers.ModelSerializer):
             "migration_status",
             "education_level",
             "occupation",
+            "residence_province",
+            "residence_canton",
             "residence_district",
             "mother_tongue",
             "version",
@@ -350,6 +365,8 @@ class ApplicationWriteSerializer(serializers.Serializer):
     control_methods = _codes(CodeList.CONTROL_METHOD, _("Methods of control (codes)."))
     relationship_to_trafficker = _code(CodeList.RELATIONSHIP_TO_TRAFFICKER, _("Relationship to the trafficker."))
     narrative = serializers.CharField(required=False, allow_blank=True, help_text=_("Account of the case."))
+    recruitment_province = _place_level(Province, _("Province of recruitment (code)."))
+    recruitment_canton = _place_level(Canton, _("Canton of recruitment (code)."))
     recruitment_district = DistrictRelatedField(required=False, allow_null=True)
     recruitment_country = IsoCountryField(required=False, allow_blank=True)
     exploitation_districts = DistrictRelatedField(many=True, required=False)
@@ -362,6 +379,8 @@ class ApplicationWriteSerializer(serializers.Serializer):
     migration_status = _code(CodeList.MIGRATION_STATUS, _("Migration status (code)."))
     education_level = _code(CodeList.EDUCATION_LEVEL, _("Education level (code)."))
     occupation = _code(CodeList.OCCUPATION, _("Occupation (code)."))
+    residence_province = _place_level(Province, _("Province of residence (code)."))
+    residence_canton = _place_level(Canton, _("Canton of residence (code)."))
     residence_district = DistrictRelatedField(required=False, allow_null=True)
     mother_tongue = serializers.SlugRelatedField(
         slug_field="code", queryset=Language.objects.all(), required=False, allow_null=True

@@ -4,7 +4,7 @@ serializer translate, and calls one records.services function to write. Another 
 permission classes of accounts.api.permissions)."""
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Prefetch
+from django.db.models import ForeignKey, Prefetch
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django_countries import countries
@@ -17,7 +17,7 @@ from rest_framework.views import APIView
 from accounts import access
 from accounts.api.permissions import ApplicationPermission, CanReadRecords, DecisionPermission, HasAnyRole
 from accounts.models import AccessEvent, Role
-from records import services
+from records import facts, services
 from records.forms import ApplicationForm, DecisionForm, initial_for
 from records.models import (
     Application,
@@ -32,9 +32,6 @@ from records.models import (
 )
 
 from . import filters, serializers
-
-# Form fields that only narrow the geography selects on the page; the API names districts directly.
-_GEOGRAPHY_HELPERS = ("recruitment_province", "recruitment_canton", "residence_province", "residence_canton")
 
 
 class Conflict(exceptions.APIException):
@@ -76,29 +73,10 @@ _CONFLICT_RESPONSE = OpenApiResponse(
 TAG_REFERENCE = "reference"
 TAG_RECORDS = "records"
 
-_APPLICATION_M2M = [
-    "exploitation_forms",
-    "sexual_exploitation_types",
-    "labour_sectors",
-    "means",
-    "acts",
-    "recruitment_methods",
-    "control_methods",
-    "exploitation_districts",
-    "exploitation_countries",
-    "nationalities",
-]
+_APPLICATION_M2M = list(facts.MULTI_VALUED_FIELDS)
 _APPLICATION_FK = [
     "institution",
-    "relationship_to_trafficker",
-    "recruitment_district",
-    "sex",
-    "gender_identity",
-    "migration_status",
-    "education_level",
-    "occupation",
-    "residence_district",
-    "mother_tongue",
+    *(name for name in facts.SCALAR_FIELDS if isinstance(Application._meta.get_field(name), ForeignKey)),
 ]
 
 
@@ -350,7 +328,7 @@ class ApplicationViewSet(
         data = serializers.form_data({**values, **identity})
         form = ApplicationForm(data, institution=institution, application=application)
         if not form.is_valid():
-            raise _form_errors(form, identity_fields=services.IDENTITY_FIELDS)
+            raise _form_errors(form, identity_fields=facts.IDENTITY_FIELDS)
         return form
 
     def create(self, request, *args, **kwargs):
@@ -383,9 +361,13 @@ class ApplicationViewSet(
             raise exceptions.ValidationError({"version": [_("Send the version you read, to avoid lost updates.")]})
         if partial:
             current = initial_for(application)
-            for name in (*_GEOGRAPHY_HELPERS, "version"):
-                current.pop(name, None)
-            identity = {name: current.pop(name) for name in services.IDENTITY_FIELDS if name in current}
+            current.pop("version", None)
+            for place in facts.PLACES:
+                # A place is one value at the level given: naming any level of it replaces the stored one.
+                if any(name in values for name in facts.place_fields(place)):
+                    for name in facts.place_fields(place):
+                        current.pop(name, None)
+            identity = {name: current.pop(name) for name in facts.IDENTITY_FIELDS if name in current}
             identity.update(values.pop("identity", None) or {})
             values = {**current, **values, "identity": identity}
         form = self._validated_form(values, institution=application.institution, application=application)

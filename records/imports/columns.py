@@ -20,8 +20,8 @@ class Column:
     key: str  # the attribute on Application (or Identity) it feeds
     es: str  # header in the template (Spanish)
     en: str  # header also accepted (English)
-    kind: str  # text | date | int | code | codes | status | document_type | canton | district | districts | country
-    #            | countries | language | institution
+    kind: str  # text | date | int | code | codes | status | document_type | province | canton | district | districts
+    #            | country | countries | language | institution
     code_list: str = ""
     required: bool = False
     identity: bool = False  # identity data: only for those entitled, never echoed in error messages
@@ -34,6 +34,12 @@ COLUMNS: tuple[Column, ...] = (
     Column("received_on", "fecha_recepcion", "received_on", "date", required=True),
     Column("status", "estado", "status", "status", code_list=CodeList.APPLICATION_STATUS),
     Column("decided_on", "fecha_decision", "decided_on", "date"),
+    # The ERI's resolution of a decided application (its date is the decision date): see DECISION_KEYS.
+    Column("resolution_number", "numero_resolucion", "resolution_number", "text"),
+    Column("votes_in_favour", "votos_favor", "votes_in_favour", "int"),
+    Column("votes_against", "votos_contra", "votes_against", "int"),
+    Column("abstentions", "abstenciones", "abstentions", "int"),
+    Column("decision_reasons", "fundamentos", "decision_reasons", "text"),
     Column("document_type", "tipo_documento", "document_type", "document_type", identity=True),
     Column("document_number", "numero_documento", "document_number", "text", identity=True),
     Column("given_names", "nombres", "given_names", "text", identity=True),
@@ -54,6 +60,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("education_level", "nivel_educativo", "education_level", "code", CodeList.EDUCATION_LEVEL),
     Column("occupation", "ocupacion", "occupation", "code", CodeList.OCCUPATION),
     Column("mother_tongue", "lengua_materna", "mother_tongue", "language"),
+    Column("residence_province", "provincia", "province", "province"),
     Column("residence_canton", "canton", "canton", "canton"),
     Column("residence_district", "distrito", "district", "district"),
     Column(
@@ -105,6 +112,7 @@ COLUMNS: tuple[Column, ...] = (
         "code",
         CodeList.RELATIONSHIP_TO_TRAFFICKER,
     ),
+    Column("recruitment_province", "provincia_reclutamiento", "recruitment_province", "province"),
     Column("recruitment_canton", "canton_reclutamiento", "recruitment_canton", "canton"),
     Column(
         "recruitment_district",
@@ -130,6 +138,8 @@ COLUMNS: tuple[Column, ...] = (
 )
 
 BY_KEY = {c.key: c for c in COLUMNS}
+# Columns of the resolution, not of the application: they create a Decision row and are never compared.
+DECISION_KEYS = ("resolution_number", "votes_in_favour", "votes_against", "abstentions", "decision_reasons")
 IDENTITY_KEYS = frozenset(c.key for c in COLUMNS if c.identity)
 # The district column that a canton column narrows down.
 CANTON_OF = {"residence_district": "residence_canton", "recruitment_district": "recruitment_canton"}

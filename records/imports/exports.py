@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from django.db.models import QuerySet
 
 from accounts import access
-from records.models import Application, Code, Identity
+from records.models import Application, Code, Decision, Identity
 
 from .columns import Column, template_columns
 from .resources import ApplicationRowResource
@@ -68,11 +68,13 @@ def export_rows(*, user, with_identity: bool) -> Iterator[dict]:
                 "education_level_id",
                 "occupation_id",
                 "mother_tongue_id",
+                "residence_province_id",
+                "residence_canton_id",
                 "residence_district_id",
-                "residence_district__canton_id",
                 "relationship_to_trafficker_id",
+                "recruitment_province_id",
+                "recruitment_canton_id",
                 "recruitment_district_id",
-                "recruitment_district__canton_id",
                 "recruitment_country",
             )
         )
@@ -90,6 +92,13 @@ def export_rows(*, user, with_identity: bool) -> Iterator[dict]:
                 "application_id", "country"
             ):
                 facts[app_id].setdefault(name, []).append(value)
+        # The resolution in force of each decided application, so an export imports back unchanged.
+        resolutions = {
+            d["application_id"]: d
+            for d in Decision.objects.filter(application_id__in=chunk, superseded_by__isnull=True)
+            .order_by("recorded_at", "id")
+            .values("application_id", "resolution_number", "votes_in_favour", "votes_against", "abstentions", "reasons")
+        }
         identities = {}
         if identity_ids:
             wanted = [a["person_id"] for a in apps if a["id"] in identity_ids]
@@ -107,12 +116,23 @@ def export_rows(*, user, with_identity: bool) -> Iterator[dict]:
                 "age_at_application": app["age_at_application"] if app["age_at_application"] is not None else "",
                 "age_at_recruitment": app["age_at_recruitment"] if app["age_at_recruitment"] is not None else "",
                 "mother_tongue": app["mother_tongue_id"] or "",
-                "residence_canton": app["residence_district__canton_id"] or "",
+                "residence_province": app["residence_province_id"] or "",
+                "residence_canton": app["residence_canton_id"] or "",
                 "residence_district": app["residence_district_id"] or "",
-                "recruitment_canton": app["recruitment_district__canton_id"] or "",
+                "recruitment_province": app["recruitment_province_id"] or "",
+                "recruitment_canton": app["recruitment_canton_id"] or "",
                 "recruitment_district": app["recruitment_district_id"] or "",
                 "recruitment_country": app["recruitment_country"] or "",
             }
+            resolution = resolutions.get(app["id"])
+            if resolution:
+                row |= {
+                    "resolution_number": resolution["resolution_number"],
+                    "votes_in_favour": resolution["votes_in_favour"],
+                    "votes_against": resolution["votes_against"],
+                    "abstentions": resolution["abstentions"],
+                    "decision_reasons": resolution["reasons"],
+                }
             for key in (
                 "sex",
                 "gender_identity",

@@ -28,8 +28,9 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from accounts.models import Institution
+from accounts.models import AccessEvent, Institution
 from indicators.services import recompute_mark_dirty
+from records import facts
 from records.deadlines import due_on as deadline_due_on
 from records.keys import person_key
 from records.models import (
@@ -37,12 +38,15 @@ from records.models import (
     ApplicationEvent,
     ApplicationExploitationCountry,
     ApplicationNationality,
+    Decision,
     Identity,
     Person,
     Status,
 )
 
 from . import bulk, heartbeat
+from .columns import DECISION_KEYS
+from .decisions import decision_problems, decision_row, needs_decision
 from .models import ImportJob
 from .parsing import ImportFileError, ParsedFile, check_upload, open_parsed
 from .validation import MULTI_FIELDS, ErrorLog, Lookups, Record, RowValidator
@@ -66,25 +70,20 @@ APP_FIELDS = {
     "education_level": "education_level_id",
     "occupation": "occupation_id",
     "mother_tongue": "mother_tongue_id",
+    "residence_province": "residence_province_id",
+    "residence_canton": "residence_canton_id",
     "residence_district": "residence_district_id",
     "relationship_to_trafficker": "relationship_to_trafficker_id",
+    "recruitment_province": "recruitment_province_id",
+    "recruitment_canton": "recruitment_canton_id",
     "recruitment_district": "recruitment_district_id",
     "recruitment_country": "recruitment_country",
 }
-IDENTITY_FIELDS = ("document_type", "document_number", "given_names", "family_names", "birth_date")
-M2M_FIELDS = (
-    "exploitation_forms",
-    "sexual_exploitation_types",
-    "labour_sectors",
-    "means",
-    "acts",
-    "recruitment_methods",
-    "control_methods",
-    "exploitation_districts",
-)
+IDENTITY_FIELDS = facts.IMPORTED_IDENTITY_FIELDS
+M2M_FIELDS = facts.M2M_FIELDS
 COUNTRY_SETS = {"nationalities": ApplicationNationality, "exploitation_countries": ApplicationExploitationCountry}
 TEXT_DEFAULTS = {"case_reference", "document_number", "given_names", "family_names", "recruitment_country"}
-COMPARED = tuple(name for name in Record.__slots__ if name != "line")
+COMPARED = tuple(name for name in Record.__slots__ if name != "line" and name not in DECISION_KEYS)
 
 
 class ImportCancelled(Exception):
@@ -272,14 +271,14 @@ def import_rows(
     if outcome.errors:
         return outcome
     if not write:
-        _classify(records, validator.present, institution, user, outcome, progress, is_cancelled, write=False)
+        _classify(records, validator, institution, user, outcome, progress, is_cancelled, write=False)
         return outcome
     try:
         with transaction.atomic():
             # One import per institution at a time: a second one waits here instead of racing on references.
             Institution.objects.select_for_update().filter(pk=institution.pk).first()
             _fast_commit()
-            _classify(records, validator.present, institution, user, outcome, progress, is_cancelled, write=True)
+            _classify(records, validator, institution, user, outcome, progress, is_cancelled, write=True)
             if outcome.errors:
                 raise _RollBack
             # In the same transaction: the indicators learn of the change exactly when it is committed.
@@ -307,7 +306,8 @@ def _fast_commit() -> None:
             cursor.execute("SET LOCAL synchronous_commit = off")
 
 
-def _classify(records, present, institution, user, outcome, progress, is_cancelled, *, write: bool) -> None:
+def _classify(records, validator, institution, user, outcome, progress, is_cancelled, *, write: bool) -> None:
+    present = validator.present
     total = len(records)
     done = 0
     writer = _Writer(institution=institution, user=user) if write else None
@@ -334,6 +334,9 @@ def _classify(records, present, institution, user, outcome, progress, is_cancell
                 )
             else:
                 changed.append((record, existing))
+        decided = [r for r in new if needs_decision(r, None)] + [r for r, c in changed if needs_decision(r, c.record)]
+        for line, column, message in decision_problems(decided, user=user, header=validator.header):
+            outcome.errors.add(line, column, message)
         outcome.new += len(new)
         outcome.updated += len(changed)
         outcome.years |= import_affected_years(new=new, changed=changed)
@@ -474,6 +477,28 @@ class _Writer:
             if links:
                 bulk.insert_rows(model, ["application_id", "country"], links)
 
+    def decisions(self, pairs: list[tuple[int, Record]]) -> None:
+        """The ERI resolution of each application loaded as decided (checked by decisions.decision_problems): a
+        Decision row with its history row (reason "import"), and an audit row saying it was imported, by whom."""
+        if not pairs:
+            return
+        rows = [
+            decision_row(record, decision_id=pk, application_id=app_id, user_id=self.user_id, now=self.now)
+            for pk, (app_id, record) in zip(bulk.reserve_ids(Decision, len(pairs)), pairs, strict=True)
+        ]
+        self._insert_model(Decision, rows)
+        self._history_insert(Decision.history.model, rows, "+", None)
+        AccessEvent.objects.bulk_create(
+            AccessEvent(
+                user_id=self.user_id,
+                action=AccessEvent.Action.IMPORT,
+                object_type=Decision._meta.label_lower,
+                object_id=str(row["id"]),
+                detail=f"resolution imported; application={row['application_id']}",
+            )
+            for row in rows
+        )
+
     # --- new applications ------------------------------------------------------------------------------------
 
     def create(self, records: list[Record]) -> None:
@@ -507,6 +532,7 @@ class _Writer:
         self._history_insert(self.history, app_rows, "+", history_ids)
         self._write_facts(list(zip(app_ids, records, strict=True)), dict(zip(app_ids, history_ids, strict=True)))
         self._status_events([(row["id"], "", row["status"]) for row in app_rows if row["status"] != Status.DRAFT])
+        self.decisions([(app_id, r) for app_id, r in zip(app_ids, records, strict=True) if needs_decision(r, None)])
 
     # --- changed applications --------------------------------------------------------------------------------
 
@@ -523,6 +549,7 @@ class _Writer:
         self._status_events(
             [(c.app["id"], c.app["status"], r.status) for r, c in changed if r.status != c.app["status"]]
         )
+        self.decisions([(c.app["id"], r) for r, c in changed if needs_decision(r, c.record)])
 
         # Identity and person key, where they changed.
         identity_updates, identity_new, person_updates = [], [], []

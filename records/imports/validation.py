@@ -14,23 +14,39 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django_countries import countries
 
-from records.models import Canton, Code, CodeList, District, Identity, Language, Status
+from records.facts import MULTI_VALUED_FIELDS, PLACES, place_fields
+from records.models import Canton, Code, CodeList, District, Identity, Language, Province, Status
+from records.validation import Geography, application_values_check, place_levels
 
 from .columns import CANTON_OF, MULTI_SEPARATORS, Column, normalise
 from .parsing import FormulaCell, ParsedFile, is_overflow
 
 MAX_STORED_ERRORS = 1000
+MAX_VOTES = 99  # as the decision form's
 FORMULA_STARTS = ("=", "+", "-", "@")
 AMBIGUOUS = object()
 EXCEL_EPOCH = datetime.date(1899, 12, 30)
+# A whole number in this range in a date cell is a year typed alone, not a serial day (those are days of 1905).
+YEAR_ALONE = (1800, 2200)
+# Dates of the case (not of the person): before settings.IMPORT_DATE_FLOOR or after today they are implausible.
+CASE_DATES = ("received_on", "decided_on")
 DECIDED = {Status.ACCREDITED.value, Status.NOT_ACCREDITED.value}
 _DMY = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
 _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T].*)?$")
-_MAX_LENGTH = {"case_reference": 60, "document_number": 50, "given_names": 150, "family_names": 150}
+# The column a problem is reported on when its own column is absent from the file.
+_COLUMN_FOR = {"document_number": "document_type", "document_type": "document_number", "birth_date": "received_on"}
+_MAX_LENGTH = {
+    "resolution_number": 60,
+    "case_reference": 60,
+    "document_number": 50,
+    "given_names": 150,
+    "family_names": 150,
+}
 
 
 class Record:
@@ -42,6 +58,11 @@ class Record:
         "received_on",
         "status",
         "decided_on",
+        "resolution_number",
+        "votes_in_favour",
+        "votes_against",
+        "abstentions",
+        "decision_reasons",
         "document_type",
         "document_number",
         "given_names",
@@ -56,6 +77,8 @@ class Record:
         "education_level",
         "occupation",
         "mother_tongue",
+        "residence_province",
+        "residence_canton",
         "residence_district",
         "exploitation_forms",
         "sexual_exploitation_types",
@@ -65,6 +88,8 @@ class Record:
         "recruitment_methods",
         "control_methods",
         "relationship_to_trafficker",
+        "recruitment_province",
+        "recruitment_canton",
         "recruitment_district",
         "recruitment_country",
         "exploitation_districts",
@@ -80,18 +105,7 @@ class Record:
         return getattr(self, name)
 
 
-MULTI_FIELDS = (
-    "nationalities",
-    "exploitation_forms",
-    "sexual_exploitation_types",
-    "labour_sectors",
-    "means",
-    "acts",
-    "recruitment_methods",
-    "control_methods",
-    "exploitation_districts",
-    "exploitation_countries",
-)
+MULTI_FIELDS = MULTI_VALUED_FIELDS
 
 
 def _add(index: dict, key: str, value) -> None:
@@ -112,13 +126,18 @@ class Lookups:
     code_lists_by_id: dict[int, str] = field(default_factory=dict)
     status: dict[str, str] = field(default_factory=dict)
     document_types: dict[str, str] = field(default_factory=dict)
+    provinces: dict[str, object] = field(default_factory=dict)
     cantons: dict[str, object] = field(default_factory=dict)
+    canton_province: dict[str, str] = field(default_factory=dict)
     district_canton: dict[str, str] = field(default_factory=dict)
     districts_in_canton: dict[str, dict[str, object]] = field(default_factory=dict)
     districts: dict[str, object] = field(default_factory=dict)
     countries: dict[str, str] = field(default_factory=dict)
     languages: dict[str, object] = field(default_factory=dict)
     institution_names: dict[str, int] = field(default_factory=dict)
+
+    def geography(self) -> Geography:
+        return Geography(canton_of_district=self.district_canton, province_of_canton=self.canton_province)
 
     @classmethod
     def load(cls) -> Lookups:
@@ -156,9 +175,15 @@ class Lookups:
             ("sin documento", "none"),
         ):
             lookups.document_types.setdefault(extra, value)
-        for code, name in Canton.objects.values_list("code", "name"):
+        for code, name, iso in Province.objects.values_list("code", "name", "iso_3166_2"):
+            _add(lookups.provinces, name, code)
+            _add(lookups.provinces, iso, code)
+        for code in Province.objects.values_list("code", flat=True):
+            lookups.provinces[normalise(code)] = code
+        for code, name, province in Canton.objects.values_list("code", "name", "province_id"):
             _add(lookups.cantons, name, code)
-        for code, _name in Canton.objects.values_list("code", "name"):
+            lookups.canton_province[code] = province
+        for code in lookups.canton_province:
             lookups.cantons[normalise(code)] = code
         for code, name, canton in District.objects.values_list("code", "name", "canton_id"):
             lookups.district_canton[code] = canton
@@ -257,6 +282,15 @@ def parse_date(raw, *, echo: bool = True) -> datetime.date | None:
             return datetime.date(year, month, day)
         if re.fullmatch(r"\d{1,6}(\.0+)?", text):
             serial = int(float(text))
+            if YEAR_ALONE[0] <= serial <= YEAR_ALONE[1]:
+                # "2016" typed in a date cell: as a serial day it is 08/07/1905, which nobody meant.
+                read = (EXCEL_EPOCH + datetime.timedelta(days=serial)).strftime("%d/%m/%Y")
+                if echo:
+                    raise _Invalid(
+                        _("'%(value)s' is a year alone, not a date (as a date it reads %(date)s): write dd/mm/yyyy")
+                        % {"value": text, "date": read}
+                    )
+                raise _Invalid(_("this is a year alone, not a date: write dd/mm/yyyy"))
             # Serial 60 is Excel's non-existent 29/02/1900; nothing in these records is that old anyway.
             if 1 <= serial <= 2958465:
                 return EXCEL_EPOCH + datetime.timedelta(days=serial)
@@ -282,14 +316,22 @@ class RowValidator:
         self.institution = institution
         self.lookups = lookups
         self.today = today or timezone.localdate()
+        self.floor = settings.IMPORT_DATE_FLOOR
         self.errors = ErrorLog()
         self.seen_references: dict[str, int] = {}
         self.rows_seen = 0
         self.code_list_labels = {c: str(label) for c, label in CodeList.choices}
         own = {normalise(institution.code), normalise(institution.name_es), normalise(institution.name_en)}
         self.own_institution_keys = own
-        self.present = frozenset(c.key for c in parsed.columns)
+        given = {c.key for c in parsed.columns}
+        # A place is one value at the level given: a file with any level of it states the whole place (the
+        # levels it leaves out are blank or derived), so no stored level of the old place is kept beside it.
+        for place in PLACES:
+            if given & set(place_fields(place)):
+                given |= set(place_fields(place))
+        self.present = frozenset(given)
         self.header = dict(zip((c.key for c in parsed.columns), parsed.headers, strict=False))
+        self.geography = lookups.geography()
         self.cells = [
             (column, header, None if column.identity or column.kind == "text" else {})
             for column, header in zip(parsed.columns, parsed.headers, strict=False)
@@ -340,9 +382,13 @@ class RowValidator:
         if not ok:
             return None
         for key, value in values.items():
-            if key not in ("institution", "residence_canton", "recruitment_canton"):
+            if key != "institution":
                 setattr(record, key, value)
-        return record if self._check_row(record, values) else None
+        if not self._check_row(record, values):
+            return None
+        for name, code in place_levels(values, geography=self.geography).items():
+            setattr(record, name, code)
+        return record
 
     # --- cells ---------------------------------------------------------------------------------------------
 
@@ -363,8 +409,8 @@ class RowValidator:
             return text
         if kind == "date":
             value = parse_date(raw, echo=not column.identity)
-            if value and column.key in ("received_on", "decided_on") and value > self.today:
-                raise _Invalid(_("the date %(date)s is in the future") % {"date": value.strftime("%d/%m/%Y")})
+            if value and column.key in CASE_DATES:
+                self._plausible(value, raw)
             return value
         if not text:
             return () if column.multi else ("" if kind in ("country", "document_type") else None)
@@ -372,10 +418,10 @@ class RowValidator:
             try:
                 number = float(text.replace(",", "."))
             except ValueError:
-                number = -1.0  # a float: int.is_integer only exists from Python 3.12
-            if not number.is_integer() or not 0 <= number <= 110:
-                raise _Invalid(_("'%(value)s' is not a whole number between 0 and 110") % {"value": text})
-            return int(number)
+                number = 0.5  # a float: int.is_integer only exists from Python 3.12
+            if not number.is_integer() or abs(number) > 10**6:
+                raise _Invalid(_("'%(value)s' is not a whole number") % {"value": text})
+            return int(number)  # its range is checked with the row (records.validation)
         if kind == "code":
             return self._code(column, text)
         if kind == "codes":
@@ -397,6 +443,11 @@ class RowValidator:
                     % {"value": text, "institution": self.institution.code}
                 )
             return self.institution.pk
+        if kind == "province":
+            value = self.lookups.provinces.get(normalise(text))
+            if value is None or value is AMBIGUOUS:
+                raise _Invalid(_("'%(value)s' is not a province") % {"value": text})
+            return value
         if kind == "canton":
             value = self.lookups.cantons.get(normalise(text))
             if value is None:
@@ -440,6 +491,17 @@ class RowValidator:
             return value
         raise AssertionError(kind)
 
+    def _plausible(self, value: datetime.date, raw) -> None:
+        """A date of the case before the floor or after today is refused, saying what was read."""
+        read = {"value": _text(raw), "date": value.strftime("%d/%m/%Y")}
+        if value < self.floor:
+            raise _Invalid(
+                _("'%(value)s' was read as %(date)s, before %(floor)s: check the date (write dd/mm/yyyy)")
+                % {**read, "floor": self.floor.strftime("%d/%m/%Y")}
+            )
+        if value > self.today:
+            raise _Invalid(_("'%(value)s' was read as %(date)s, which is after today") % read)
+
     def _not_in_list(self, text: str, column: Column) -> str:
         return _("'%(value)s' is not a value of the list \"%(list)s\" (see the codes sheet of the template)") % {
             "value": text,
@@ -475,14 +537,6 @@ class RowValidator:
             ok = False
         else:
             self.seen_references[reference] = record.line
-        for district_key, canton_key in CANTON_OF.items():
-            if values.get(canton_key) and not values.get(district_key):
-                self.errors.add(
-                    record.line,
-                    header.get(district_key, header[canton_key]),
-                    _("give the district as well: the canton alone is not recorded"),
-                )
-                ok = False
         if record.decided_on and record.received_on and record.decided_on < record.received_on:
             self.errors.add(
                 record.line,
@@ -497,23 +551,17 @@ class RowValidator:
                 _("a decided application needs its decision date"),
             )
             ok = False
-        if (
-            record.age_at_application is not None
-            and record.age_at_recruitment is not None
-            and record.age_at_recruitment > record.age_at_application
-        ):
-            self.errors.add(
-                record.line,
-                header["age_at_recruitment"],
-                _("the age at recruitment is greater than the age at application"),
-            )
-            ok = False
-        if record.birth_date and record.received_on and record.birth_date > record.received_on:
-            self.errors.add(
-                record.line, header["birth_date"], _("the birth date is after the date the application was received")
-            )
-            ok = False
-        if record.document_number and not record.document_type and "document_type" in self.present:
-            self.errors.add(record.line, header["document_type"], _("give the type of the identity document"))
+        for key in ("votes_in_favour", "votes_against", "abstentions"):
+            votes = getattr(record, key)
+            if votes is not None and not 0 <= votes <= MAX_VOTES:
+                self.errors.add(
+                    record.line, header[key], _("a number of votes is from 0 to %(max)s") % {"max": MAX_VOTES}
+                )
+                ok = False
+        # The domain rules every entry path shares (records.validation), on the columns the file has.
+        for name, problems in application_values_check(values, today=self.today, geography=self.geography).items():
+            column = header.get(name) or header.get(_COLUMN_FOR.get(name, ""), "")
+            for problem in problems:
+                self.errors.add(record.line, column, problem.message)
             ok = False
         return ok
