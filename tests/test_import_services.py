@@ -228,9 +228,11 @@ def _decided_row(**resolution) -> list[dict]:
 
 def _importing_coordinator(cast):
     """An ERI coordinator who may also import into INAMU (the secretariat loading the ERI's past resolutions)."""
-    from accounts.models import Membership, Role
+    from accounts.models import Role
 
-    Membership.objects.create(user=cast.officer_a, institution=cast.institution_a, role=Role.COORDINATOR)
+    from .cast import confirmed_membership
+
+    confirmed_membership(user=cast.officer_a, institution=cast.institution_a, role=Role.COORDINATOR)
     return cast.officer_a
 
 

@@ -276,13 +276,17 @@ def test_recruitment_canton_map_is_protected_for_analysts_and_exact_for_coordina
     chart = reverse("indicators:chart", args=["map-recruitment-canton"])
     url = chart + "?year_from=2024&year_to=2024"
     analyst = data.client_for(data.analyst_a).get(url).json()["areas"]
-    assert all(area["value"] is None for code, area in analyst.items() if code.startswith("2"))
-    assert analyst["201"]["display"] == f"<{K}"
+    alajuela = selectors.crosstab(
+        measure="accredited_persons", dims=["recruitment_province"], year_from=2024, year_to=2024
+    )[("2",)]
+    if disclosure.protect_count(alajuela, k=K).hidden:  # a true 3: hidden unless its noise is +2
+        assert all(area["value"] is None for code, area in analyst.items() if code.startswith("2"))
+        assert analyst["201"]["display"] == f"<{K}"
+        assert "Alajuela" in analyst["201"]["label"]  # rolled up: the tooltip names the province
     canton_2024 = selectors.crosstab(
         measure="accredited_persons", dims=["recruitment_canton"], year_from=2024, year_to=2024
     )
     assert analyst["101"]["value"] == published(canton_2024[("101",)])
-    assert "Alajuela" in analyst["201"]["label"]  # rolled up: the tooltip names the province
     assert small_values_in_chart({"areas": analyst}) == []
     coordinator = data.client_for(data.coordinator_b).get(url).json()["areas"]
     assert coordinator["201"]["value"] == 3 and coordinator["101"]["value"] == GIRLS_NI_SOCIAL_2024 + 6
