@@ -9,6 +9,7 @@ import json
 import logging
 import time
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
@@ -76,10 +77,19 @@ def estimation_request(
         records_stamp=selectors.records_stamp(year_from=year_from, year_to=year_to),
         **parameters,
     )
+    transaction.on_commit(lambda: _start(run.pk))
+    return run, True
+
+
+def _start(run_id: int) -> None:
+    """Run in-process in the embedded mode (read at call time, as the indicators' recompute does, so a test or a
+    deployment that switches modes is obeyed); otherwise queue the task."""
     from . import tasks  # the task module imports this one
 
-    transaction.on_commit(lambda: tasks.run_estimation.delay(run.pk))
-    return run, True
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        estimation_execute(run_id=run_id)
+    else:
+        tasks.run_estimation.delay(run_id)
 
 
 def _claim(run_id: int) -> EstimationRun | None:
