@@ -122,17 +122,6 @@ def test_cancel_writes_nothing(cast):
     assert Application.objects.count() == 0
 
 
-@pytest.fixture
-def eager_celery():
-    """The worker runs in-process, also when REDIS_URL makes tasks go to a broker."""
-    from conatt_portal.celery import app
-
-    before = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = before
-
-
 def test_large_files_go_to_a_worker(cast, settings, django_capture_on_commit_callbacks, eager_celery):
     settings.IMPORT_SYNC_MAX_BYTES = 10
     client, _ = token_client(cast.officer_a)

@@ -250,17 +250,6 @@ def test_officer_of_two_institutions_chooses_only_among_their_own(cast):
     assert response.status_code == 200 and ImportJob.objects.count() == 1
 
 
-@pytest.fixture
-def eager_celery():
-    """The worker runs in-process, also when REDIS_URL makes tasks go to a broker."""
-    from conatt_portal.celery import app
-
-    before = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = before
-
-
 @override_settings(IMPORT_SYNC_MAX_BYTES=0)
 def test_large_files_run_as_celery_tasks_queued_on_commit(cast, django_capture_on_commit_callbacks, eager_celery):
     client = cast.client_for(cast.officer_a)
