@@ -178,7 +178,8 @@ def flows(
     ``DIMENSIONS["recruitment_place"].labels()``. ``origin``/``destination`` may name coarser dimensions
     (e.g. ``recruitment_country`` -> ``exploitation_country``). An application with several places of
     exploitation contributes one flow to each. Unknown places are keyed ``""``."""
-    return crosstab(measure=measure, dims=[origin, destination], year_from=year_from, year_to=year_to)
+    table = crosstab(measure=measure, dims=[origin, destination], year_from=year_from, year_to=year_to)
+    return {(origin_code, destination_code): n for (origin_code, destination_code), n in table.items()}
 
 
 def profiles(
@@ -196,7 +197,7 @@ def profiles(
     ranked = sorted(
         ((codes, n) for codes, n in counts.items() if n and "" not in codes), key=lambda item: (-item[1], item[0])
     )
-    return [(*codes, n) for codes, n in ranked[:limit]]
+    return [(sex, age, nationality, form, n) for (sex, age, nationality, form), n in ranked[:limit]]
 
 
 def completeness(*, year_from: int | None = None, year_to: int | None = None) -> dict[tuple[str, int], dict]:

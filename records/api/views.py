@@ -105,7 +105,7 @@ _APPLICATION_FK = [
 def _with_relations(queryset):
     # The API shows related rows by their code only: fetching only that keeps a page of 200 light.
     codes = Code.objects.only("id", "code")
-    prefetches = [
+    prefetches: list[str | Prefetch] = [
         Prefetch(name, queryset=codes)
         for name in _APPLICATION_M2M
         if name not in ("exploitation_districts", "exploitation_countries", "nationalities")

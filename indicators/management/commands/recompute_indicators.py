@@ -17,6 +17,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, full: bool = False, no_wait: bool = False, **options):
         wait = not no_wait
+        run: RecomputeRun | None
         try:
             if full:
                 run = services.recompute_full(wait=wait, trigger="command")
