@@ -15,6 +15,8 @@ from django_countries.fields import CountryField
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from simple_history.models import HistoricalRecords
 
+from .scopes import ScopedApplicationManager, ScopedHistoricalRecords
+
 
 def _localised(obj, es: str, en: str) -> str:
     return getattr(obj, en) if (get_language() or "es").startswith("en") and getattr(obj, en) else getattr(obj, es)
@@ -408,7 +410,7 @@ class Application(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     _history_user: Any  # set by the services before a save: simple-history records it as the author
-    history = HistoricalRecords(
+    history = ScopedHistoricalRecords(
         # The history of a case is read by its id only: no index on the other columns, which an import of
         # 100,000 applications would otherwise maintain 15 times per history row.
         no_db_index=[*_REFERENCE_FKS, "institution", "person"],
@@ -424,6 +426,11 @@ class Application(models.Model):
         ],
         excluded_fields=["updated_at"],
     )
+
+    # Scoped: raises outside accounts.access's visibility scope (records/scopes.py); the first manager is the
+    # default one, so reverse relations and Django's own lookups are scoped too.
+    objects = ScopedApplicationManager()
+    all_objects = models.Manager()  # noqa: DJ012 - a second manager (unscoped: records.scopes.ALL_OBJECTS_ALLOWED)
 
     class Meta:
         ordering = ["-received_on", "-id"]

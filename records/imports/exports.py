@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from django.db.models import QuerySet
 
 from accounts import access
-from records.models import Application, Code, Identity
+from records.models import Code, Identity
 
 from .columns import Column, template_columns
 from .resources import ApplicationRowResource
@@ -75,7 +75,7 @@ def export_rows(*, user, with_identity: bool) -> Iterator[dict]:
     ids = list(visible.values_list("id", flat=True))
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
-        apps = list(Application.objects.filter(id__in=chunk).order_by("id").values(*_EXPORT_VALUES))
+        apps = list(visible.filter(id__in=chunk).values(*_EXPORT_VALUES))
         facts: dict[int, dict[str, list]] = {a["id"]: {} for a in apps}
         for name in M2M_FIELDS:
             target = _target_attname(name)
