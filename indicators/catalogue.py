@@ -378,6 +378,9 @@ def _dimension_report(user, key: str, filters: Filters, query) -> Report:
     # values that occur are.
     present = {_one(k) for k in counts}
     keys = [v for v, _l in values if len(values) <= 40 or v in present]
+    # A code no longer in its list (retired, or recounted as "not recorded") still holds its cells until the
+    # next full recompute: list it rather than refuse the whole table.
+    keys += sorted(present - set(keys))
     dimension = _dimension(key)
     note = (
         _("A case with several values counts under each of them, so the rows add up to more than the cases.")
@@ -417,10 +420,9 @@ def _crosstab_report(user, filters: Filters, query) -> Report:
 
     def codes(dim: str) -> list[str]:
         values = dimension_values(dim)
-        if len(values) <= 40:
-            return [v for v, _l in values]
         present = {key[chosen.index(dim)] for key in counts}
-        return [v for v, _l in values if v in present]
+        listed = [v for v, _l in values if len(values) <= 40 or v in present]
+        return listed + sorted(present - set(listed))  # codes that left their list, as in _dimension_report
 
     if len(row_dims) == 1:
         row_keys = codes(row_dims[0])
