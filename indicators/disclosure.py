@@ -381,21 +381,27 @@ def protect_median(histogram: Mapping[int, int], *, base: ProtectedCell, exact: 
     if base.value is None or base.value == 0:
         return None
     table = None if exact else current_table()
-    counts = []
-    for value, n in sorted(histogram.items()):
+    counts = {}
+    for value, n in histogram.items():
         _check_count(n, repr(value))
         if table is not None and n:
             if not isinstance(n, Count):
                 raise TypeError("a count published to a protected audience must carry its cell key")
             n = int(n) + table.noise(int(n), n.key)
-        counts.append((value, int(n)))
-    total = sum(n for _value, n in counts)
-    if total == 0:
+        counts[value] = int(n)
+    return histogram_median(counts)
+
+
+def histogram_median(histogram: Mapping[int, int]) -> float | None:
+    """The median of ``{value: how many}``; None when it counts nothing."""
+    total = sum(histogram.values())
+    if not total:
         return None
+    ordered = sorted(histogram.items())
 
     def nth(i: int) -> int:  # the i-th smallest value, 0-based
         seen = 0
-        for value, n in counts:
+        for value, n in ordered:
             seen += n
             if i < seen:
                 return value

@@ -40,7 +40,7 @@ from .dimensions import (
     TIMELINESS_SET_KEYS,
     cell_set_key,
 )
-from .disclosure import Count
+from .disclosure import Count, histogram_median
 from .models import IndicatorCell, IndicatorVersion
 
 MAX_DIMENSIONS = 3
@@ -165,7 +165,7 @@ def timeliness_by_year(
             "decided": decided,
             "within_deadline": within[year],
             "share_within_deadline": (within[year] / decided) if decided else None,
-            "median_business_days": _median(histogram[year]),
+            "median_business_days": histogram_median(histogram[year]),
             "histogram": {days: n for days, n in sorted(histogram[year].items()) if n},
             "overdue": overdue.get(year, 0),
         }
@@ -336,22 +336,3 @@ def _pending(key, dims, year_from, year_to, filters) -> dict[tuple, int]:
         for year in range(start, min(until, year_to) + 1):
             result[(year, *(row[d] for d in dims))] += Count(row["value"], row["key"])
     return result
-
-
-def _median(histogram: Mapping[int, int]) -> float | None:
-    total = sum(histogram.values())
-    if not total:
-        return None
-    values = sorted(histogram.items())
-
-    def nth(k: int) -> int:  # the k-th smallest value, 0-based
-        seen = 0
-        for value, count in values:
-            seen += count
-            if k < seen:
-                return value
-        raise AssertionError("unreachable")
-
-    if total % 2:
-        return float(nth(total // 2))
-    return (nth(total // 2 - 1) + nth(total // 2)) / 2
