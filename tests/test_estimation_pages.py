@@ -15,9 +15,10 @@ from accounts.models import Institution, Role
 from estimation import selectors, services
 from estimation.models import EstimationRun
 from records import services as record_services
+from records.models import CodeList
 
 from .cast import make_user
-from .records_factories import RECEIVED, identity, values
+from .records_factories import RECEIVED, code, identity, values
 
 YEAR = RECEIVED.year
 
@@ -72,6 +73,30 @@ def test_capture_histories_count_persons_and_undocumented_applications_alone(ref
     # INAMU only: 6 documented people plus its undocumented application; all three lists: 2 people.
     assert by_history[1] == 7 and by_history[2] == 6 and by_history[7] == 2
     assert sum(by_history.values()) == 32
+
+
+def test_a_person_on_two_lists_takes_a_recorded_sex_and_the_youngest_age(cast):
+    """A person is one cell whatever the order of their applications: the sex of the application that records
+    F or M (not the one where it is not recorded), a child when the youngest recorded age is under 18."""
+    sex = {c: code(CodeList.SEX, c) for c in ("F", "U")}
+
+    def refer(officer, document, **overrides):
+        identity_data = identity()
+        identity_data.update(document_number=document, birth_date=None)  # the ages below are the recorded ones
+        institution = officer.memberships.get().institution
+        application = record_services.application_create(
+            user=officer, institution=institution, values=values(**overrides), identity=identity_data
+        )
+        record_services.application_submit(user=officer, application=application)
+
+    refer(cast.officer_a, "1-0001-0001", sex=sex["U"], age_at_application=19)
+    refer(cast.officer_b, "1-0001-0001", sex=sex["F"], age_at_application=16)
+    refer(cast.officer_a, "1-0002-0002", sex=sex["U"], age_at_application=40)
+    refer(cast.officer_b, "1-0003-0003", sex=sex["F"], age_at_application=30)
+    captured = selectors.capture_input(year_from=YEAR, year_to=YEAR)
+    assert [entry["label"] for entry in captured.lists] == ["INAMU", "PANI"]
+    assert captured.cells == [[1, "", False, 1], [2, "F", False, 1], [3, "F", True, 1]]
+    assert captured.applications == 4 and captured.undocumented == 0
 
 
 def test_small_lists_are_merged_and_a_coordinators_group_is_one_list(referrals):
