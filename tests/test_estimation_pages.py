@@ -18,7 +18,8 @@ from records import services as record_services
 from records.models import CodeList
 
 from .cast import make_user
-from .records_factories import RECEIVED, code, identity, values
+from .records_factories import RECEIVED, identity, values
+from .records_factories import code as code_of
 
 YEAR = RECEIVED.year
 
@@ -78,7 +79,7 @@ def test_capture_histories_count_persons_and_undocumented_applications_alone(ref
 def test_a_person_on_two_lists_takes_a_recorded_sex_and_the_youngest_age(cast):
     """A person is one cell whatever the order of their applications: the sex of the application that records
     F or M (not the one where it is not recorded), a child when the youngest recorded age is under 18."""
-    sex = {c: code(CodeList.SEX, c) for c in ("F", "U")}
+    sex = {c: code_of(CodeList.SEX, c) for c in ("F", "U")}
 
     def refer(officer, document, **overrides):
         identity_data = identity()
