@@ -171,34 +171,3 @@ def test_every_report_page_renders_without_script_errors(cast, live_server, brow
         _shot(page, name)
     assert "tres dimensiones" in body or "three dimensions" in body
     assert page.errors == []
-
-
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_trends_page_draws_lines_and_marks_hidden_values(cast, live_server, browser_page, settings):
-    """The trends page draws a line per category and the headline figures; a hidden value (men accredited in
-    2024, shown as "<5") is a gap with a hatched mark and a legend entry, the rest of the line is drawn."""
-    settings.DISCLOSURE_K = K
-    seed_report_data(cast)
-    page = browser_page
-    page.goto(f"{live_server.url}/accounts/login/?next=/reports/trends/")
-    page.fill("#id_username", cast.analyst_a.username)
-    page.fill("#id_password", PASSWORD)
-    page.click("main button[type=submit]")
-    page.wait_for_url(re.compile(r".*/reports/trends/$"))
-    _wait_for_charts(page)
-    chart = page.evaluate(
-        """() => {
-          const chart = Chart.getChart(document.getElementById('chart-trend'));
-          const men = chart.data.datasets.find(d => d.label === 'Hombre');
-          const legend = chart.legend.legendItems.map(i => i.text);
-          return {type: chart.config.type, labels: chart.data.labels, men: men.data, legend: legend};
-        }"""
-    )
-    assert chart["type"] == "line"
-    assert chart["labels"] == ["2023", "2024", "2025"]
-    assert chart["men"][0] is not None and chart["men"][1] is None
-    assert any(text.startswith("Oculto por protección") for text in chart["legend"])
-    assert page.locator("[data-testid=table-trend]").is_visible()
-    assert page.locator("[data-testid=table-trend-headline]").is_visible()
-    assert not page.errors, page.errors
-    _shot(page, "trends")
