@@ -21,7 +21,6 @@ import json
 import os
 import re
 import statistics
-import subprocess
 import sys
 import time
 from contextlib import contextmanager
@@ -31,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "conatt_portal.settings")
 
 import django  # noqa: E402
+from seeding import top_up  # noqa: E402 (bench/seeding.py, beside this script)
 
 django.setup()
 
@@ -86,13 +86,7 @@ def main() -> None:
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         sys.exit("bench/cell_key_cost.py needs PostgreSQL: set DATABASE_URL=postgres://...")
-    have = Application.objects.count()
-    if have < args.applications:
-        manage = str(Path(__file__).resolve().parent.parent / "manage.py")
-        count, seed = str(args.applications - have), str(args.seed + have)
-        subprocess.run(
-            [sys.executable, manage, "seed_demo", "--applications", count, "--seed", seed, "-v", "0"], check=True
-        )
+    top_up(args.applications, seed=args.seed, have=Application.objects.count())
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
     load_before = os.getloadavg()

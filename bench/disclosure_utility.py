@@ -16,7 +16,6 @@ Prints one JSON object.
 import argparse
 import json
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -25,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "conatt_portal.settings")
 
 import django  # noqa: E402
+from seeding import top_up  # noqa: E402 (bench/seeding.py, beside this script)
 
 django.setup()
 
@@ -42,13 +42,7 @@ def main() -> None:
     parser.add_argument("--applications", type=int, default=3000)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
-    have = Application.objects.count()
-    if have < args.applications:
-        manage = str(Path(__file__).resolve().parent.parent / "manage.py")
-        count, seed = str(args.applications - have), str(args.seed + have)
-        subprocess.run(
-            [sys.executable, manage, "seed_demo", "--applications", count, "--seed", seed, "-v", "0"], check=True
-        )
+    top_up(args.applications, seed=args.seed, have=Application.objects.count())
     started = time.perf_counter()
     services.recompute_full()
     recompute = time.perf_counter() - started

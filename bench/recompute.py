@@ -19,7 +19,6 @@ import argparse
 import json
 import os
 import resource
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -28,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "conatt_portal.settings")
 
 import django  # noqa: E402
+from seeding import top_up  # noqa: E402 (bench/seeding.py, beside this script)
 
 django.setup()
 
@@ -81,14 +81,7 @@ def main() -> None:
     if connection.vendor != "postgresql":
         sys.exit("bench/recompute.py needs PostgreSQL: set DATABASE_URL=postgres://...")
 
-    have = Application.objects.count()
-    if have < args.applications:
-        # In a child process, so that peak_rss_mb is the recompute's own (seeding a million holds ~300 MB).
-        manage = str(Path(__file__).resolve().parent.parent / "manage.py")
-        count, seed = str(args.applications - have), str(args.seed + have)
-        subprocess.run(
-            [sys.executable, manage, "seed_demo", "--applications", count, "--seed", seed, "-v", "0"], check=True
-        )
+    top_up(args.applications, seed=args.seed, have=Application.objects.count())
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
     load_before = os.getloadavg()
