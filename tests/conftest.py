@@ -1,3 +1,13 @@
+"""Fixtures every test may use, and how the suite runs in parallel (``make test``: pytest-xdist, ``-n auto
+--dist loadgroup``).
+
+Each xdist worker (gw0, gw1, ...) has its own test database (pytest-django appends the worker's name:
+``test_conatt_ci_gw0``) and its own Redis database for the cache (settings._test_cache_url). The Celery broker,
+REDIS_URL's database, is shared: the tests that start a Celery worker (or spare redis-servers on free ports) are
+marked ``xdist_group("celery_worker")`` and so run one after another on one xdist worker, which keeps one worker's
+consumer from taking another's tasks. A module that shares one recomputed report data set
+(``report_data_module``) is a group of its own, so that the recompute is done once, not once per xdist worker."""
+
 import os
 
 import pytest
@@ -23,6 +33,99 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.skip(reason="needs Redis (set REDIS_URL)"))
         if "slow" in item.keywords and not os.environ.get("CONATT_SLOW_TESTS"):
             item.add_marker(pytest.mark.skip(reason="slow simulation study (set CONATT_SLOW_TESTS=1)"))
+
+
+@pytest.fixture
+def chromium_browser(monkeypatch):
+    """Headless chromium driven by Playwright's sync API; skipped where either is missing (tests/browser_support)."""
+    from .browser_support import CHROMIUM, CHROMIUM_ARGS, missing
+
+    if missing():
+        pytest.skip(missing())
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API keeps an event loop in this thread; the ORM calls of the test itself are synchronous.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def celery_conf():
+    """The Celery app, with ``task_always_eager`` put back after the test. The app reads the Django settings once,
+    so a test that needs a real worker (or an in-process one under REDIS_URL) sets the app's own configuration;
+    without this a test that flips it changes every later test of the same process."""
+    from conatt_portal.celery import app as celery_app
+
+    before = celery_app.conf.task_always_eager
+    try:
+        yield celery_app
+    finally:
+        celery_app.conf.task_always_eager = before
+
+
+@pytest.fixture
+def eager_celery(celery_conf):
+    """Tasks run in-process, also when REDIS_URL makes them go to a broker."""
+    celery_conf.conf.task_always_eager = True
+    return celery_conf
+
+
+_REPORT_DATA_OPEN: set[str] = set()  # modules whose shared report data transaction is open
+
+
+@pytest.fixture(scope="module")
+def report_data_module(request, django_db_setup, django_db_blocker):
+    """The report data set (tests/report_data.py) written and recomputed once for a whole module, in a transaction
+    that stays open until the module's last test and is then rolled back. Each test asking for it (with ``db``)
+    runs inside a savepoint of that transaction, so what a test writes is undone before the next, as usual; a
+    full recompute per test cost 12 to 29 s. Only for modules whose tests need no transactional database."""
+    from django.db import transaction
+    from django.test import override_settings
+
+    from .report_data import K, seed_report_data
+
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            with override_settings(DISCLOSURE_K=K):
+                cast = build_cast()
+                seed_report_data(cast)
+        except BaseException:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+            raise
+    _REPORT_DATA_OPEN.add(request.module.__name__)
+    yield cast
+    _REPORT_DATA_OPEN.discard(request.module.__name__)
+    with django_db_blocker.unblock():
+        transaction.set_rollback(True)
+        outer.__exit__(None, None, None)
+
+
+@pytest.fixture(autouse=True)
+def _report_data_only_for_its_tests(request):
+    """A test that runs while its module's shared report data is open would see that data (and its cast): fail it
+    with the reason instead of letting it fail on a duplicate user or a wrong count."""
+    if request.module.__name__ in _REPORT_DATA_OPEN and "report_data" not in request.fixturenames:
+        pytest.fail(
+            "this module's shared report data (report_data_module) is still open: put the tests that use "
+            "report_data last in the module, or in a module of their own"
+        )
+
+
+@pytest.fixture
+def report_data(report_data_module, db, settings) -> Cast:
+    """The module's shared report data, with k set and the report caches forgotten (a test may have changed
+    what a cached page would show, e.g. a population, before its savepoint was rolled back)."""
+    from .report_data import K, reset_report_caches
+
+    settings.DISCLOSURE_K = K
+    reset_report_caches()
+    return report_data_module
 
 
 @pytest.fixture
