@@ -33,6 +33,22 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.skip(reason="needs Redis (set REDIS_URL)"))
         if "slow" in item.keywords and not os.environ.get("CONATT_SLOW_TESTS"):
             item.add_marker(pytest.mark.skip(reason="slow simulation study (set CONATT_SLOW_TESTS=1)"))
+    if getattr(config.option, "loadgroup", False):  # set by pytest-xdist on its workers only
+        _apply_xdist_groups(items)
+
+
+def _apply_xdist_groups(items) -> None:
+    """``xdist_group`` for pytest 9: pytest-xdist 3.8 marks a grouped test by appending ``@group`` to
+    ``item._nodeid``, which pytest 9 no longer reads (the id lives in ``item._id``), so every group was silently
+    ignored and its tests spread over the workers. Do what xdist means, on its workers under ``--dist
+    loadgroup``, unless xdist already did (a later release)."""
+    from _pytest.nodeid import NodeId
+
+    for item in items:
+        marks = item.iter_markers("xdist_group")
+        names = sorted({str(m.args[0] if m.args else m.kwargs.get("name", "default")) for m in marks})
+        if names and "@" not in item.nodeid.rpartition("]")[2]:
+            item._id = NodeId.parse(f"{item.nodeid}@{'_'.join(names)}")
 
 
 @pytest.fixture
