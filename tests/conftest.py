@@ -4,8 +4,9 @@
 Each xdist worker (gw0, gw1, ...) has its own test database (pytest-django appends the worker's name:
 ``test_conatt_ci_gw0``) and its own Redis database for the cache (settings._test_cache_url). The Celery broker,
 REDIS_URL's database, is shared: the tests that start a Celery worker (or spare redis-servers on free ports) are
-marked ``xdist_group("celery_worker")`` and so run one after another on one xdist worker, which keeps one worker's
-consumer from taking another's tasks. A module that shares one recomputed report data set
+marked ``xdist_group("celery_worker")`` and so run one after another on one xdist worker: never two consumers
+on the broker at once (a task that a test of the other xdist worker queues may still reach that consumer, which
+runs it against its own database, as a stray sweep). A module that shares one recomputed report data set
 (``report_data_module``) is a group of its own, so that the recompute is done once, not once per xdist worker."""
 
 import os
