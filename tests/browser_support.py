@@ -29,4 +29,10 @@ def missing() -> str:
     return ""
 
 
-needs_browser = [pytest.mark.browser, pytest.mark.skipif(bool(missing()), reason=missing() or "available")]
+# One chromium at a time: the browser tests are one xdist group (tests/conftest.py), so two headless browsers and
+# their live servers never share the two cores of a CI machine.
+needs_browser = [
+    pytest.mark.browser,
+    pytest.mark.skipif(bool(missing()), reason=missing() or "available"),
+    pytest.mark.xdist_group("browser"),
+]

@@ -2,12 +2,16 @@
 --dist loadgroup``).
 
 Each xdist worker (gw0, gw1, ...) has its own test database (pytest-django appends the worker's name:
-``test_conatt_ci_gw0``) and its own Redis database for the cache (settings._test_cache_url). The Celery broker,
-REDIS_URL's database, is shared: the tests that start a Celery worker (or spare redis-servers on free ports) are
-marked ``xdist_group("celery_worker")`` and so run one after another on one xdist worker: never two consumers
-on the broker at once (a task that a test of the other xdist worker queues may still reach that consumer, which
-runs it against its own database, as a stray sweep). A module that shares one recomputed report data set
-(``report_data_module``) is a group of its own, so that the recompute is done once, not once per xdist worker."""
+``test_conatt_ci_gw0``) and two Redis databases of its own, for the Celery broker and for the cache
+(settings._test_redis_url: gwN uses REDIS_URL's database minus 2N, and the one below it), so a Celery worker that
+a test starts consumes only the tasks of its own xdist worker, and a FLUSHDB of one worker's cache leaves the
+other's alone. Groups (``xdist_group``; each runs its tests one after another on one xdist worker):
+``celery_worker`` for the tests that start Celery workers or spare redis-servers on free ports, ``browser`` for
+the Playwright tests (one chromium at a time, tests/browser_support.py), ``processes`` for the gunicorn tests,
+and one group per module that shares one recomputed report data set (``report_data_module``), so that the
+recompute is done once, not once per xdist worker. The PostgreSQL tests need no group: each works in its own
+test database (the one role a test creates is cluster-wide but created and rolled back in one transaction, and
+the advisory-lock probe counts its own database's locks)."""
 
 import os
 
@@ -36,6 +40,42 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.skip(reason="slow simulation study (set CONATT_SLOW_TESTS=1)"))
     if getattr(config.option, "loadgroup", False):  # set by pytest-xdist on its workers only
         _apply_xdist_groups(items)
+        _keep_transactional_groups_last(items)
+
+
+def pytest_configure(config):
+    """Under ``--dist loadgroup``, xdist hands the work out in the collection's order, not biggest group first
+    (``--no-loadscope-reorder``): see ``_keep_transactional_groups_last``."""
+    if getattr(config.option, "dist", "no") == "loadgroup":
+        config.option.loadscopereorder = False
+
+
+def _db_order(item) -> int:
+    """pytest-django's order (Django's): 0 for a test in a rolled-back transaction, 1 for a transactional test
+    (flushed at its end), 2 for a test without the database."""
+    marker = item.get_closest_marker("django_db")
+    fixtures = set(getattr(item, "fixturenames", ()))
+    if (marker and (marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences"))) or {
+        "transactional_db",
+        "live_server",
+    } & fixtures:
+        return 1
+    return 0 if marker or "db" in fixtures else 2
+
+
+def _keep_transactional_groups_last(items) -> None:
+    """Django runs the transactional tests after all the others because each ends with a flush, which empties
+    the reference data that the migrations loaded (a later test with ``serialized_rollback`` reloads it, a plain
+    database test does not) and, on SQLite, the audit triggers. pytest-django sorts so, but xdist hands a group
+    out whole at the place of its first test, so a group holding a transactional test (celery_worker: database
+    tests, then workers) would run its flush in the middle of its xdist worker's database tests. Such a group
+    takes the place of the transactional tests (its own database tests still run first, in the group); with the
+    work handed out in this order (pytest_configure), an xdist worker that ran one gets no plain database test
+    after it. Stable: the rest keeps pytest-django's order."""
+    group_of = {item: item.nodeid.rpartition("@")[2] for item in items if "@" in item.nodeid.rpartition("]")[2]}
+    order = {item: _db_order(item) for item in items}
+    transactional_groups = {group for item, group in group_of.items() if order[item] == 1}
+    items.sort(key=lambda item: 1 if group_of.get(item) in transactional_groups else order[item])
 
 
 def _apply_xdist_groups(items) -> None:
