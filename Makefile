@@ -4,6 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
 DEMO_APPLICATIONS ?= 3000
+# The suite runs on pytest-xdist: one process per core ("auto"; PYTEST_WORKERS=0 runs it in this process).
+# --dist loadgroup keeps the tests marked with one xdist_group on one worker (tests/conftest.py says which).
+PYTEST_WORKERS ?= auto
 
 .PHONY: run test setup deps-dev lint check serve demo-data clean-db
 
@@ -52,4 +55,4 @@ test: $(VENV)/.dev static/vendor/.done
 	$(BIN)/ruff format --check .
 	CONATT_ENV=test $(PY) manage.py check
 	CONATT_ENV=test $(PY) manage.py makemigrations --check --dry-run
-	CONATT_ENV=test $(BIN)/pytest $(PYTEST_ARGS)
+	CONATT_ENV=test $(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)

@@ -280,7 +280,23 @@ REDIS_URL = env.str("REDIS_URL", default="")
 IMPORT_RUNNER = env.str("IMPORT_RUNNER", default="celery" if REDIS_URL else "process")
 if IMPORT_RUNNER not in {"celery", "process"}:
     raise ImproperlyConfigured("IMPORT_RUNNER must be celery or process.")
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+
+
+def _test_redis_url(url: str, *, cache: bool) -> str:
+    """Tests: each pytest-xdist worker has two Redis databases of its own, counted down from REDIS_URL's (modulo
+    16): worker gwN's broker is database d - 2N and its cache d - 2N - 1 (gw0, or a run without xdist: d and
+    d - 1). Tests clear the cache (FLUSHDB), which would otherwise wipe the other worker's throttle counts and the
+    queued tasks of the broker sharing the database; and a Celery worker that one test starts consumes whatever
+    its broker holds, so a shared broker would run the other xdist worker's tasks on this worker's database."""
+    parts = urlsplit(url)
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+    base = int(parts.path.strip("/") or 0)
+    return urlunsplit(parts._replace(path=f"/{(base - 2 * worker - int(cache)) % 16}"))
+
+
+CELERY_BROKER_URL = (
+    (_test_redis_url(REDIS_URL, cache=False) if ENVIRONMENT == "test" else REDIS_URL) if REDIS_URL else "memory://"
+)
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
@@ -333,21 +349,11 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 
-def _test_cache_url(url: str) -> str:
-    """Tests: the cache in a Redis database of its own, one per pytest-xdist worker, next to the broker's. Tests
-    clear the cache (FLUSHDB), which would otherwise wipe the other worker's throttle counts and the queued
-    tasks of the broker sharing the database."""
-    parts = urlsplit(url)
-    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
-    broker_db = int(parts.path.strip("/") or 0)
-    return urlunsplit(parts._replace(path=f"/{(broker_db - 1 - worker) % 16}"))
-
-
 CACHES = {
     "default": (
         {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": _test_cache_url(REDIS_URL) if ENVIRONMENT == "test" else REDIS_URL,
+            "LOCATION": _test_redis_url(REDIS_URL, cache=True) if ENVIRONMENT == "test" else REDIS_URL,
             "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
         }
         if REDIS_URL

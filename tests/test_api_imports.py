@@ -124,17 +124,12 @@ def test_cancel_writes_nothing(cast):
 
 
 @pytest.fixture
-def eager_celery(settings):
-    """The worker runs in-process, also when REDIS_URL makes tasks go to a broker (and large imports go to Celery
-    also without REDIS_URL, whose embedded default is a runner process: tests/test_import_runner.py)."""
-    from conatt_portal.celery import app
-
+def eager_celery(eager_celery, settings):
+    """The worker runs in-process (tests/conftest.py::eager_celery, which puts task_always_eager back), also when
+    REDIS_URL makes tasks go to a broker, and large imports go to Celery also without REDIS_URL, whose embedded
+    default is a runner process (tests/test_import_runner.py)."""
     settings.IMPORT_RUNNER = "celery"
-
-    before = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = before
+    return eager_celery
 
 
 def test_large_files_go_to_a_worker(cast, settings, django_capture_on_commit_callbacks, eager_celery):

@@ -251,17 +251,12 @@ def test_officer_of_two_institutions_chooses_only_among_their_own(cast):
 
 
 @pytest.fixture
-def eager_celery(settings):
-    """The worker runs in-process, also when REDIS_URL makes tasks go to a broker (and large imports go to Celery
-    also without REDIS_URL, whose embedded default is a runner process: tests/test_import_runner.py)."""
-    from conatt_portal.celery import app
-
+def eager_celery(eager_celery, settings):
+    """The worker runs in-process (tests/conftest.py::eager_celery, which puts task_always_eager back), also when
+    REDIS_URL makes tasks go to a broker, and large imports go to Celery also without REDIS_URL, whose embedded
+    default is a runner process (tests/test_import_runner.py)."""
     settings.IMPORT_RUNNER = "celery"
-
-    before = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = before
+    return eager_celery
 
 
 @override_settings(IMPORT_SYNC_MAX_BYTES=0)

@@ -11,7 +11,6 @@ from django.core.cache import cache
 from django.db import transaction
 from django.test import override_settings
 
-from conatt_portal.celery import app as celery_app
 from indicators import selectors, services
 from indicators.models import RecomputeRun
 from records.models import Status
@@ -29,15 +28,16 @@ def _wait_for(condition, timeout=60):
 
 
 @pytest.mark.redis
+@pytest.mark.xdist_group("celery_worker")  # see tests/conftest.py: one xdist worker runs every Celery worker
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 @override_settings(CELERY_TASK_ALWAYS_EAGER=False, INDICATORS_DEBOUNCE_SECONDS=2)
-def test_saves_reach_the_indicators_through_a_worker_once_per_burst(cast, monkeypatch):
+def test_saves_reach_the_indicators_through_a_worker_once_per_burst(cast, monkeypatch, celery_conf):
     monkeypatch.setattr(services, "DEBOUNCE_SECONDS", 2)
-    celery_app.conf.task_always_eager = False
+    celery_conf.conf.task_always_eager = False
     cache.delete(services.DEBOUNCE_KEY)
     application(institution=cast.institution_a, received_on=date(2024, 3, 4), status=Status.SUBMITTED)
     services.recompute_full()
-    with start_worker(celery_app, perform_ping_check=False, pool="solo", shutdown_timeout=30):
+    with start_worker(celery_conf, perform_ping_check=False, pool="solo", shutdown_timeout=30):
         # A burst of five saves, each in its own transaction, as five officers clicking "save".
         for day in range(5):
             with transaction.atomic():

@@ -3,7 +3,6 @@ place selects narrowing through records-geo.js), a coordinator finds it in the q
 it and reads its history, and an officer of another institution who types its URL gets 404."""
 
 import re
-import shutil
 
 import pytest
 from django.conf import settings
@@ -11,11 +10,9 @@ from django.urls import reverse
 
 from records.models import Application
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(CHROMIUM is None, reason="needs chromium"),
-]
+from .browser_support import needs_browser
+
+pytestmark = needs_browser
 
 
 def _browser_page(browser, live_server, cast, user):
@@ -35,14 +32,8 @@ def _browser_page(browser, live_server, cast, user):
 
 
 @pytest.fixture
-def browser(monkeypatch):
-    # Playwright's sync API keeps an event loop in this thread; the ORM calls of the test itself are synchronous.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    playwright = pytest.importorskip("playwright.sync_api")
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield browser
-        browser.close()
+def browser(chromium_browser):
+    return chromium_browser
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)

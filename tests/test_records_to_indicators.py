@@ -10,7 +10,6 @@ from celery.contrib.testing.worker import start_worker
 from django.core.cache import cache
 from django.test import override_settings
 
-from conatt_portal.celery import app as celery_app
 from indicators import selectors
 from indicators import services as indicator_services
 from indicators.models import PendingRecompute
@@ -59,14 +58,15 @@ def _wait_for(condition, timeout: float = 60) -> bool:
 
 @pytest.mark.redis
 @pytest.mark.postgres  # the worker thread needs its own connection: an in-memory SQLite database is not shared
+@pytest.mark.xdist_group("celery_worker")  # see tests/conftest.py: one xdist worker runs every Celery worker
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 @override_settings(CELERY_TASK_ALWAYS_EAGER=False, INDICATORS_DEBOUNCE_SECONDS=1)
-def test_a_decision_reaches_the_indicators_through_a_real_worker(cast, monkeypatch):
+def test_a_decision_reaches_the_indicators_through_a_real_worker(cast, monkeypatch, celery_conf):
     monkeypatch.setattr(indicator_services, "DEBOUNCE_SECONDS", 1)
-    celery_app.conf.task_always_eager = False
+    celery_conf.conf.task_always_eager = False
     cache.delete(indicator_services.DEBOUNCE_KEY)
     indicator_services.recompute_full()
-    with start_worker(celery_app, perform_ping_check=False, pool="solo", shutdown_timeout=30):
+    with start_worker(celery_conf, perform_ping_check=False, pool="solo", shutdown_timeout=30):
         application = make_application(cast, state="UNDER_REVIEW")
         year = application.received_on.year
         decide(cast, application, outcome=Decision.Outcome.ACCREDITED)

@@ -16,7 +16,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from indicators import disclosure, selectors
-from tests.report_data import GIRLS_NI_SOCIAL_2024, K, seed_report_data
+from tests.report_data import GIRLS_NI_SOCIAL_2024, K
 
 PAGES = [
     "/reports/",
@@ -62,11 +62,14 @@ EXPORTS = [
 ]
 
 
+# The data set is recomputed once for the module (tests/conftest.py::report_data_module); each test runs in a
+# savepoint of it. The module goes to one xdist worker, so that the recompute is done once, not once per worker.
+pytestmark = pytest.mark.xdist_group("report_data_pages")
+
+
 @pytest.fixture
-def data(cast, settings):
-    settings.DISCLOSURE_K = K
-    seed_report_data(cast)
-    return cast
+def data(report_data):
+    return report_data
 
 
 def published(count) -> int | None:
@@ -104,7 +107,7 @@ def csv_cells(content: bytes) -> list[str]:
     return [c for row in table for c in row[1:]]
 
 
-# One data set per test is costly (a full recompute), so each test walks every output of its kind.
+# Each test walks every output of its kind.
 
 
 @pytest.mark.django_db

@@ -20,7 +20,8 @@ from records.models import Status
 from .fault_services import CeleryWorker, RecomputePause, SpareRedis, wait_for
 from .test_indicators_faults import _save_and_mark, two_years  # noqa: F401 - fixture
 
-pytestmark = pytest.mark.django_db
+# Spare redis-servers on free ports and real workers: one xdist worker runs them all (tests/conftest.py).
+pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("celery_worker")]
 
 
 def _reset_pools() -> None:
@@ -192,7 +193,12 @@ def test_import_connection_terminated_mid_write_writes_nothing_and_a_retry_succe
 def _no_advisory_lock_held() -> bool:
     """True once no session holds the recompute's advisory lock (a killed worker's session is gone)."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")
+        # pg_locks is the whole server's: count this database's locks only (other xdist workers' databases and
+        # other test runs share the server).
+        cursor.execute(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
+            " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+        )
         return cursor.fetchone()[0] == 0
 
 

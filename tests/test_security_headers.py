@@ -1,6 +1,7 @@
 """Response headers (CSP without inline scripts, no-store for logged-in pages, frame denial, referrer policy)
-and a scan of every template of the project for inline scripts and inline event handlers, which the CSP would
-block in the browser (and which would be the way in for injected script)."""
+and a scan of every template of the project for inline scripts, inline event handlers and inline styles, which
+the CSP would block in the browser (the first two would be the way in for injected script; a blocked ``style=``
+silently drops the layout it carried)."""
 
 from __future__ import annotations
 
@@ -104,6 +105,17 @@ def inline_script_problems(text: str) -> list[str]:
     return problems
 
 
+# style-src 'self' (no 'unsafe-inline'): the browser ignores a style="..." attribute and a <style> element.
+_STYLE_ATTRIBUTE = re.compile(r"<[a-zA-Z][^>]*?\sstyle\s*=", re.IGNORECASE | re.DOTALL)
+_STYLE_ELEMENT = re.compile(r"<style\b", re.IGNORECASE)
+
+
+def inline_style_problems(text: str) -> list[str]:
+    text = re.sub(r"\{#.*?#\}", "", text, flags=re.DOTALL)  # a template comment may name what it avoids
+    problems = [f"style attribute: {m.group(0)[-40:]!r}" for m in _STYLE_ATTRIBUTE.finditer(text)]
+    return problems + [f"<style> element at {m.start()}" for m in _STYLE_ELEMENT.finditer(text)]
+
+
 def test_the_scanner_finds_what_it_should():
     assert inline_script_problems("<script>alert(1)</script>")
     assert inline_script_problems('<SCRIPT type="text/javascript">x()</SCRIPT>')
@@ -113,6 +125,12 @@ def test_the_scanner_finds_what_it_should():
     assert not inline_script_problems('<script src="{% static "js/app.js" %}" defer></script>')
     assert not inline_script_problems('<script id="d" type="application/json">{"a": 1}</script>')
     assert not inline_script_problems('<p data-onclick="x">one="1"</p>')
+    assert inline_style_problems('<div class="card" style="max-width: 40rem">')
+    assert inline_style_problems('<p\n  style="color: red">')
+    assert inline_style_problems("<STYLE>p { color: red }</STYLE>")
+    assert not inline_style_problems('<div class="card" data-style="x">style="1"</div>')
+    assert not inline_style_problems('<link rel="stylesheet" href="/static/css/portal.css">')
+    assert not inline_style_problems("{# the stock page carries an inline <style> #}")
 
 
 def test_templates_exist_to_scan():
@@ -124,3 +142,8 @@ def test_templates_exist_to_scan():
 @pytest.mark.parametrize("template", project_templates(), ids=lambda p: str(p.relative_to(BASE_DIR)))
 def test_no_template_has_inline_script_or_event_handlers(template):
     assert inline_script_problems(template.read_text(encoding="utf-8")) == []
+
+
+@pytest.mark.parametrize("template", project_templates(), ids=lambda p: str(p.relative_to(BASE_DIR)))
+def test_no_template_has_inline_styles(template):
+    assert inline_style_problems(template.read_text(encoding="utf-8")) == []

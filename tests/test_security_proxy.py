@@ -19,6 +19,9 @@ WRONG = "not the password at all 0"
 PROXY = "127.0.0.1"  # the proxy's address as gunicorn sees it
 ATTACKER, COLLEAGUE, OWNER = "127.0.0.2", "127.0.0.3", "127.0.0.4"
 TRANSACTIONAL = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+# The gunicorn tests start a server and a proxy on free ports of this machine: one xdist worker runs them, one
+# after the other (tests/conftest.py).
+pytestmark = pytest.mark.xdist_group("processes")
 
 
 @TRANSACTIONAL

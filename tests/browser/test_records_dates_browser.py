@@ -3,13 +3,12 @@ input rejects (it showed them empty), so saving an unchanged application failed 
 officer opens an application in Spanish in a real browser and saves it unchanged: nothing stored changes, and the
 history records no change. The new-application page shows today's date in its date input.
 
-Playwright drives Debian's chromium; skipped where /usr/bin/chromium is not installed."""
+Playwright drives Debian's chromium; skipped (not errors) where Playwright or chromium is missing
+(tests/browser_support.py)."""
 
 from __future__ import annotations
 
 import datetime
-import os
-from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -17,27 +16,15 @@ from django.urls import reverse
 from django.utils import timezone
 
 from records.models import Application, Identity
+from tests.browser_support import needs_browser
 from tests.records_factories import identity, make_application
 
-CHROMIUM = Path("/usr/bin/chromium")
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium"),
-]
+pytestmark = needs_browser
 
 
 @pytest.fixture
-def browser(monkeypatch):
-    # Playwright's sync API keeps an event loop in this thread; the ORM calls of the test itself are synchronous.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
-        yield browser
-        browser.close()
+def browser(chromium_browser):
+    return chromium_browser
 
 
 def _page_for(browser, live_server, cast, user):

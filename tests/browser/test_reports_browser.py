@@ -1,56 +1,39 @@
 """An analyst uses the report pages in a real browser: Playwright drives Debian's chromium headless against
 pytest-django's live server. Screenshots are kept in test-artifacts/ for people to look at.
 
-Skipped cleanly where /usr/bin/chromium is not installed."""
+Skipped (not errors) where Playwright or Debian's chromium is missing (tests/browser_support.py)."""
 
 from __future__ import annotations
 
 import csv
 import io
-import os
 import re
 from pathlib import Path
 
 import pytest
 
+from tests.browser_support import needs_browser
 from tests.cast import PASSWORD
 from tests.report_data import K, seed_report_data
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium"),
-]
+pytestmark = needs_browser
 
 
 @pytest.fixture
-def browser_page(live_server):
-    # Playwright's sync API runs an event loop in this thread; the ORM work is done before it starts.
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
+def browser_page(live_server, chromium_browser):
     ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True, locale="es-CR")
-        page = context.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-        page.errors = errors
-        yield page
-        context.close()
-        browser.close()
+    context = chromium_browser.new_context(
+        viewport={"width": 1400, "height": 1000}, accept_downloads=True, locale="es-CR"
+    )
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.errors = errors
+    yield page
+    context.close()
 
 
 def _shot(page, name: str) -> None:
