@@ -554,9 +554,8 @@ def _profiles_report(user, filters: Filters, query) -> Report:
         key=lambda item: (-item[0], item[1]),
     )
     keys = [key for _value, key in ranked[:PROFILES_LISTED]]
-    labels: dict = {}
-    for dim in PROFILE_SET:
-        labels.update(dict(dimension_values(dim)))
+    # Each part of a profile by its own dimension's labels: two code lists may share a code.
+    labels = tuple(dict(dimension_values(dim)) for dim in PROFILE_SET)
     report = protect_series_report(
         user,
         slug="profiles",
@@ -878,7 +877,7 @@ def _completeness_report(user, filters: Filters) -> Report:
     return replace(
         applications,
         row_dimensions=(_("Institution"), _("Year")),
-        row_labels={**{k[0]: k[0] for k in keys}, **{k[1]: str(k[1]) for k in keys}},
+        row_labels=({k[0]: k[0] for k in keys}, {k[1]: str(k[1]) for k in keys}),
         derived=tuple(derived),
         extra={"chart": "none"},
     )
@@ -964,7 +963,7 @@ def _glotip_forms(user, filters: Filters) -> Report:
         col_keys=[f for f, _l in forms_],
         counts={((y, g), f): n for (y, g, f), n in counts.items()},
         row_dimensions=[_("Year"), dimension_label("victim_group")],
-        labels={**{y: str(y) for y in _years_shown(filters)}, **dict(groups)},
+        labels=({y: str(y) for y in _years_shown(filters)}, dict(groups)),
         col_labels=dict(forms_),
     )
     return replace(_drop_empty_rows(report), extra={"chart": "none"})
@@ -989,7 +988,7 @@ def _glotip_citizenship(user, filters: Filters) -> Report:
         col_keys=[g for g, _l in groups],
         counts={((y, c), g): n for (y, c, g), n in counts.items()},
         row_dimensions=[_("Year"), _("Citizenship")],
-        labels={**{y: str(y) for y in years_shown}, **countries},
+        labels=({y: str(y) for y in years_shown}, countries),
         col_labels=dict(groups),
     )
     return replace(_drop_empty_rows(report), extra={"chart": "none"})
@@ -1021,7 +1020,7 @@ def _sdg_sex_age(user, filters: Filters) -> Report:
         ),
         keys=keys,
         counts=counts,
-        labels={**{y: str(y) for y in years_shown}, **dict(sexes), **dict(ages)},
+        labels=({y: str(y) for y in years_shown}, dict(sexes), dict(ages)),
         dimension_label="",
         value_label=_("Accredited victims"),
     )

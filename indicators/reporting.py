@@ -126,7 +126,9 @@ class Report:
         total_label = total_label or _("Total")
         dims = list(self.row_dimensions) or [""]
         columns = (
-            [self.value_label or pgettext("table header", "Count")] if self.is_series else [self.col_label(k) for k in self.table.col_keys]
+            [self.value_label or pgettext("table header", "Count")]
+            if self.is_series
+            else [self.col_label(k) for k in self.table.col_keys]
         )
         row = [*dims, *columns]
         if not self.is_series and self.additive:
@@ -204,7 +206,7 @@ def protect_series_report(
     definition: str,
     keys: Sequence[Hashable],
     counts: Mapping[Hashable, int],
-    labels: Mapping[Hashable, str],
+    labels: Mapping[Hashable, str] | tuple[Mapping[Hashable, str], ...],
     dimension_label: str,
     value_label: str,
     note: str = "",
@@ -235,7 +237,7 @@ def protect_table_report(
     col_keys: Sequence[Hashable],
     counts: Mapping[tuple[Hashable, Hashable], int],
     row_dimensions: Sequence[str],
-    labels: Mapping[Hashable, str],
+    labels: Mapping[Hashable, str] | tuple[Mapping[Hashable, str], ...],
     col_labels: Mapping[Hashable, str],
     value_label: str = "",
     note: str = "",
