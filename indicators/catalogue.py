@@ -26,10 +26,22 @@ from django.utils.translation import gettext as _
 from . import disclosure, selectors
 from .dimensions import COMPLETENESS_FIELDS, DIMENSIONS, MEASURES, NOT_RECORDED, PROFILE, PROFILE_SET
 from .disclosure import ProtectedCell
-from .forms import DimensionChoice, Filters, IntersectionForm
+from .forms import (
+    FIXED_FILTERS,
+    INSTITUTION,
+    YEAR_FROM,
+    YEAR_TO,
+    DimensionChoice,
+    Filters,
+    IntersectionForm,
+    ReportFilterForm,
+    refusal_message,
+)
 from .reporting import (
     NOT_SHOWN,
+    InvalidFilters,
     Report,
+    ReportUnavailable,
     TooManyDimensions,
     audience,
     check_dimension_count,
@@ -52,11 +64,6 @@ FILTER_FACTS = ("exploitation_form", "recruitment_method", "means", "control_met
 # Shown alone only (maps); too many values for a filter or a cross-tab.
 NOT_FILTERABLE = ("residence_district",)
 NOT_CROSSABLE = ("residence_district", "residence_canton", "recruitment_canton")
-
-
-class ReportUnavailable(Exception):
-    """The combination asked for is not published (too many dimensions with the filters, or not precomputed).
-    The message, in the user's language, says why; pages show it in place of the table."""
 
 
 # --- Dimensions and measures as the pages offer them ---------------------------------------------------------
@@ -108,13 +115,72 @@ def filter_dimensions() -> list[DimensionChoice]:
     return choices
 
 
+def api_filter_dimensions() -> list[DimensionChoice]:
+    """Every dimension but the institution (a filter of its own), with its codes: the API filters by any of
+    them (cached per language, as ``filter_dimensions``)."""
+    key = _cache_key("api-filter-dimensions")
+    choices = cache.get(key)
+    if choices is None:
+        choices = [
+            DimensionChoice(key=k, label=dimension_label(k), values=tuple(dimension_values(k, with_not_recorded=False)))
+            for k in DIMENSIONS
+            if k not in FIXED_FILTERS
+        ]
+        cache.set(key, choices, CACHE_SECONDS)
+    return choices
+
+
+# --- Filters: where every output reads them ------------------------------------------------------------------
+
+
+def filter_form(query) -> ReportFilterForm:
+    """The filters of a report page, its chart data and its CSV/XLSX, read from the address (the only place
+    they are parsed for those outputs): years with data, a reporting institution, one value of a profile
+    dimension or case fact, a count measure and known dimensions to cross. ``form.filters()`` gives the
+    :class:`Filters` or raises :class:`InvalidFilters` with the form's refusal, so no output falls back to the
+    unfiltered table."""
+    return ReportFilterForm(
+        query or None,
+        years=years(),
+        dimensions=filter_dimensions(),
+        measures=COUNT_MEASURES,
+        dimension_names=tuple(DIMENSIONS),
+    )
+
+
+def api_filters(params, *, year_from: int | None = None, year_to: int | None = None) -> Filters:
+    """The filters of an indicators API request (the only place the API parses them): the same form and the
+    same refusal as the pages, over every dimension; an empty code filters by "not recorded"; a year must be one
+    with data. ``year_from``/``year_to`` are the serializer's (already whole numbers); the measure and the
+    dimensions are the serializer's to check. Raises :class:`InvalidFilters`."""
+    data = {name: str(value) for name, value in ((YEAR_FROM, year_from), (YEAR_TO, year_to)) if value is not None}
+    not_recorded = {}
+    for name in DIMENSIONS:
+        if name in params:
+            if params[name] == "":
+                not_recorded[name] = NOT_RECORDED
+            else:
+                data[name] = params[name]
+    form = ReportFilterForm(data or None, years=years(), dimensions=api_filter_dimensions())
+    unknown = [dimension_label(name) for name in data if name not in form.fields]
+    if unknown:  # a dimension without codes to choose from: nothing it could filter by
+        raise InvalidFilters(refusal_message(unknown))
+    filters = form.filters()
+    not_recorded.pop(INSTITUTION, None)  # every case has its institution
+    return replace(filters, values={**filters.values, **not_recorded})
+
+
 def count_measures() -> list[dict]:
     return [{"key": k, "label": str(MEASURES[k].label)} for k in COUNT_MEASURES]
 
 
 def measure_from(query) -> str:
+    """The count measure the address asks for (the default when it names none); any other is refused like an
+    invalid filter (``filter_form`` has refused it already for the pages and files)."""
     key = query.get("measure") or DEFAULT_MEASURE
-    return key if key in COUNT_MEASURES else DEFAULT_MEASURE
+    if key not in COUNT_MEASURES:
+        raise InvalidFilters(refusal_message([_("What to count")]))
+    return key
 
 
 def _measure_label(key: str) -> str:
@@ -488,9 +554,8 @@ def _profiles_report(user, filters: Filters, query) -> Report:
         key=lambda item: (-item[0], item[1]),
     )
     keys = [key for _value, key in ranked[:PROFILES_LISTED]]
-    labels: dict = {}
-    for dim in PROFILE_SET:
-        labels.update(dict(dimension_values(dim)))
+    # Each part of a profile by its own dimension's labels: two code lists may share a code.
+    labels = tuple(dict(dimension_values(dim)) for dim in PROFILE_SET)
     report = protect_series_report(
         user,
         slug="profiles",
@@ -812,7 +877,7 @@ def _completeness_report(user, filters: Filters) -> Report:
     return replace(
         applications,
         row_dimensions=(_("Institution"), _("Year")),
-        row_labels={**{k[0]: k[0] for k in keys}, **{k[1]: str(k[1]) for k in keys}},
+        row_labels=({k[0]: k[0] for k in keys}, {k[1]: str(k[1]) for k in keys}),
         derived=tuple(derived),
         extra={"chart": "none"},
     )
@@ -898,7 +963,7 @@ def _glotip_forms(user, filters: Filters) -> Report:
         col_keys=[f for f, _l in forms_],
         counts={((y, g), f): n for (y, g, f), n in counts.items()},
         row_dimensions=[_("Year"), dimension_label("victim_group")],
-        labels={**{y: str(y) for y in _years_shown(filters)}, **dict(groups)},
+        labels=({y: str(y) for y in _years_shown(filters)}, dict(groups)),
         col_labels=dict(forms_),
     )
     return replace(_drop_empty_rows(report), extra={"chart": "none"})
@@ -923,7 +988,7 @@ def _glotip_citizenship(user, filters: Filters) -> Report:
         col_keys=[g for g, _l in groups],
         counts={((y, c), g): n for (y, c, g), n in counts.items()},
         row_dimensions=[_("Year"), _("Citizenship")],
-        labels={**{y: str(y) for y in years_shown}, **countries},
+        labels=({y: str(y) for y in years_shown}, countries),
         col_labels=dict(groups),
     )
     return replace(_drop_empty_rows(report), extra={"chart": "none"})
@@ -955,7 +1020,7 @@ def _sdg_sex_age(user, filters: Filters) -> Report:
         ),
         keys=keys,
         counts=counts,
-        labels={**{y: str(y) for y in years_shown}, **dict(sexes), **dict(ages)},
+        labels=({y: str(y) for y in years_shown}, dict(sexes), dict(ages)),
         dimension_label="",
         value_label=_("Accredited victims"),
     )

@@ -14,7 +14,6 @@ from django.utils.decorators import method_decorator
 from accounts import access
 
 from . import catalogue
-from .forms import ReportFilterForm
 from .reporting import Report
 
 
@@ -25,10 +24,10 @@ class ReportChartView(BaseLineChartView):
     as a heat map, a Sankey diagram or a choropleth get their own shapes (see ``get_context_data``)."""
 
     def get(self, request, *args, **kwargs):
-        form = ReportFilterForm(request.GET or None, years=catalogue.years(), dimensions=catalogue.filter_dimensions())
         try:
-            self.report: Report = catalogue.build(kwargs["slug"], request.user, form.filters(), request.GET)
-        except catalogue.ReportUnavailable as refused:
+            filters = catalogue.filter_form(request.GET).filters()
+            self.report: Report = catalogue.build(kwargs["slug"], request.user, filters, request.GET)
+        except catalogue.ReportUnavailable as refused:  # invalid filters (InvalidFilters) or an unpublished table
             return JsonResponse({"error": str(refused)}, status=400)
         return super().get(request, *args, **kwargs)
 

@@ -13,13 +13,28 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Institution
 from conatt_portal.forms import AccessibleFormMixin
 
-from .reporting import MAX_CROSSTAB_DIMENSIONS, TooManyDimensions, check_dimension_count
+from .reporting import MAX_CROSSTAB_DIMENSIONS, InvalidFilters, TooManyDimensions, check_dimension_count
 
 # Query-string names of the fixed filters; a profile dimension's filter uses the dimension's own key.
 YEAR_FROM = "year_from"
 YEAR_TO = "year_to"
 INSTITUTION = "institution"
 FIXED_FILTERS = (YEAR_FROM, YEAR_TO, INSTITUTION)
+# Read from the same address as the filters, by the pages' pickers (what to count, dimensions to cross).
+MEASURE = "measure"
+DIMS = "dims"
+
+
+def refusal_message(names: Sequence[str], other_errors: Sequence[str] = ()) -> str:
+    """The one sentence every output (page, chart data, CSV, XLSX, API) gives for invalid filters: the filters
+    by their labels, never the values sent (a value in an address can be a megabyte long, or reorder the
+    sentence with a right-to-left override), and that no figure is shown until they are corrected."""
+    parts = []
+    if names:
+        parts.append(_("Invalid filters: %(filters)s.") % {"filters": ", ".join(str(n) for n in names)})
+    parts.extend(str(e) for e in other_errors)
+    parts.append(str(_("No figures are shown until the filters are corrected or removed.")))
+    return " ".join(parts)
 
 
 @dataclass(frozen=True)
@@ -64,14 +79,29 @@ class Filters:
 
 class ReportFilterForm(AccessibleFormMixin, forms.Form):
     """Year range, institution and one value of any profile dimension. Unknown values are errors in the
-    user's language, never silently dropped (a bookmarked view must mean what it says)."""
+    user's language, never silently dropped (a bookmarked view must mean what it says): :meth:`filters` raises
+    :class:`InvalidFilters` with :meth:`refusal`, and no output publishes a figure for them.
+
+    ``measures`` and ``dimension_names``, when given, are the choices of the address's ``measure`` and
+    ``dims`` (read by the pages' own pickers, so not fields of this form: they are checked here so that a
+    page, its chart and its files refuse them alike rather than fall back to the default)."""
 
     year_from = forms.TypedChoiceField(label=_("From year"), required=False, coerce=int, empty_value=None)
     year_to = forms.TypedChoiceField(label=_("To year"), required=False, coerce=int, empty_value=None)
     institution = forms.ChoiceField(label=_("Referring institution"), required=False)
 
-    def __init__(self, *args, years: Sequence[int], dimensions: Sequence[DimensionChoice], **kwargs):
+    def __init__(
+        self,
+        *args,
+        years: Sequence[int],
+        dimensions: Sequence[DimensionChoice],
+        measures: Sequence[str] | None = None,
+        dimension_names: Sequence[str] | None = None,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
+        self.measures = measures
+        self.dimension_names = dimension_names
         year_choices = [("", _("Any"))] + [(str(y), str(y)) for y in years]
         self.fields["year_from"].choices = year_choices
         self.fields["year_to"].choices = year_choices
@@ -101,10 +131,46 @@ class ReportFilterForm(AccessibleFormMixin, forms.Form):
             raise forms.ValidationError(_("The first year must not be after the last year."), code="year_order")
         return data
 
+    def _picker_errors(self) -> list[str]:
+        """Labels of the pickers (what to count, dimensions to cross) whose values are not among the choices."""
+        if not self.is_bound:
+            return []
+        refused = []
+        if self.measures is not None:
+            measure = self.data.get(MEASURE)
+            if measure and measure not in self.measures:
+                refused.append(str(_("What to count")))
+        if self.dimension_names is not None:
+            dims = self.data.getlist(DIMS) if hasattr(self.data, "getlist") else self.data.get(DIMS, [])
+            if isinstance(dims, str):
+                dims = [dims]
+            if any(d not in self.dimension_names for d in dims):
+                refused.append(str(_("Dimensions to cross")))
+        return refused
+
+    def full_clean(self):
+        super().full_clean()
+        pickers = self._picker_errors()
+        if pickers:
+            # The pickers are not fields of this form: their refusal is shown above its fields.
+            message = _("Invalid filters: %(filters)s.") % {"filters": ", ".join(pickers)}
+            self.add_error(None, forms.ValidationError(message, code="picker"))
+
+    def refusal(self) -> str:
+        """Why the filters are refused, in the user's language: the invalid filters by their labels (never the
+        values sent), the order of the years if that is what is wrong."""
+        names = [str(self.fields[name].label) for name in self.errors if name in self.fields]
+        names += self._picker_errors()
+        others = [e for e in self.non_field_errors().as_data() if e.code == "year_order"]
+        return refusal_message(names, [" ".join(e.messages) for e in others])
+
     def filters(self) -> Filters:
-        """The validated filters; an invalid form gives no filters at all rather than a partial view."""
-        if not self.is_valid():
+        """The validated filters (none for a form without data); invalid ones raise :class:`InvalidFilters`
+        with :meth:`refusal`, rather than give the unfiltered table."""
+        if not self.is_bound:
             return Filters()
+        if not self.is_valid():
+            raise InvalidFilters(self.refusal())
         data = self.cleaned_data
         return Filters(
             year_from=data.get("year_from"),

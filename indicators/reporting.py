@@ -17,6 +17,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from accounts import access
 
@@ -26,6 +27,17 @@ from .disclosure import ProtectedCell, ProtectedTable
 # Shown where a derived figure (a percentage, a rate) cannot be computed without a hidden value.
 NOT_SHOWN = "—"
 MAX_CROSSTAB_DIMENSIONS = 3
+
+
+class ReportUnavailable(Exception):
+    """The combination asked for is not published (too many dimensions with the filters, or not precomputed).
+    The message, in the user's language, says why; pages show it in place of the table."""
+
+
+class InvalidFilters(ReportUnavailable):
+    """The filters themselves are invalid (a code, year or measure that is not one of the choices): no figure
+    is published for them, on any output. The message (``forms.ReportFilterForm.refusal``) names the filters
+    without quoting the values sent."""
 
 
 def audience(user) -> tuple[bool, int]:
@@ -114,7 +126,9 @@ class Report:
         total_label = total_label or _("Total")
         dims = list(self.row_dimensions) or [""]
         columns = (
-            [self.value_label or _("Count")] if self.is_series else [self.col_label(k) for k in self.table.col_keys]
+            [self.value_label or pgettext("table header", "Count")]
+            if self.is_series
+            else [self.col_label(k) for k in self.table.col_keys]
         )
         row = [*dims, *columns]
         if not self.is_series and self.additive:
@@ -192,7 +206,7 @@ def protect_series_report(
     definition: str,
     keys: Sequence[Hashable],
     counts: Mapping[Hashable, int],
-    labels: Mapping[Hashable, str],
+    labels: Mapping[Hashable, str] | tuple[Mapping[Hashable, str], ...],
     dimension_label: str,
     value_label: str,
     note: str = "",
@@ -223,7 +237,7 @@ def protect_table_report(
     col_keys: Sequence[Hashable],
     counts: Mapping[tuple[Hashable, Hashable], int],
     row_dimensions: Sequence[str],
-    labels: Mapping[Hashable, str],
+    labels: Mapping[Hashable, str] | tuple[Mapping[Hashable, str], ...],
     col_labels: Mapping[Hashable, str],
     value_label: str = "",
     note: str = "",

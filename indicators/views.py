@@ -21,7 +21,7 @@ from accounts.models import AccessEvent
 
 from . import catalogue, disclosure, exports
 from .forms import IntersectionForm, ReportFilterForm
-from .reporting import Report
+from .reporting import InvalidFilters, Report
 
 can_view_reports = access.require(access.can_view_reports)
 
@@ -45,11 +45,17 @@ def cached_page(page: str, template: str, title):
     def decorator(view):
         @wraps(view)
         def wrapped(request, *args, **kwargs):
+            page_title = title(**kwargs) if callable(title) else title
+            # Invalid filters are refused before anything cached is looked at: no figure for them, ever.
+            try:
+                _filter_form(request).filters()
+            except InvalidFilters as refused:
+                return refused_page(request, page_title, str(refused))
             key = catalogue.page_cache_key(request, page)
             if cache.get(make_template_fragment_key("reports_page", [key])) is None:
                 return view(request, *args, **kwargs)
             context = {
-                "page_title": title(**kwargs) if callable(title) else title,
+                "page_title": page_title,
                 "page_cache_key": key,
                 "page_cache_seconds": catalogue.CACHE_SECONDS,
             }
@@ -61,7 +67,29 @@ def cached_page(page: str, template: str, title):
 
 
 def _filter_form(request) -> ReportFilterForm:
-    return ReportFilterForm(request.GET or None, years=catalogue.years(), dimensions=catalogue.filter_dimensions())
+    """The request's filters, parsed once by the catalogue (``catalogue.filter_form``) for the whole request."""
+    form = getattr(request, "_report_filter_form", None)
+    if form is None:
+        form = request._report_filter_form = catalogue.filter_form(request.GET)
+    return form
+
+
+def refused_page(request, title, message: str):
+    """A report page asked for with invalid filters: 400, the refusal and the filter form with its errors, so
+    that the person can correct them; no table, and nothing of it is cached."""
+    response = render(
+        request,
+        "indicators/refused.html",
+        {
+            "page_title": title,
+            "refusal": message,
+            "filter_form": _filter_form(request),
+            "filters_active": 0,
+        },
+        status=400,
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 def _context(request, *, page: str, title: str, intro: str = "", form: ReportFilterForm | None = None, **extra):
@@ -410,10 +438,9 @@ def international(request):
 def export(request, slug: str, fmt: str):
     if fmt not in exports.FORMATS:
         raise Http404
-    form = _filter_form(request)
     try:
-        report = catalogue.build(slug, request.user, form.filters(), request.GET)
-    except catalogue.ReportUnavailable as refused:
+        report = catalogue.build(slug, request.user, _filter_form(request).filters(), request.GET)
+    except catalogue.ReportUnavailable as refused:  # invalid filters (InvalidFilters) or an unpublished table
         return HttpResponseBadRequest(str(refused), content_type="text/plain; charset=utf-8")
     access.log_access(request, AccessEvent.Action.EXPORT, object_type="report", object_id=slug, detail=fmt)
     return exports.respond(report, fmt, data_as_of=catalogue.data_as_of_display())

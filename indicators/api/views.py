@@ -16,7 +16,6 @@ from rest_framework.views import APIView
 from accounts.api.permissions import CanViewReports
 from indicators import catalogue, dimensions, reporting, selectors
 from indicators.disclosure import SERIES_COLUMN, ProtectedCell
-from indicators.forms import Filters
 
 from . import serializers
 
@@ -48,29 +47,23 @@ def _measure(name: str) -> dict:
     return {"name": name, "label": str(measure.label), "definition": str(measure.definition)}
 
 
-def _filters(request, query_serializer) -> dict[str, str]:
-    return {name: request.query_params[name] for name in dimensions.DIMENSIONS if name in request.query_params}
-
-
 def _answer(request, slug: str, *, measure: str, query: dict, dims: list[str] | None = None) -> dict:
     """Build the report ``slug`` through the report catalogue (the same builders, caching and disclosure as
-    the pages, charts and exports) and give it the API's shape; a combination that is not published is a 400
-    with the catalogue's reason."""
-    filters = _filters(request, query)
+    the pages, charts and exports) and give it the API's shape. The filters are parsed by the catalogue
+    (``catalogue.api_filters``: the pages' form and refusal); invalid filters, and a combination that is not
+    published, are a 400 ``{"detail": reason}``."""
     report_query = QueryDict(mutable=True)
     report_query["measure"] = measure
     if dims:
         report_query.setlist("dims", dims)
-    report_filters = Filters(
-        year_from=query.get("year_from"),
-        year_to=query.get("year_to"),
-        institution=filters.get("institution"),
-        values={name: code for name, code in filters.items() if name != "institution"},
-    )
     try:
+        report_filters = catalogue.api_filters(
+            request.query_params, year_from=query.get("year_from"), year_to=query.get("year_to")
+        )
         report = catalogue.build(slug, request.user, report_filters, report_query)
-    except catalogue.ReportUnavailable as refused:
+    except catalogue.ReportUnavailable as refused:  # invalid filters (InvalidFilters) or an unpublished table
         raise exceptions.ValidationError({"detail": str(refused)}) from None
+    filters = {name: request.query_params[name] for name in dimensions.DIMENSIONS if name in request.query_params}
     row_dims = list(dims[:-1] if dims and len(dims) > 1 else dims or ["year"])
     col_dim = dims[-1] if dims and len(dims) > 1 else None
     return _table(report, measure=measure, row_dims=row_dims, col_dim=col_dim, query=query, filters=filters)
