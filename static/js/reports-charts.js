@@ -105,6 +105,8 @@
         var visible = chart.data.datasets.filter(function (_d, i) {
           return chart.isDatasetVisible(i);
         }).length;
+        // What was drawn, for the browser tests: [{dataset label, index}].
+        chart.hiddenMarks = [];
         ctx.save();
         chart.data.datasets.forEach(function (dataset, datasetIndex) {
           if (!chart.isDatasetVisible(datasetIndex)) {
@@ -139,6 +141,7 @@
               thickness = 12;
               base = zero;
             }
+            chart.hiddenMarks.push({ label: dataset.label, index: index });
             ctx.fillStyle = hatch(ctx, colour);
             ctx.strokeStyle = colour;
             ctx.lineWidth = 1;
@@ -164,6 +167,28 @@
         ctx.restore();
       },
     };
+  }
+
+  function markedMax(datasets, stacked, k) {
+    var max = 0;
+    var length = datasets.reduce(function (n, d) {
+      return Math.max(n, d.data.length);
+    }, 0);
+    for (var index = 0; index < length; index++) {
+      var sum = 0;
+      var marked = false;
+      datasets.forEach(function (dataset) {
+        var value = dataset.data[index];
+        if (isHidden(dataset, index)) {
+          marked = true;
+          max = Math.max(max, k - 1);
+        } else if (value) {
+          sum = stacked ? sum + value : Math.max(sum, value);
+        }
+      });
+      max = Math.max(max, sum + (stacked && marked ? k - 1 : 0));
+    }
+    return max;
   }
 
   function legendLabels(canvas, hidden) {
@@ -200,10 +225,18 @@
         backgroundColor: colour,
         borderColor: colour,
         spanGaps: false,
-        tension: 0.2,
+        // Straight segments: a curve between two years would show values that were never published.
+        tension: 0,
       };
     });
     var hidden = anyHidden(datasets);
+    var valueAxis = { stacked: stacked, beginAtZero: true, ticks: { precision: 0 } };
+    if (hidden) {
+      // Room for the marks (up to k-1, on top of a stack) and their "<k" labels inside the chart.
+      valueAxis.suggestedMax = markedMax(datasets, stacked, k);
+      valueAxis.grace = "6%";
+    }
+    var indexAxis = { stacked: stacked, offset: true, ticks: { precision: 0 } };
     return new Chart(canvas, {
       type: kind,
       data: { labels: payload.labels, datasets: datasets },
@@ -213,10 +246,8 @@
         responsive: true,
         maintainAspectRatio: false,
         animation: false,
-        scales: {
-          x: { stacked: stacked, beginAtZero: true, ticks: { precision: 0 } },
-          y: { stacked: stacked, beginAtZero: true, ticks: { precision: 0 } },
-        },
+        // The first and last categories (years) sit half a step in from the edges, where their marks fit.
+        scales: horizontal ? { x: valueAxis, y: indexAxis } : { x: indexAxis, y: valueAxis },
         plugins: {
           legend: {
             display: datasets.length > 1 || hidden,
