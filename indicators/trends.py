@@ -148,7 +148,12 @@ def trend_report(user, filters: Filters, query) -> Report:
         table = table.without_row_totals()
     if len(dims) == 2 or len(row_keys) > 40:
         table = table.without_empty_rows()
-    return _with_changes(replace(report, table=table), years)
+    if len(table.row_keys) > CHART_LINES:
+        lines = _("The chart draws the %(n)s lines with the largest totals; the table lists every one.") % {
+            "n": CHART_LINES
+        }
+        note = f"{note} {lines}".strip()
+    return _with_changes(replace(report, table=table, note=note), years)
 
 
 def headline_report(user, filters: Filters, query) -> Report:

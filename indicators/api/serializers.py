@@ -161,7 +161,6 @@ class TrendQuerySerializer(TrendHeadlineQuerySerializer):
     measure = serializers.ChoiceField(choices=list(COUNT_MEASURES), default=DEFAULT_MEASURE)
     dims = serializers.CharField(
         required=False,
-        default="sex",
         help_text=_("One or two dimension names separated by a comma (the year is the third dimension)."),
     )
 

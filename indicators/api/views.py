@@ -277,7 +277,7 @@ class TrendView(_IndicatorView):
     )
     def get(self, request):
         query = _validated(serializers.TrendQuerySerializer, request)
-        dims = query["dims"] or [trends.DEFAULT_DIMENSION]
+        dims = query.get("dims") or [trends.DEFAULT_DIMENSION]
         report, filters = _build(request, "trend", measure=query["measure"], query=query, dims=dims)
         return Response(_trend(report, measure=query["measure"], row_dims=dims, query=query, filters=filters))
 
