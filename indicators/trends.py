@@ -48,7 +48,8 @@ def dims_from(query: Mapping) -> list[str]:
     known = {d.key for d in trend_dimensions()}
     unknown = [d for d in dims if d not in known]
     if unknown:
-        raise ReportUnavailable(_("Unknown dimension: %(name)s.") % {"name": ", ".join(unknown)})
+        # Not quoted back: a value in an address can be a megabyte long, or reorder the sentence.
+        raise ReportUnavailable(_("A dimension asked for is not among those a trend can follow."))
     if len(set(dims)) != len(dims):
         raise ReportUnavailable(_("Each dimension can be chosen only once."))
     if len(dims) > MAX_DIMENSIONS:

@@ -315,7 +315,8 @@ def test_refused_trends_say_why(data):
     from tests.api_support import token_client
 
     api = token_client(data.analyst_a)[0]
-    assert api.get("/api/v1/indicators/trend/?dims=nothing").status_code == 400
+    unknown = api.get("/api/v1/indicators/trend/?dims=nothing-such")
+    assert unknown.status_code == 400 and "nothing-such" not in unknown.content.decode()
     assert api.get("/api/v1/indicators/trend/?dims=sex&measure=overdue").status_code == 400
 
 
