@@ -91,6 +91,11 @@ class Analyst(HttpUser):
     def crosstab(self):
         self.client.get(f"/reports/intersections/?{random.choice(CROSSTABS)}", name="intersections")
 
+    @task(2)
+    def trends(self):
+        dims = random.choice(["dims=sex", "dims=nationality", "dims=exploitation_form", "dims=sex&dims=nationality"])
+        self.client.get(f"/reports/trends/?{dims}", name="trends")
+
     @task(1)
     def profiles(self):
         self.client.get("/reports/profiles/", name="profiles")
@@ -184,7 +189,7 @@ def warm_up(host: str) -> None:
     env = Environment(user_classes=[Analyst], host=host)
     user = Analyst(env)
     user.login()
-    for name in ("dashboard", "dashboard_chart", "dimension", "crosstab", "profiles", "relations", "maps",
+    for name in ("dashboard", "dashboard_chart", "dimension", "crosstab", "trends", "profiles", "relations", "maps",
                  "map_data", "quality", "international", "export_csv"):  # fmt: skip
         getattr(user, name)()
 

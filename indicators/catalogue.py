@@ -1213,7 +1213,16 @@ _BUILDERS: dict[str, Callable] = {
         )
         for slug in RELATION_SLUGS
     },
+    "trend": lambda user, filters, query: _trends().trend_report(user, filters, query),
+    "trend-headline": lambda user, filters, query: _trends().headline_report(user, filters, query),
 }
+
+
+def _trends():
+    # indicators.trends builds on this module's helpers, so it is imported when first asked for.
+    from . import trends
+
+    return trends
 
 
 def _builder(slug: str) -> Callable:

@@ -13,7 +13,7 @@ from django.utils.decorators import method_decorator
 
 from accounts import access
 
-from . import catalogue
+from . import catalogue, trends
 from .reporting import Report
 
 
@@ -54,6 +54,8 @@ class ReportChartView(BaseLineChartView):
             return sankey_payload(self.report)
         if kind == "choropleth":
             return {"title": self.report.title, **self.report.extra["geo"]}
+        if kind == "trend":
+            return trends.chart_payload(self.report)
         self.chart = self.report.chart_series(columns=self.report.extra.get("chart_columns"))
         context = super().get_context_data(**kwargs)
         context.pop("view", None)

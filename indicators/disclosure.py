@@ -157,6 +157,35 @@ class ProtectedTable:
             exact=self.exact,
         )
 
+    def transposed(self) -> ProtectedTable:
+        """Rows become columns: the same published cells and totals, laid out the other way (a trend shows
+        measures as rows and years as columns; the figures were protected as years by measures)."""
+        return ProtectedTable(
+            row_keys=self.col_keys,
+            col_keys=self.row_keys,
+            cells=tuple(tuple(row[j] for row in self.cells) for j in range(len(self.col_keys))),
+            row_totals=self.col_totals,
+            col_totals=self.row_totals,
+            grand_total=self.grand_total,
+            k=self.k,
+            exact=self.exact,
+        )
+
+    def without_row_totals(self) -> ProtectedTable:
+        """Row totals and the grand total left blank: for a stock (pending at year end), a sum over the years
+        means nothing. Publishes less, never more."""
+        blank = ProtectedCell(value=None, display="", status=BLANK)
+        return ProtectedTable(
+            row_keys=self.row_keys,
+            col_keys=self.col_keys,
+            cells=self.cells,
+            row_totals=tuple(blank for _ in self.row_keys),
+            col_totals=self.col_totals,
+            grand_total=blank,
+            k=self.k,
+            exact=self.exact,
+        )
+
     def without_empty_rows(self) -> ProtectedTable:
         """Leave out rows whose total is a shown zero. Since a non-zero count is never published as zero, this
         drops only rows with no case at all, and reveals nothing."""

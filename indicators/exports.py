@@ -24,11 +24,18 @@ def filename(report: Report, fmt: str) -> str:
     return f"conatt-{safe}.{fmt}"
 
 
-def _cell(value: str) -> str | int:
-    """Whole numbers as numbers so a spreadsheet can add them; "<5" and percentages stay text.
-    Text that a spreadsheet would run as a formula is defused."""
+SIGNED_WHOLE = re.compile(r"[+-]\d+")
+
+
+def _cell(value: str, *, signed_as_text: bool = False) -> str | int:
+    """Whole numbers as numbers so a spreadsheet can add them; "<5" and percentages stay text. A signed whole
+    number (a change from the previous year, "+3", "-2") is a number too, or in CSV its text with the sign,
+    which every spreadsheet reads as that number. Other text that a spreadsheet would run as a formula is
+    defused."""
     if isinstance(value, str) and value.isdigit():
         return int(value)
+    if isinstance(value, str) and SIGNED_WHOLE.fullmatch(value):
+        return value if signed_as_text else int(value)
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@") and value != "—":
         return "'" + value
     return value
@@ -40,7 +47,7 @@ def csv_response(report: Report, *, data_as_of: str) -> HttpResponse:
     buffer.write("\ufeff")
     writer = csv.writer(buffer)
     for row in report.export_rows():
-        writer.writerow([_cell(v) for v in row])
+        writer.writerow([_cell(v, signed_as_text=True) for v in row])
     writer.writerow([])
     for line in _notes(report, data_as_of=data_as_of):
         writer.writerow([line])

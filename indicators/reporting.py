@@ -71,6 +71,10 @@ class Report:
     extra: dict = field(default_factory=dict)
     # Columns computed from the protected values (shares, medians, rates): (label, one text per row).
     derived: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # The same derived columns for the totals row, where they mean something (a trend's change of the total).
+    derived_totals: tuple[str, ...] = ()
+    # False where the columns have no meaningful total (a trend of different measures by year).
+    show_totals_row: bool = True
 
     @property
     def exact(self) -> bool:
@@ -157,12 +161,12 @@ class Report:
         row = [total_label, *pad, *(c.display for c in self.table.col_totals)]
         if not self.is_series and self.additive:
             row.append(self.table.grand_total.display)
-        row.extend("" for _ in self.derived)
+        row.extend(self.derived_totals or ["" for _ in self.derived])
         return row
 
     def export_rows(self) -> list[list[str]]:
         """Header, body and totals: exactly what the page's table shows, for CSV and XLSX."""
-        return [self.header(), *self.body(), self.totals_row()]
+        return [self.header(), *self.body(), *([self.totals_row()] if self.show_totals_row else [])]
 
     def chart_series(self, columns: Sequence[Hashable] | None = None) -> dict:
         """Chart.js labels and datasets: one dataset per column (or per column named in ``columns``), hidden
@@ -181,6 +185,39 @@ class Report:
                 }
             )
         return {"labels": labels, "datasets": datasets}
+
+
+@dataclass(frozen=True)
+class Change:
+    """The change of a published figure from the previous year: the difference of the two published values,
+    never of the true counts, so it tells nothing the two figures do not. Hidden when either is hidden;
+    blank for the first year, which has no previous one."""
+
+    value: int | None
+    display: str
+    status: str  # disclosure.SHOWN, or "hidden", or disclosure.BLANK
+
+    @property
+    def hidden(self) -> bool:
+        return self.status == CHANGE_HIDDEN
+
+
+CHANGE_HIDDEN = "hidden"
+
+
+def change(current: ProtectedCell, previous: ProtectedCell | None) -> Change:
+    """``current`` minus ``previous``, both as published; signed ("+3", "-2", "0")."""
+    if previous is None:
+        return Change(value=None, display="", status=disclosure.BLANK)
+    if current.value is None or previous.value is None:
+        return Change(value=None, display=NOT_SHOWN, status=CHANGE_HIDDEN)
+    difference = current.value - previous.value
+    return Change(value=difference, display=f"{difference:+d}" if difference else "0", status=disclosure.SHOWN)
+
+
+def changes_along(cells: Sequence[ProtectedCell]) -> tuple[Change, ...]:
+    """The change of each cell of a row of consecutive years from the one before it."""
+    return tuple(change(cell, cells[i - 1] if i else None) for i, cell in enumerate(cells))
 
 
 def percentage(part: ProtectedCell, whole: ProtectedCell, *, places: int = 1) -> str:

@@ -9,6 +9,7 @@ urlpatterns = [
     path("disaggregations/", views.dimensions, name="dimensions"),
     path("disaggregations/<slug:key>/", views.dimension, name="dimension"),
     path("intersections/", views.intersections, name="intersections"),
+    path("trends/", views.trends_page, name="trends"),
     path("profiles/", views.profiles, name="profiles"),
     path("relations/", views.relations, name="relations"),
     path("maps/", views.maps, name="maps"),

@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy
 from accounts import access
 from accounts.models import AccessEvent
 
-from . import catalogue, disclosure, exports
+from . import catalogue, disclosure, exports, trends
 from .forms import IntersectionForm, ReportFilterForm
 from .reporting import InvalidFilters, Report
 
@@ -29,6 +29,7 @@ _PAGES = [
     ("dashboard", gettext_lazy("Overview")),
     ("dimensions", gettext_lazy("Disaggregations")),
     ("intersections", gettext_lazy("Intersections")),
+    ("trends", gettext_lazy("Trends")),
     ("profiles", gettext_lazy("Profiles")),
     ("relations", gettext_lazy("Recruitment and exploitation")),
     ("maps", gettext_lazy("Maps")),
@@ -137,7 +138,7 @@ def report_block(report: Report, *, export_query: str, chart_kind: str | None = 
         "report": report,
         "label_count": label_count,
         "rows": rows,
-        "totals_row": report.totals_row(),
+        "totals_row": report.totals_row() if report.show_totals_row else None,
         "export_query": export_query,
         "chart_kind": chart_kind,
         **options,
@@ -295,6 +296,51 @@ def intersections(request):
             measures=catalogue.count_measures(),
             rb=block,
             percentages=percentages,
+        ),
+    )
+
+
+@can_view_reports
+@cached_page("trends", "indicators/trends.html", gettext_lazy("Trends"))
+def trends_page(request):
+    """The headline figures by year, and a measure by year for one dimension or a pair, with the change from
+    the previous year (indicators.trends)."""
+    form = _filter_form(request)
+    filters = form.filters()
+    query = filters.querystring()
+    measure = catalogue.measure_from(request.GET)
+    try:
+        dims = trends.dims_from(request.GET)
+        refused = ""
+    except catalogue.ReportUnavailable as error:
+        dims, refused = [trends.DEFAULT_DIMENSION], str(error)
+    dims_query = urlencode([("dims", d) for d in dims])
+    chart = {"chart_kind": "line", "chart_size": "lg"}
+    headline = _block("trend-headline", request, filters, export_query=query, **chart)
+    block = (
+        {"unavailable": refused}
+        if refused
+        else _block("trend", request, filters, export_query=_join(query, dims_query, f"measure={measure}"), **chart)
+    )
+    return render(
+        request,
+        "indicators/trends.html",
+        _context(
+            request,
+            page="trends",
+            title=_("Trends"),
+            intro=_(
+                "Each figure year by year, with the change from the previous year: the key figures, and any "
+                "dimension or pair of dimensions of the intersections page. Changes are computed from the "
+                "published figures, so a hidden value gives a hidden change."
+            ),
+            form=form,
+            dimensions=trends.trend_dimensions(),
+            dims=dims + [""] * (trends.MAX_DIMENSIONS - len(dims)),
+            measure=measure,
+            measures=catalogue.count_measures(),
+            headline=headline,
+            rb=block,
         ),
     )
 

@@ -12,6 +12,7 @@ REPORT_URLS = [
     ("indicators:dimensions", {}, ""),
     ("indicators:dimension", {"key": "sex"}, ""),
     ("indicators:intersections", {}, "?dims=sex&dims=age_group"),
+    ("indicators:trends", {}, "?dims=sex&dims=nationality"),
     ("indicators:profiles", {}, ""),
     ("indicators:relations", {}, ""),
     ("indicators:maps", {}, ""),

@@ -30,6 +30,8 @@ PAGES = [
     "/reports/intersections/?dims=sex&dims=nationality",
     "/reports/intersections/?dims=sex&dims=age_group&dims=nationality",
     "/reports/intersections/?dims=victim_group&dims=nationality&dims=recruitment_method",
+    "/reports/trends/",
+    "/reports/trends/?dims=nationality&dims=sex&measure=received",
     "/reports/profiles/",
     "/reports/relations/",
     "/reports/maps/",
@@ -49,6 +51,8 @@ CHARTS = [
     "map-province",
     "map-canton",
     "map-recruitment-canton",
+    "trend",
+    "trend-headline",
 ]
 EXPORTS = [
     *CHARTS,

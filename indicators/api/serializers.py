@@ -7,6 +7,7 @@ from django.utils.translation import pgettext
 from rest_framework import serializers
 
 from indicators import dimensions
+from indicators.catalogue import COUNT_MEASURES, DEFAULT_MEASURE
 
 
 class ProtectedCellSerializer(serializers.Serializer):
@@ -110,3 +111,58 @@ class CrosstabQuerySerializer(_QuerySerializer):
         if not names:
             raise serializers.ValidationError(pgettext("api", "Choose at least one dimension."))
         return names
+
+
+class ChangeSerializer(serializers.Serializer):
+    value = serializers.IntegerField(
+        allow_null=True, help_text=_("The change from the previous year, or null when hidden or first.")
+    )
+    display = serializers.CharField(help_text=_('What to show: a signed change ("+3", "-2", "0"), "—" or "".'))
+    status = serializers.ChoiceField(
+        choices=[("shown", "shown"), ("hidden", "hidden"), ("blank", "blank")],
+        help_text=_(
+            "shown: the difference of the two published values; hidden: one of them is hidden; blank: the first "
+            "year shown has no previous year."
+        ),
+    )
+
+
+class TrendRowSerializer(serializers.Serializer):
+    key = serializers.ListField(child=serializers.CharField(), help_text=_("One code per row dimension."))
+    labels = serializers.ListField(child=serializers.CharField())
+    cells = ProtectedCellSerializer(many=True, help_text=_("One per year, in the order of years."))
+    changes = ChangeSerializer(many=True)
+    total = ProtectedCellSerializer(help_text=_("Over the years (blank for a stock such as pending)."))
+
+
+class TrendSerializer(serializers.Serializer):
+    title = serializers.CharField()
+    measure = MeasureSerializer(allow_null=True)
+    row_dimensions = serializers.ListField(child=serializers.CharField())
+    years = serializers.ListField(child=serializers.IntegerField())
+    rows = TrendRowSerializer(many=True)
+    year_totals = ProtectedCellSerializer(many=True, allow_null=True)
+    year_total_changes = ChangeSerializer(many=True, allow_null=True)
+    grand_total = ProtectedCellSerializer(allow_null=True)
+    year_from = serializers.IntegerField(allow_null=True)
+    year_to = serializers.IntegerField(allow_null=True)
+    filters = serializers.DictField(child=serializers.CharField())
+    disclosure_threshold = serializers.IntegerField()
+    exact = serializers.BooleanField()
+    data_as_of = serializers.DateTimeField(allow_null=True)
+
+
+class TrendHeadlineQuerySerializer(serializers.Serializer):
+    year_from = serializers.IntegerField(required=False, min_value=1900, max_value=2999)
+    year_to = serializers.IntegerField(required=False, min_value=1900, max_value=2999)
+
+
+class TrendQuerySerializer(TrendHeadlineQuerySerializer):
+    measure = serializers.ChoiceField(choices=list(COUNT_MEASURES), default=DEFAULT_MEASURE)
+    dims = serializers.CharField(
+        required=False,
+        help_text=_("One or two dimension names separated by a comma (the year is the third dimension)."),
+    )
+
+    def validate_dims(self, value):
+        return [n.strip() for n in value.split(",") if n.strip()]

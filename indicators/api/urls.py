@@ -7,4 +7,6 @@ urlpatterns = [
     path("indicators/dimensions/<str:name>/", views.DimensionValuesView.as_view(), name="api-indicator-dimension"),
     path("indicators/by-year/", views.ByYearView.as_view(), name="api-indicators-by-year"),
     path("indicators/crosstab/", views.CrosstabView.as_view(), name="api-indicators-crosstab"),
+    path("indicators/trend/", views.TrendView.as_view(), name="api-indicators-trend"),
+    path("indicators/trend-headline/", views.TrendHeadlineView.as_view(), name="api-indicators-trend-headline"),
 ]

@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.api.permissions import CanViewReports
-from indicators import catalogue, dimensions, reporting, selectors
+from indicators import catalogue, dimensions, reporting, selectors, trends
 from indicators.disclosure import SERIES_COLUMN, ProtectedCell
 
 from . import serializers
@@ -47,13 +47,14 @@ def _measure(name: str) -> dict:
     return {"name": name, "label": str(measure.label), "definition": str(measure.definition)}
 
 
-def _answer(request, slug: str, *, measure: str, query: dict, dims: list[str] | None = None) -> dict:
+def _build(request, slug: str, *, measure: str | None, query: dict, dims: list[str] | None = None):
     """Build the report ``slug`` through the report catalogue (the same builders, caching and disclosure as
-    the pages, charts and exports) and give it the API's shape. The filters are parsed by the catalogue
-    (``catalogue.api_filters``: the pages' form and refusal); invalid filters, and a combination that is not
-    published, are a 400 ``{"detail": reason}``."""
+    the pages, charts and exports). The filters are parsed by the catalogue (``catalogue.api_filters``: the
+    pages' form and refusal); invalid filters, and a combination that is not published, are a 400
+    ``{"detail": reason}``. Returns the report and the filters the request named."""
     report_query = QueryDict(mutable=True)
-    report_query["measure"] = measure
+    if measure:
+        report_query["measure"] = measure
     if dims:
         report_query.setlist("dims", dims)
     try:
@@ -64,6 +65,11 @@ def _answer(request, slug: str, *, measure: str, query: dict, dims: list[str] | 
     except catalogue.ReportUnavailable as refused:  # invalid filters (InvalidFilters) or an unpublished table
         raise exceptions.ValidationError({"detail": str(refused)}) from None
     filters = {name: request.query_params[name] for name in dimensions.DIMENSIONS if name in request.query_params}
+    return report, filters
+
+
+def _answer(request, slug: str, *, measure: str, query: dict, dims: list[str] | None = None) -> dict:
+    report, filters = _build(request, slug, measure=measure, query=query, dims=dims)
     row_dims = list(dims[:-1] if dims and len(dims) > 1 else dims or ["year"])
     col_dim = dims[-1] if dims and len(dims) > 1 else None
     return _table(report, measure=measure, row_dims=row_dims, col_dim=col_dim, query=query, filters=filters)
@@ -204,3 +210,84 @@ class CrosstabView(_IndicatorView):
             except reporting.TooManyDimensions as error:
                 raise exceptions.ValidationError({"dims": [str(error)]}) from None
         return Response(_answer(request, "breakdown", measure=query["measure"], query=query, dims=dims))
+
+
+def _change(change: reporting.Change) -> dict:
+    return {"value": change.value, "display": change.display, "status": change.status}
+
+
+def _trend(report: reporting.Report, *, measure: str | None, row_dims: list[str], query: dict, filters: dict) -> dict:
+    """A trend report (indicators.trends) in the API's shape: one row per category (or measure), one cell and
+    one change per year, as the page's table."""
+    table = report.table
+    changes = report.extra["changes"]
+    totals = report.show_totals_row
+    return {
+        "title": report.title,
+        "measure": _measure(measure) if measure else None,
+        "row_dimensions": row_dims,
+        "years": list(table.col_keys),
+        "rows": [
+            {
+                "key": [str(p) for p in (key if isinstance(key, tuple) else (key,))],
+                "labels": report.row_label_parts(key),
+                "cells": [_cell(c) for c in cells],
+                "changes": [_change(c) for c in row_changes],
+                "total": _cell(total),
+            }
+            for key, cells, row_changes, total in zip(
+                table.row_keys, table.cells, changes, table.row_totals, strict=True
+            )
+        ],
+        "year_totals": [_cell(c) for c in table.col_totals] if totals else None,
+        "year_total_changes": [_change(c) for c in report.extra["total_changes"]] if totals else None,
+        "grand_total": _cell(table.grand_total) if totals else None,
+        "year_from": query.get("year_from"),
+        "year_to": query.get("year_to"),
+        "filters": filters,
+        "disclosure_threshold": table.k,
+        "exact": table.exact,
+        "data_as_of": selectors.data_as_of(),
+    }
+
+
+class TrendView(_IndicatorView):
+    @extend_schema(
+        tags=[TAG],
+        summary=_lazy("A measure by year for one dimension or a pair, with the change from the previous year"),
+        description=_lazy(
+            "The trend page's table (indicators.trends through the report catalogue): one row per value (or pair "
+            "of values) of the dimensions, one cell per year, the total over the years, the totals per year, and "
+            "the change of each from the previous year. Changes are the differences of the published values, "
+            "hidden where either value is hidden. Dimensions plus filters may number at most three."
+        ),
+        parameters=[
+            OpenApiParameter("dims", OpenApiTypes.STR, required=False, description="sex, or sex,nationality"),
+            OpenApiParameter("measure", OpenApiTypes.STR, enum=list(catalogue.COUNT_MEASURES), required=False),
+            *_COMMON_PARAMETERS[1:],
+            *_FILTER_PARAMETERS,
+        ],
+        responses=serializers.TrendSerializer,
+    )
+    def get(self, request):
+        query = _validated(serializers.TrendQuerySerializer, request)
+        dims = query.get("dims") or [trends.DEFAULT_DIMENSION]
+        report, filters = _build(request, "trend", measure=query["measure"], query=query, dims=dims)
+        return Response(_trend(report, measure=query["measure"], row_dims=dims, query=query, filters=filters))
+
+
+class TrendHeadlineView(_IndicatorView):
+    @extend_schema(
+        tags=[TAG],
+        summary=_lazy("The key figures by year, with the change from the previous year"),
+        description=_lazy(
+            "Applications received, applications accredited and accredited victims (persons) per year, with "
+            "their totals over the years and their changes: the trend page's first table."
+        ),
+        parameters=[*_COMMON_PARAMETERS[1:], *_FILTER_PARAMETERS],
+        responses=serializers.TrendSerializer,
+    )
+    def get(self, request):
+        query = _validated(serializers.TrendHeadlineQuerySerializer, request)
+        report, filters = _build(request, "trend-headline", measure=None, query=query)
+        return Response(_trend(report, measure=None, row_dims=["measure"], query=query, filters=filters))

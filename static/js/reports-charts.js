@@ -3,7 +3,8 @@
  * A chart is a <canvas data-chart-url="..." data-chart-kind="bar|line|matrix|sankey|choropleth"> placed by
  * the template; this file fetches its data and draws it with Chart.js 4 and the matrix, sankey and geo plugins
  * served from static/vendor (no CDN, no inline script: CSP script-src 'self').
- * Hidden values arrive as null with their display text ("<5", "x"), which the tooltips show as they are.
+ * Hidden values arrive as null with their display text ("<5"), which the tooltips show as they are; bar and
+ * line charts draw them as hatched marks labelled "<5", with a legend entry, never as a bar or point at 0.
  * A button with data-download-chart="<canvas id>" saves that canvas as a PNG.
  */
 (function () {
@@ -53,40 +54,216 @@
     return value === null || value === undefined ? "—" : String(value);
   }
 
+  // A value shown as "<k" arrives as null with its display text. It is never drawn as 0: a hatched mark
+  // reaching up to k-1 stands in its place, labelled "<k", with a legend entry that says what it means.
+  function isHidden(dataset, index) {
+    var value = dataset.data[index];
+    var shown = dataset.display && dataset.display[index];
+    return (value === null || value === undefined) && typeof shown === "string" && shown.charAt(0) === "<";
+  }
+
+  function anyHidden(datasets) {
+    return datasets.some(function (dataset) {
+      return dataset.data.some(function (_value, index) {
+        return isHidden(dataset, index);
+      });
+    });
+  }
+
+  function hatch(ctx, colour) {
+    var tile = document.createElement("canvas");
+    tile.width = 8;
+    tile.height = 8;
+    var t = tile.getContext("2d");
+    t.fillStyle = "#ffffff";
+    t.fillRect(0, 0, 8, 8);
+    t.strokeStyle = colour;
+    t.lineWidth = 1.5;
+    t.beginPath();
+    t.moveTo(0, 8);
+    t.lineTo(8, 0);
+    t.moveTo(-2, 2);
+    t.lineTo(2, -2);
+    t.moveTo(6, 10);
+    t.lineTo(10, 6);
+    t.stroke();
+    return ctx.createPattern(tile, "repeat");
+  }
+
+  var MIN_MARK = 10;
+
+  function hiddenMarks(k) {
+    return {
+      id: "hiddenMarks",
+      afterDatasetsDraw: function (chart) {
+        var ctx = chart.ctx;
+        var horizontal = chart.options.indexAxis === "y";
+        var valueScale = horizontal ? chart.scales.x : chart.scales.y;
+        var zero = valueScale.getPixelForValue(0);
+        var upTo = Math.abs(valueScale.getPixelForValue(k - 1) - zero);
+        var length = Math.max(upTo, MIN_MARK);
+        var visible = chart.data.datasets.filter(function (_d, i) {
+          return chart.isDatasetVisible(i);
+        }).length;
+        // What was drawn, for the browser tests: [{dataset label, index}].
+        chart.hiddenMarks = [];
+        ctx.save();
+        chart.data.datasets.forEach(function (dataset, datasetIndex) {
+          if (!chart.isDatasetVisible(datasetIndex)) {
+            return;
+          }
+          var meta = chart.getDatasetMeta(datasetIndex);
+          dataset.data.forEach(function (_value, index) {
+            if (!isHidden(dataset, index)) {
+              return;
+            }
+            var element = meta.data[index];
+            var colour = dataset.borderColor;
+            var across, thickness, base;
+            if (meta.type === "bar" && element) {
+              across = horizontal ? element.y : element.x;
+              thickness = Math.max(horizontal ? element.height : element.width, 6);
+              base = zero;
+              if (chart.options.scales[horizontal ? "x" : "y"].stacked) {
+                // On top of the stack the other datasets draw at this index.
+                chart.data.datasets.forEach(function (other, otherIndex) {
+                  var end = chart.getDatasetMeta(otherIndex).data[index];
+                  if (otherIndex !== datasetIndex && chart.isDatasetVisible(otherIndex) && other.data[index]) {
+                    var at = horizontal ? end.x : end.y;
+                    base = horizontal ? Math.max(base, at) : Math.min(base, at);
+                  }
+                });
+              }
+            } else {
+              var indexScale = horizontal ? chart.scales.y : chart.scales.x;
+              // Side by side when several lines hide a value in the same year.
+              across = indexScale.getPixelForValue(index) + (datasetIndex - (visible - 1) / 2) * 7;
+              thickness = 12;
+              base = zero;
+            }
+            chart.hiddenMarks.push({ label: dataset.label, index: index });
+            ctx.fillStyle = hatch(ctx, colour);
+            ctx.strokeStyle = colour;
+            ctx.lineWidth = 1;
+            if (horizontal) {
+              ctx.fillRect(base, across - thickness / 2, length, thickness);
+              ctx.strokeRect(base, across - thickness / 2, length, thickness);
+            } else {
+              ctx.fillRect(across - thickness / 2, base - length, thickness, length);
+              ctx.strokeRect(across - thickness / 2, base - length, thickness, length);
+            }
+            ctx.fillStyle = "#333333";
+            ctx.font = "11px system-ui, sans-serif";
+            ctx.textBaseline = "middle";
+            if (horizontal) {
+              ctx.textAlign = "left";
+              ctx.fillText(dataset.display[index], base + length + 4, across);
+            } else {
+              ctx.textAlign = "center";
+              ctx.fillText(dataset.display[index], across, base - length - 8);
+            }
+          });
+        });
+        ctx.restore();
+      },
+    };
+  }
+
+  function markedMax(datasets, stacked, k) {
+    var max = 0;
+    var length = datasets.reduce(function (n, d) {
+      return Math.max(n, d.data.length);
+    }, 0);
+    for (var index = 0; index < length; index++) {
+      var sum = 0;
+      var marked = false;
+      datasets.forEach(function (dataset) {
+        var value = dataset.data[index];
+        if (isHidden(dataset, index)) {
+          marked = true;
+          max = Math.max(max, k - 1);
+        } else if (value) {
+          sum = stacked ? sum + value : Math.max(sum, value);
+        }
+      });
+      max = Math.max(max, sum + (stacked && marked ? k - 1 : 0));
+    }
+    return max;
+  }
+
+  function legendLabels(canvas, hidden) {
+    var defaults = Chart.defaults.plugins.legend.labels.generateLabels;
+    return function (chart) {
+      var items = defaults(chart);
+      if (hidden) {
+        items.push({
+          text: text(canvas, "hidden-legend", "<k"),
+          fillStyle: hatch(chart.ctx, "#555555"),
+          strokeStyle: "#555555",
+          lineWidth: 1,
+          hidden: false,
+          datasetIndex: -1,
+          hiddenValues: true,
+        });
+      }
+      return items;
+    };
+  }
+
   function barOrLine(canvas, payload, kind) {
     var horizontal = canvas.getAttribute("data-horizontal") === "true";
     var stacked = canvas.getAttribute("data-stacked") === "true";
+    var k = parseInt(text(canvas, "k", "5"), 10);
+    var changeLabel = text(canvas, "change-label", "");
     var datasets = payload.datasets.map(function (dataset, i) {
       var colour = PALETTE[i % PALETTE.length];
       return {
         label: dataset.label,
         data: dataset.data,
         display: dataset.display,
+        change: dataset.change,
         backgroundColor: colour,
         borderColor: colour,
         spanGaps: false,
-        tension: 0.2,
+        // Straight segments: a curve between two years would show values that were never published.
+        tension: 0,
       };
     });
+    var hidden = anyHidden(datasets);
+    var valueAxis = { stacked: stacked, beginAtZero: true, ticks: { precision: 0 } };
+    if (hidden) {
+      // Room for the marks (up to k-1, on top of a stack) and their "<k" labels inside the chart.
+      valueAxis.suggestedMax = markedMax(datasets, stacked, k);
+      valueAxis.grace = "6%";
+    }
+    var indexAxis = { stacked: stacked, offset: true, ticks: { precision: 0 } };
     return new Chart(canvas, {
       type: kind,
       data: { labels: payload.labels, datasets: datasets },
-      plugins: [whiteBackground],
+      plugins: [whiteBackground, hiddenMarks(k)],
       options: {
         indexAxis: horizontal ? "y" : "x",
         responsive: true,
         maintainAspectRatio: false,
         animation: false,
-        scales: {
-          x: { stacked: stacked, beginAtZero: true, ticks: { precision: 0 } },
-          y: { stacked: stacked, beginAtZero: true, ticks: { precision: 0 } },
-        },
+        // The first and last categories (years) sit half a step in from the edges, where their marks fit.
+        scales: horizontal ? { x: valueAxis, y: indexAxis } : { x: indexAxis, y: valueAxis },
         plugins: {
-          legend: { display: datasets.length > 1 },
+          legend: {
+            display: datasets.length > 1 || hidden,
+            labels: { generateLabels: legendLabels(canvas, hidden) },
+            onClick: function (event, item, legend) {
+              if (!item.hiddenValues) {
+                Chart.defaults.plugins.legend.onClick.call(this, event, item, legend);
+              }
+            },
+          },
           tooltip: {
             callbacks: {
               label: function (item) {
-                return item.dataset.label + ": " + displayOf(item.dataset, item.dataIndex);
+                var line = item.dataset.label + ": " + displayOf(item.dataset, item.dataIndex);
+                var change = item.dataset.change && item.dataset.change[item.dataIndex];
+                return change && changeLabel ? line + " (" + changeLabel + ": " + change + ")" : line;
               },
             },
           },

@@ -154,3 +154,80 @@ def test_every_report_page_renders_without_script_errors(cast, live_server, brow
         _shot(page, name)
     assert "tres dimensiones" in body or "three dimensions" in body
     assert page.errors == []
+
+
+def _login(page, base: str, user, target: str) -> None:
+    page.goto(f"{base}/accounts/login/?next={target}")
+    page.fill("#id_username", user.username)
+    page.fill("#id_password", PASSWORD)
+    page.click("main button[type=submit]")
+    page.wait_for_url(re.compile(r"^[^?]*" + re.escape(target.split("?")[0]) + r"(\?.*)?$"))
+
+
+_CHART = """(id) => {
+  const chart = Chart.getChart(document.getElementById(id));
+  return {
+    type: chart.config.type,
+    labels: chart.data.labels,
+    datasets: chart.data.datasets.map(d => ({label: d.label, data: d.data, display: d.display})),
+    legend: chart.legend.legendItems.map(i => i.text),
+    marks: chart.hiddenMarks,
+  };
+}"""
+HIDDEN_LEGEND = f"Valores de 1 a {K - 1}, mostrados como <{K}"
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_trends_page_draws_lines_and_marks_hidden_values(cast, live_server, browser_page, settings):
+    """The trends page draws the key figures and a line per nationality over the years; Panamá's one person of
+    2025 (always "<5") is a gap in its line with a hatched "<5" mark and a legend entry, never a point at 0."""
+    settings.DISCLOSURE_K = K
+    seed_report_data(cast)
+    page = browser_page
+    _login(page, live_server.url, cast.analyst_a, "/reports/trends/?dims=nationality")
+    _wait_for_charts(page)
+    chart = page.evaluate(_CHART, "chart-trend")
+    assert chart["type"] == "line"
+    assert chart["labels"] == ["2023", "2024", "2025"]
+    panama = next(d for d in chart["datasets"] if d["label"] == "Panamá")
+    assert panama["data"] == [0, 0, None] and panama["display"][2] == f"<{K}"
+    assert {"label": "Panamá", "index": 2} in chart["marks"]
+    assert HIDDEN_LEGEND in chart["legend"]
+    headline = page.evaluate(_CHART, "chart-trend-headline")
+    assert headline["type"] == "line" and len(headline["datasets"]) == 3
+    assert page.locator("[data-testid=table-trend]").is_visible()
+    assert page.locator("[data-testid=table-trend-headline]").is_visible()
+    assert "Cambio 2025" in page.locator("[data-testid=table-trend]").inner_text()
+    assert page.locator("nav .nav-link.active").inner_text() == "Tendencias"
+    assert not page.errors, page.errors
+    page.locator("#report-trend").scroll_into_view_if_needed()
+    _shot(page, "trends")
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_hidden_bar_is_drawn_as_hidden_not_as_zero(cast, live_server, browser_page, settings):
+    """Issue 15, point 7: on the disaggregation page Panamá's bar is hidden ("<5"): a hatched mark labelled
+    "<5" stands in its place with a legend entry; a true zero (no bar) has no mark."""
+    settings.DISCLOSURE_K = K
+    seed_report_data(cast)
+    page = browser_page
+    _login(page, live_server.url, cast.analyst_a, "/reports/disaggregations/nationality/")
+    _wait_for_charts(page)
+    chart = page.evaluate(_CHART, "chart-dimension-nationality")
+    assert chart["type"] == "bar"
+    index = chart["labels"].index("Panamá")
+    assert chart["datasets"][0]["data"][index] is None
+    assert chart["marks"] == [{"label": chart["datasets"][0]["label"], "index": index}]
+    assert HIDDEN_LEGEND in chart["legend"]
+    assert not page.errors, page.errors
+    _shot(page, "hidden-bar")
+    # The cross-tab's stacked bars mark their hidden segments too.
+    page.goto(f"{live_server.url}/reports/intersections/?dims=nationality&dims=sex")
+    _wait_for_charts(page)
+    stacked = page.evaluate(_CHART, "chart-crosstab")
+    hidden = [
+        (d["label"], i) for d in stacked["datasets"] for i, v in enumerate(d["data"]) if v is None and d["display"][i]
+    ]
+    assert hidden and sorted((m["label"], m["index"]) for m in stacked["marks"]) == sorted(hidden)
+    assert HIDDEN_LEGEND in stacked["legend"]
+    _shot(page, "hidden-stacked")
