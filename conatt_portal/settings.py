@@ -254,9 +254,9 @@ IMPORT_MAX_UPLOAD_BYTES = env.int("IMPORT_MAX_UPLOAD_BYTES", default=50 * 1024 *
 # Files up to this size are checked and written within the request; larger ones run outside it (a Celery
 # worker, or in the embedded mode a runner process of their own), with a progress bar.
 IMPORT_SYNC_MAX_BYTES = env.int("IMPORT_SYNC_MAX_BYTES", default=512 * 1024)
-# A running import whose heartbeat is older than this is taken for dead (its process killed): the sweep marks it
-# failed and deletes its file. Longer than any pause between two chunks, including waiting for another import of
-# the same institution.
+# A running import (or estimation run) whose heartbeat is older than this is taken for dead (its process killed):
+# the sweep marks it failed (and deletes an import's file). Longer than any pause between two chunks, including
+# waiting for another import of the same institution.
 IMPORT_HEARTBEAT_MINUTES = env.int("IMPORT_HEARTBEAT_MINUTES", default=15)
 
 
@@ -275,8 +275,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
 # Celery: REDIS_URL switches to a real broker; without it tasks run in-process (embedded default).
 REDIS_URL = env.str("REDIS_URL", default="")
-# Where large imports run: "celery" (a worker, needs the broker) or "process" (a runner process started by the
-# web process, for the embedded mode without a broker, so no request holds a web worker for minutes).
+# Where long jobs (large imports, estimation runs) run: "celery" (a worker, needs the broker) or "process" (a
+# runner process started by the web process, for the embedded mode without a broker, so no request holds a web
+# worker for minutes; conatt_portal.runners).
 IMPORT_RUNNER = env.str("IMPORT_RUNNER", default="celery" if REDIS_URL else "process")
 if IMPORT_RUNNER not in {"celery", "process"}:
     raise ImproperlyConfigured("IMPORT_RUNNER must be celery or process.")

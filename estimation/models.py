@@ -55,6 +55,11 @@ class EstimationRun(models.Model):
     chosen_model = models.CharField(_("chosen model"), max_length=500, blank=True)
     result = models.JSONField(default=dict, blank=True)
     error = models.TextField(_("error"), blank=True)
+    # Where it runs: a Celery task id, or "process:<pid>" for a runner process of the embedded mode
+    # (conatt_portal.runners). The heartbeat is rewritten with the progress; a running run silent for
+    # IMPORT_HEARTBEAT_MINUTES lost its runner, and the sweep (services.estimation_runs_sweep) fails it.
+    task_id = models.CharField(max_length=100, blank=True)
+    heartbeat_at = models.DateTimeField(_("last sign of life"), null=True, blank=True)
 
     class Meta:
         ordering = ["-requested_at", "-id"]

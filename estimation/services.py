@@ -9,12 +9,12 @@ import json
 import logging
 import time
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
 from accounts import access
+from conatt_portal.runners import heartbeat_limit, process_mode, start_runner_process
 
 from . import analysis, bootstrap, selectors
 from .models import EstimationRun
@@ -60,6 +60,7 @@ def estimation_request(
         "interval_method": interval_method,
     }
     digest = _digest(inputs, **parameters, period=[year_from, year_to])
+    estimation_runs_sweep_embedded()
     existing = (
         EstimationRun.objects.filter(input_digest=digest)
         .exclude(status=EstimationRun.Status.FAILED)
@@ -75,6 +76,7 @@ def estimation_request(
         inputs=inputs,
         input_digest=digest,
         records_stamp=selectors.records_stamp(year_from=year_from, year_to=year_to),
+        heartbeat_at=timezone.now(),  # alive from now on, even while it waits for its runner
         **parameters,
     )
     transaction.on_commit(lambda: _start(run.pk))
@@ -82,14 +84,41 @@ def estimation_request(
 
 
 def _start(run_id: int) -> None:
-    """Run in-process in the embedded mode (read at call time, as the indicators' recompute does, so a test or a
-    deployment that switches modes is obeyed); otherwise queue the task."""
+    """Outside the request in the embedded mode: a runner process of its own (``manage.py estimation_run``, the
+    mechanism large imports use, conatt_portal.runners), so the coordinator's request answers at once and no web
+    worker is held for minutes. With a broker, the Celery task (which runs inline where
+    CELERY_TASK_ALWAYS_EAGER is set). Read at call time, so a test or a deployment that switches modes is
+    obeyed."""
     from . import tasks  # the task module imports this one
 
-    if settings.CELERY_TASK_ALWAYS_EAGER:
-        estimation_execute(run_id=run_id)
+    if process_mode():
+        task_id = start_runner_process("estimation_run", run_id)
     else:
-        tasks.run_estimation.delay(run_id)
+        task_id = getattr(tasks.run_estimation.delay(run_id), "id", "") or ""
+    EstimationRun.objects.filter(pk=run_id).update(task_id=task_id[:100])
+
+
+def estimation_runs_sweep(*, now=None) -> int:
+    """Mark failed every queued or running run whose heartbeat is older than IMPORT_HEARTBEAT_MINUTES: its
+    runner died (killed, out of memory, the machine restarted) and would never finish it. Returns how many."""
+    limit = heartbeat_limit(now)
+    silent = EstimationRun.objects.filter(
+        status__in=(EstimationRun.Status.QUEUED, EstimationRun.Status.RUNNING), heartbeat_at__lt=limit
+    )
+    closed = silent.update(
+        status=EstimationRun.Status.FAILED,
+        error="The runner stopped before the run finished (no heartbeat).",
+        finished_at=timezone.now(),
+    )
+    if closed:
+        logger.warning("%s estimation runs swept: no heartbeat since %s", closed, limit.isoformat())
+    return closed
+
+
+def estimation_runs_sweep_embedded() -> None:
+    """The sweep where no beat runs it (the embedded mode): when the page is seen or a run is requested."""
+    if process_mode():
+        estimation_runs_sweep()
 
 
 def _claim(run_id: int) -> EstimationRun | None:
@@ -104,7 +133,8 @@ def _claim(run_id: int) -> EstimationRun | None:
         run.status = EstimationRun.Status.RUNNING
         run.started_at = timezone.now()
         run.progress = 0
-        run.save(update_fields=["status", "started_at", "progress"])
+        run.heartbeat_at = run.started_at
+        run.save(update_fields=["status", "started_at", "progress", "heartbeat_at"])
         return run
 
 
@@ -120,13 +150,15 @@ def estimation_execute(*, run_id: int) -> EstimationRun | None:
     if run is None:
         return None
     started = time.monotonic()
-    last = [0]
+    last = [0, started]
 
     def progress(share: float) -> None:
+        """Written to the run row as the bootstrap goes (the page polls it), with the heartbeat: every 2 points,
+        or every 10 seconds when a point takes longer."""
         percent = int(share * 100)
-        if percent >= last[0] + 2 or percent == 100:
-            last[0] = percent
-            EstimationRun.objects.filter(pk=run.pk).update(progress=min(percent, 99))
+        if percent >= last[0] + 2 or percent == 100 or time.monotonic() - last[1] >= 10:
+            last[0], last[1] = percent, time.monotonic()
+            EstimationRun.objects.filter(pk=run.pk).update(progress=min(percent, 99), heartbeat_at=timezone.now())
 
     try:
         result = analysis.analyse(

@@ -31,6 +31,7 @@ def _default_period(years: list[int]) -> dict:
 @require_GET
 @can_view
 def page(request):
+    services.estimation_runs_sweep_embedded()
     years = selectors.years_with_records()
     data = request.GET if "year_from" in request.GET else _default_period(years)
     period = PeriodForm(data or None, years=years)
@@ -95,6 +96,7 @@ def run(request):
 @require_GET
 @can_view
 def progress(request, pk):
+    services.estimation_runs_sweep_embedded()
     run = access.get_estimation_run(request.user, pk)
     return JsonResponse({"status": run.status, "progress": run.progress, "finished": run.is_finished})
 

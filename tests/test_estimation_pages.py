@@ -58,7 +58,10 @@ def _run(cast, django_capture_on_commit_callbacks, **overrides) -> EstimationRun
     data = {"year_from": YEAR, "year_to": YEAR, "min_list_size": 0, "replications": 100, "seed": 5}
     data.update(overrides)
     # In-process, as in the embedded mode, also where CI has a broker (REDIS_URL).
-    with override_settings(CELERY_TASK_ALWAYS_EAGER=True), django_capture_on_commit_callbacks(execute=True):
+    with (
+        override_settings(CELERY_TASK_ALWAYS_EAGER=True, IMPORT_RUNNER="celery"),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
         run, _ = services.estimation_request(user=cast.coordinator_a, **data)
     run.refresh_from_db()
     return run
@@ -111,7 +114,8 @@ def test_small_lists_are_merged_and_a_coordinators_group_is_one_list(referrals):
 def test_coordinator_runs_an_estimate_and_sees_the_capture_histories(
     cast, referrals, django_capture_on_commit_callbacks, settings
 ):
-    settings.CELERY_TASK_ALWAYS_EAGER = True  # in-process, as in the embedded mode, also where CI has a broker
+    settings.CELERY_TASK_ALWAYS_EAGER = True  # the task inline, also where CI has a broker
+    settings.IMPORT_RUNNER = "celery"  # not a runner process: tests/test_estimation_runner.py has those
     client = cast.client_for(cast.coordinator_a)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(

@@ -4,7 +4,8 @@ died.
 A file up to ``IMPORT_SYNC_MAX_BYTES`` is checked (or written) within the request. A larger one runs outside it,
 queued on commit: to a Celery worker when there is a broker (``IMPORT_RUNNER = "celery"``), or, in the embedded
 mode without one (``"process"``), to a runner process of its own (``manage.py import_run <job>``), started by the
-web process and recorded on the job row (``task_id = "process:<pid>"``). Either way the request answers at once
+web process and recorded on the job row (``task_id = "process:<pid>"``; the mechanism, shared with estimation
+runs, is ``conatt_portal.runners``). Either way the request answers at once
 and the page polls the job's progress; a 200,000-row file no longer holds a web worker past its timeout.
 
 A runner that dies (killed, out of memory, its machine restarted) leaves its job "previewing" or "importing": its
@@ -19,13 +20,13 @@ from __future__ import annotations
 
 import datetime
 import logging
-import subprocess
-import sys
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext as _
+
+from conatt_portal.runners import heartbeat_limit, process_mode, start_runner_process
 
 from . import services, tasks
 from .heartbeat import heartbeat_read, heartbeat_write
@@ -38,8 +39,6 @@ _STEPS = {
     "confirm": (services.import_confirm, tasks.import_confirm_task),
 }
 _RUNNING = (ImportJob.Status.PREVIEWING, ImportJob.Status.IMPORTING)
-# Runner processes this web process started, polled so that finished ones are reaped (no zombies).
-_children: list[subprocess.Popen] = []
 
 
 def import_step_run(*, job: ImportJob, step: str) -> bool:
@@ -51,7 +50,7 @@ def import_step_run(*, job: ImportJob, step: str) -> bool:
         return True
     # The job is alive from now on, even while it waits for a worker.
     heartbeat_write(job, phase=job.status, done=0, total=job.rows_total)
-    if settings.IMPORT_RUNNER == "celery":
+    if not process_mode():
         transaction.on_commit(lambda: _queue(task, job.pk))
     else:
         import_jobs_sweep()
@@ -73,7 +72,7 @@ def import_jobs_sweep(*, now: datetime.datetime | None = None) -> int:
     """Mark failed every running job whose heartbeat (or, without one, last change of its row) is older than
     ``IMPORT_HEARTBEAT_MINUTES``, and delete its file: its runner is gone and its transaction rolled back, so
     nothing was written. Returns how many jobs were closed. Idempotent; cheap when nothing is running."""
-    limit = (now or timezone.now()) - datetime.timedelta(minutes=settings.IMPORT_HEARTBEAT_MINUTES)
+    limit = heartbeat_limit(now)
     closed = 0
     for job in ImportJob.objects.filter(status__in=_RUNNING).select_related("institution"):
         _progress, beat = heartbeat_read(job)
@@ -92,7 +91,7 @@ def import_jobs_sweep(*, now: datetime.datetime | None = None) -> int:
 
 def import_jobs_sweep_embedded() -> None:
     """The sweep where no beat runs it (the embedded mode): when a job page is seen."""
-    if settings.IMPORT_RUNNER == "process":
+    if process_mode():
         import_jobs_sweep()
 
 
@@ -112,13 +111,5 @@ def _queue(task, job_id: int) -> None:
 
 
 def _start_process(job_id: int) -> None:
-    _children[:] = [child for child in _children if child.poll() is None]
-    process = subprocess.Popen(  # noqa: S603 - our interpreter and manage.py, a numeric id
-        [sys.executable, str(settings.BASE_DIR / "manage.py"), "import_run", str(int(job_id))],
-        cwd=str(settings.BASE_DIR),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        start_new_session=True,  # not killed with the web worker's process group
-    )
-    _children.append(process)
-    ImportJob.objects.filter(pk=job_id).update(task_id=f"process:{process.pid}")
+    task_id = start_runner_process("import_run", job_id)
+    ImportJob.objects.filter(pk=job_id).update(task_id=task_id)
