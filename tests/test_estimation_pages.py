@@ -52,6 +52,12 @@ def referrals(cast):
     return officers
 
 
+@pytest.fixture(autouse=True)
+def _tasks_in_process(eager_celery):
+    """The estimation task runs in this process, as in the embedded mode, also where CI has a broker (REDIS_URL):
+    the Celery app reads CELERY_TASK_ALWAYS_EAGER once, so its own configuration is set (and put back)."""
+
+
 def _run(cast, django_capture_on_commit_callbacks, **overrides) -> EstimationRun:
     from django.test import override_settings
 
