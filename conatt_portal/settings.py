@@ -239,7 +239,9 @@ DISCLOSURE_VARIANCE = env.float("DISCLOSURE_VARIANCE", default=1.0)
 DISCLOSURE_K_PUBLIC = env.int("DISCLOSURE_K_PUBLIC", default=10)
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# Where collectstatic gathers the static files that whitenoise serves when DEBUG is off (production, tests
+# against a real gunicorn, which collect into a temporary directory).
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
