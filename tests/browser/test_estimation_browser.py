@@ -5,11 +5,10 @@ analyst then sees the estimate but no capture-history cells. Screenshots in test
 With DEBUG off whitenoise serves only what collectstatic gathered, as in production, so the static files are
 collected into the test's own STATIC_ROOT (without them the page never refreshes itself and has no chart).
 
-Skipped cleanly where /usr/bin/chromium is not installed."""
+Skipped (not errors) where Playwright or Debian's chromium is missing (tests/browser_support.py)."""
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
@@ -17,17 +16,13 @@ import pytest
 from django.core.management import call_command
 from django.test import override_settings
 
+from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, needs_browser
 from tests.cast import PASSWORD
 from tests.process_support import Gunicorn, SharedDatabase
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium"),
-]
+pytestmark = needs_browser
 
 
 def _login(page, base: str, username: str) -> None:
@@ -48,20 +43,20 @@ def _login(page, base: str, username: str) -> None:
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_coordinator_runs_an_estimate_and_analyst_sees_no_cells(cast, tmp_path):
+def test_coordinator_runs_an_estimate_and_analyst_sees_no_cells(cast, tmp_path, monkeypatch):
     call_command("seed_demo", applications=600, seed=3, verbosity=0)
     database = SharedDatabase(tmp_path).export()
     static_root = tmp_path / "static"
     with override_settings(STATIC_ROOT=static_root):
         call_command("collectstatic", interactive=False, verbosity=0)
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
     from playwright.sync_api import sync_playwright
 
     ARTIFACTS.mkdir(exist_ok=True)
     server = Gunicorn(database, env={"STATIC_ROOT": str(static_root)}, log=tmp_path / "gunicorn.log")
     with server, sync_playwright() as playwright:
         base = f"http://127.0.0.1:{server.port}"
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="es-CR")
         page = context.new_page()
         errors: list[str] = []
