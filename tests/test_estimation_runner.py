@@ -53,9 +53,11 @@ def _row(database: SharedDatabase, run_id: int) -> tuple[str, int]:
 
 
 @TRANSACTIONAL
-def test_a_runner_killed_in_the_middle_is_swept_failed(cast, referrals, settings, tmp_path):
+def test_a_runner_killed_in_the_middle_is_swept_failed(cast, referrals, settings, tmp_path, celery_conf):
     settings.IMPORT_RUNNER = "celery"
-    settings.CELERY_TASK_ALWAYS_EAGER = False
+    # Queued, not run here: the Celery app reads CELERY_TASK_ALWAYS_EAGER once (eager without REDIS_URL), so its
+    # own configuration says so; the message goes to the broker (memory:// without Redis), which nobody consumes.
+    celery_conf.conf.task_always_eager = False
     run, _ = services.estimation_request(user=cast.coordinator_a, **FORM, replications=5000)
     database = SharedDatabase(tmp_path).export()
     process = subprocess.Popen(  # noqa: S603 - our interpreter, fixed arguments
@@ -85,9 +87,9 @@ def test_a_runner_killed_in_the_middle_is_swept_failed(cast, referrals, settings
     assert services.estimation_runs_sweep(now=later) == 0
 
 
-def test_in_embedded_mode_seeing_the_page_sweeps_dead_runs(cast, referrals, settings):
+def test_in_embedded_mode_seeing_the_page_sweeps_dead_runs(cast, referrals, settings, celery_conf):
     settings.IMPORT_RUNNER = "celery"
-    settings.CELERY_TASK_ALWAYS_EAGER = False
+    celery_conf.conf.task_always_eager = False  # queued, not run here (see the test above)
     run, _ = services.estimation_request(user=cast.coordinator_a, **FORM, replications=100)
     stale = timezone.now() - datetime.timedelta(minutes=settings.IMPORT_HEARTBEAT_MINUTES + 1)
     EstimationRun.objects.filter(pk=run.pk).update(status=EstimationRun.Status.RUNNING, heartbeat_at=stale)
