@@ -7,9 +7,10 @@ and WITHOUT them (the same engine with the key work taken out: no key drawing, n
 tables, every key aggregate replaced by a constant 0), in the order with, without, without, with, ... so a drift
 in the machine's load falls on both sides.
 
-"Without" is made here, in the benchmark, by rewriting the SQL the builder runs (``_Builder.execute``), so the
-production engine carries no switch for it. It still writes the key columns (as zeros), so the figure slightly
-understates what the keys cost: only their storage is left in both.
+"Without" is made here, in the benchmark, by rewriting the SQL the builder runs
+(``indicators.recompute.builder.Builder.execute``), so the production engine carries no switch for it. It still
+writes the key columns (as zeros), so the figure slightly understates what the keys cost: only their storage is
+left in both.
 
 Each run checks that the cells are the same counts both ways (the checksum of ``n``) and that the "without" run
 really wrote no key. Prints one JSON object: the seconds of each run, the medians and their ratio (the issue's
@@ -40,9 +41,10 @@ from django.db.models import Count, Sum  # noqa: E402
 from indicators import services  # noqa: E402
 from indicators.disclosure import KEY_MODULUS  # noqa: E402
 from indicators.models import IndicatorCell, RecomputeRun, RecordKey  # noqa: E402
+from indicators.recompute.builder import Builder  # noqa: E402
 from records.models import Application  # noqa: E402
 
-# The key aggregate of services._key_sum, whatever it sums (its argument never holds ", 0) % M").
+# The key aggregate of indicators.recompute.sql._key_sum, whatever it sums (its argument never holds ", 0) % M").
 _KEY_AGGREGATE = re.compile(rf"CAST\(COALESCE\(SUM\(.*?\), 0\) % {KEY_MODULUS} AS INTEGER\)")
 _KEY_JOIN = re.compile(r"LEFT JOIN \S+ [pr]key ON [pr]key\.\S+ = [^\n]*")
 
@@ -55,13 +57,13 @@ def _without_keys(sql: str) -> str:
 
 @contextmanager
 def keys_taken_out():
-    execute, record_keys = services._Builder.execute, services._Builder.record_keys
-    services._Builder.execute = lambda self, sql, params=None: execute(self, _without_keys(sql), params)
-    services._Builder.record_keys = lambda self, scope="1=1": None
+    execute, record_keys = Builder.execute, Builder.record_keys
+    Builder.execute = lambda self, sql, params=None: execute(self, _without_keys(sql), params)
+    Builder.record_keys = lambda self, scope="1=1": None
     try:
         yield
     finally:
-        services._Builder.execute, services._Builder.record_keys = execute, record_keys
+        Builder.execute, Builder.record_keys = execute, record_keys
 
 
 def _full() -> float:

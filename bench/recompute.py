@@ -31,12 +31,14 @@ from seeding import top_up  # noqa: E402 (bench/seeding.py, beside this script)
 
 django.setup()
 
+from django.conf import settings  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.test.utils import override_settings  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from indicators import services  # noqa: E402
+from indicators import dimensions, services  # noqa: E402
 from indicators.models import ApplicationFact, IndicatorCell, RecomputeRun  # noqa: E402
+from indicators.recompute.builder import Builder  # noqa: E402
 from records.models import Application, Code, Status  # noqa: E402
 
 
@@ -100,11 +102,11 @@ def main() -> None:
 
     floor_seconds = None
     if not args.skip_floor:
-        builder = services._Builder(today=timezone.localdate())
+        builder = Builder(today=timezone.localdate())
         # The floor runs with the settings the build gives its own transaction (work_mem, no JIT), so the two
         # are compared on equal terms.
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("SELECT set_config('work_mem', %s, true)", [services.WORK_MEM])
+            cursor.execute("SELECT set_config('work_mem', %s, true)", [settings.INDICATORS_WORK_MEM])
             cursor.execute("SELECT set_config('jit', 'off', true)")
             floor_seconds, _ = _timed(lambda: cursor.execute(builder.floor_sql(), {"today": builder.today}), "floor")
             floor_cells = cursor.fetchone()[0]
@@ -115,7 +117,7 @@ def main() -> None:
         "applications": Application.objects.count(),
         "facts": ApplicationFact.objects.count(),
         "cells": IndicatorCell.objects.filter(version__is_current=True).count(),
-        "cell_sets": len(services.dims.CELL_SETS),
+        "cell_sets": len(dimensions.CELL_SETS),
         "full_seconds": None if full_seconds is None else round(full_seconds, 2),
         "full_rows_written": full.rows_written,
         "incremental_seconds": round(incremental_seconds, 3),
@@ -126,7 +128,7 @@ def main() -> None:
         "floor_cells": floor_cells,
         "full_over_floor": None if not (floor_seconds and full_seconds) else round(full_seconds / floor_seconds, 2),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-        "postgres_work_mem_of_the_build": services.WORK_MEM,
+        "postgres_work_mem_of_the_build": settings.INDICATORS_WORK_MEM,
         "postgres_temp_mb": round((_temp_bytes() - temp_before) / 2**20, 1),
         "load_average_before": [round(x, 2) for x in load_before],
         "load_average_after": [round(x, 2) for x in os.getloadavg()],

@@ -321,7 +321,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_t
 # work away and, with a Redis that lost its messages, leave it to the periodic sweep.
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 # Fault tests only (tests/test_security_faults.py): a file whose presence makes the indicator build wait
-# before its commit (indicators.services._pause_for_fault_tests). Never honoured in production.
+# before its commit (indicators.recompute.runner._pause_for_fault_tests). Never honoured in production.
 TEST_RECOMPUTE_PAUSE_FILE = "" if PRODUCTION else env.str("CONATT_TEST_RECOMPUTE_PAUSE_FILE", default="")
 # Fault tests only (tests/test_import_runner.py): the same for an import's first heartbeat
 # (records.imports.heartbeat._pause_for_fault_tests). Never honoured in production.
@@ -330,6 +330,10 @@ TEST_IMPORT_PAUSE_FILE = "" if PRODUCTION else env.str("CONATT_TEST_IMPORT_PAUSE
 # committed first, the new version becomes current once every connection has committed). One per core the
 # database may spend on it; 1 keeps the whole rebuild in a single transaction.
 INDICATORS_BUILD_CONNECTIONS = env.int("INDICATORS_BUILD_CONNECTIONS", default=2)
+# Indicators: seconds a burst of record changes waits before its one recompute task runs (the debounce).
+INDICATORS_DEBOUNCE_SECONDS = env.int("INDICATORS_DEBOUNCE_SECONDS", default=5)
+# Indicators, PostgreSQL: work_mem of the build's own transactions, so the cell passes' hash tables stay in memory.
+INDICATORS_WORK_MEM = env.str("INDICATORS_WORK_MEM", default="128MB")
 # Indicators: a nightly full rebuild (it also refreshes "overdue" and "pending", which move with the date) and a
 # frequent sweep of the outbox, which catches years whose task could not be queued (broker down).
 CELERY_BEAT_SCHEDULE = {

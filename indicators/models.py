@@ -40,11 +40,11 @@ class ApplicationFact(models.Model):
     # "W" withdrawn.
     outcome = models.CharField(max_length=1)
     # True on an accredited application whose person has another accredited application the same year: such
-    # persons are counted with COUNT(DISTINCT), everyone else by a plain sum (see services).
+    # persons are counted with COUNT(DISTINCT), everyone else by a plain sum (see indicators.recompute).
     person_dup = models.BooleanField(default=False)
     overdue = models.BooleanField(default=False)
     # The four columns above in one integer (received year * 100000 + decided year * 10 + outcome * 2 +
-    # overdue), what the recompute groups by: see services._time_key_sql.
+    # overdue), what the recompute groups by: see recompute.sql._time_key_sql.
     time_key = models.IntegerField(default=0)
     business_days = models.IntegerField(null=True)
     within_deadline = models.BooleanField(null=True)

@@ -6,9 +6,12 @@ import logging
 from celery import shared_task
 from django.core.cache import cache
 
-from . import services
+from .recompute import runner
 
 logger = logging.getLogger(__name__)
+
+# The debounce of the task queued after commits (indicators.recompute.outbox): one task per burst of changes.
+DEBOUNCE_KEY = "indicators:recompute-scheduled"
 
 _RETRY = {
     "acks_late": True,
@@ -27,14 +30,14 @@ def recompute_pending(trigger: str = "task") -> int | None:
     try:
         # Open the next debounce window first: a commit from now on queues a new task, so no mark that this
         # run might miss is left without one.
-        cache.delete(services.DEBOUNCE_KEY)
+        cache.delete(DEBOUNCE_KEY)
     except Exception:
         logger.warning("Could not clear the indicator debounce key", exc_info=True)
-    run = services.recompute_pending(trigger=trigger)
+    run = runner.recompute_pending(trigger=trigger)
     return run.pk if run else None
 
 
 @shared_task(name="indicators.tasks.recompute_full", **_RETRY)
 def recompute_full(trigger: str = "task") -> int:
     """Rebuild every indicator as a new version (nightly, and from the admin)."""
-    return services.recompute_full(trigger=trigger).pk
+    return runner.recompute_full(trigger=trigger).pk

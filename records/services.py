@@ -22,7 +22,7 @@ from guardian.shortcuts import assign_perm, remove_perm
 
 from accounts import access
 from accounts.models import AccessEvent, Institution, Role
-from indicators.services import recompute_mark_dirty
+from indicators.recompute.outbox import recompute_mark_dirty
 
 from . import deadlines, facts, keys, selectors, validation
 from .models import (

@@ -31,8 +31,7 @@ def _wait_for(condition, timeout=60):
 @pytest.mark.xdist_group("celery_worker")  # see tests/conftest.py: one xdist worker runs every Celery worker
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 @override_settings(CELERY_TASK_ALWAYS_EAGER=False, INDICATORS_DEBOUNCE_SECONDS=2)
-def test_saves_reach_the_indicators_through_a_worker_once_per_burst(cast, monkeypatch, celery_conf):
-    monkeypatch.setattr(services, "DEBOUNCE_SECONDS", 2)
+def test_saves_reach_the_indicators_through_a_worker_once_per_burst(cast, celery_conf):
     celery_conf.conf.task_always_eager = False
     cache.delete(services.DEBOUNCE_KEY)
     application(institution=cast.institution_a, received_on=date(2024, 3, 4), status=Status.SUBMITTED)

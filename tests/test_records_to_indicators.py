@@ -61,8 +61,7 @@ def _wait_for(condition, timeout: float = 60) -> bool:
 @pytest.mark.xdist_group("celery_worker")  # see tests/conftest.py: one xdist worker runs every Celery worker
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 @override_settings(CELERY_TASK_ALWAYS_EAGER=False, INDICATORS_DEBOUNCE_SECONDS=1)
-def test_a_decision_reaches_the_indicators_through_a_real_worker(cast, monkeypatch, celery_conf):
-    monkeypatch.setattr(indicator_services, "DEBOUNCE_SECONDS", 1)
+def test_a_decision_reaches_the_indicators_through_a_real_worker(cast, celery_conf):
     celery_conf.conf.task_always_eager = False
     cache.delete(indicator_services.DEBOUNCE_KEY)
     indicator_services.recompute_full()

@@ -15,6 +15,7 @@ from django.test import override_settings
 from conatt_portal.celery import app as celery_app
 from indicators import selectors, services, tasks
 from indicators.models import IndicatorVersion, RecomputeRun
+from indicators.recompute import outbox
 from records.models import Status
 
 from .fault_services import CeleryWorker, RecomputePause, SpareRedis, wait_for
@@ -220,7 +221,7 @@ def worker_setup(two_years, spare_broker, tmp_path, monkeypatch):  # noqa: F811
     test queues the one task it follows), the spare Redis as broker and cache, and a build pause."""
     from django.core.cache import caches
 
-    monkeypatch.setattr(services, "_enqueue_pending", lambda: None)
+    monkeypatch.setattr(outbox, "_enqueue_pending", lambda: None)
     _save_and_mark(two_years[2], status=Status.ACCREDITED)
     monkeypatch.undo()
     cache = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": spare_broker.url}

@@ -29,7 +29,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import AccessEvent, Institution
-from indicators.services import recompute_mark_dirty
+from indicators.recompute.outbox import recompute_mark_dirty
 from records import facts
 from records.deadlines import due_on as deadline_due_on
 from records.keys import person_key
