@@ -16,8 +16,6 @@ from .sql import _q
 
 logger = logging.getLogger(__name__)
 
-WORK_MEM = getattr(settings, "INDICATORS_WORK_MEM", "128MB")
-
 
 def _tune_build_transaction(*, snapshot: bool = False) -> None:
     """PostgreSQL settings of a build transaction (SET LOCAL: they end with it). ``snapshot``: read every table
@@ -28,7 +26,7 @@ def _tune_build_transaction(*, snapshot: bool = False) -> None:
         if snapshot:
             cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         # Room for the hash aggregates of the bases, so they do not spill to disk (this transaction only).
-        cursor.execute("SELECT set_config('work_mem', %s, true)", [WORK_MEM])
+        cursor.execute("SELECT set_config('work_mem', %s, true)", [settings.INDICATORS_WORK_MEM])
         # JIT compiling these long one-off statements costs seconds and gains less than it costs.
         cursor.execute("SELECT set_config('jit', 'off', true)")
 

@@ -158,7 +158,7 @@ def _build(kind: str, *, started, run: RecomputeRun) -> tuple[int, list[int], In
     # transaction; a build that fails half-way leaves a version newer than the current one, and that makes the
     # next recompute full (``_facts_ahead``). Inside a caller's transaction other connections could not see its
     # records, so the build is one transaction there, as on SQLite.
-    connections = int(getattr(settings, "INDICATORS_BUILD_CONNECTIONS", 1))
+    connections = int(settings.INDICATORS_BUILD_CONNECTIONS)
     in_parallel = outermost and connection.vendor == "postgresql" and connections > 1
     with transaction.atomic():
         _tune_build_transaction(snapshot=outermost)
