@@ -24,6 +24,7 @@ from .sql import (
     _DAYS,
     _DUPS,
     _KEY_SUMS,
+    Source,
     Sql,
     _grouping_mask,
     _ints,
@@ -31,7 +32,6 @@ from .sql import (
     _Kind,
     _pass_cost,
     _q,
-    _Source,
     _t,
 )
 
@@ -151,7 +151,7 @@ class Builder(Sql):
             )
         return rows
 
-    def sum_jobs(self, version: int, source: _Source) -> list[tuple[int, Callable[[], int]]]:
+    def sum_jobs(self, version: int, source: Source) -> list[tuple[int, Callable[[], int]]]:
         """The cells whose counts add up (applications, non-duplicated persons, days histogram) as independent
         statements, each with a rough cost, largest first. Two levels: the facts are grouped by a few wide
         "bases" (``dims.plan_bases``), and every cell set is summed from the much smaller result of the base that
@@ -181,7 +181,7 @@ class Builder(Sql):
                 ]
         return sorted(jobs, key=lambda job: -job[0])
 
-    def _insert_base(self, version: int, kind: _Kind, base_members, source: _Source, aggregates) -> int:
+    def _insert_base(self, version: int, kind: _Kind, base_members, source: Source, aggregates) -> int:
         base, members = base_members
         group_cols = [*kind.group, *base]
         pre = (
@@ -191,7 +191,7 @@ class Builder(Sql):
         )
         return self._insert(version, kind, members, pre, aggregates, "y.")
 
-    def _insert_pass(self, version: int, kind: _Kind, bases, source: _Source, aggregates: dict[str, str]) -> int:
+    def _insert_pass(self, version: int, kind: _Kind, bases, source: Source, aggregates: dict[str, str]) -> int:
         """PostgreSQL: the cells of every set of ``bases`` in one INSERT. The CTE groups the facts by every
         base at once (GROUPING SETS; ``g`` tells the base of each row); each UNION branch sums the cell sets of
         one base from its rows."""
@@ -217,7 +217,7 @@ class Builder(Sql):
             f"WITH b AS MATERIALIZED ({level1}) INSERT INTO {self.cell} ({columns}) {' UNION ALL '.join(branches)}"
         )
 
-    def cells_direct(self, version: int, kind: _Kind, sets, source: _Source, *, sign: int = 1, distinct: bool) -> int:
+    def cells_direct(self, version: int, kind: _Kind, sets, source: Source, *, sign: int = 1, distinct: bool) -> int:
         """Cells straight from the rows, one statement per group of sets sharing their multi-valued
         dimensions; ``distinct`` counts accredited persons with COUNT(DISTINCT) (small inputs only)."""
         groups: dict[tuple[str, ...], list] = {}
@@ -250,15 +250,13 @@ class Builder(Sql):
             rows += self._insert(version, kind, members, inner, aggregates, "x.")
         return rows
 
-    def build_cells(self, version: int, source: _Source) -> int:
+    def build_cells(self, version: int, source: Source) -> int:
         rows = self.dups_job(version)()
         return rows + sum(job() for _, job in self.sum_jobs(version, source))
 
     def dups_job(self, version: int) -> Callable[[], int]:
         """The cells of the persons counted twice (``ind_dups``, a temporary table of this session)."""
-        return partial(
-            self.cells_direct, version, _DUPS, dims.CELL_SETS, _Source("ind_dups", self.value), distinct=True
-        )
+        return partial(self.cells_direct, version, _DUPS, dims.CELL_SETS, Source("ind_dups", self.value), distinct=True)
 
     # ---- the three kinds of recompute
     def year_span(self) -> list[int]:
@@ -268,7 +266,7 @@ class Builder(Sql):
 
     def full(self, *, version: IndicatorVersion) -> int:
         rows = self.all_facts()
-        rows += self.build_cells(version.pk, _Source(self.fact, self.value))
+        rows += self.build_cells(version.pk, Source(self.fact, self.value))
         self.execute("DROP TABLE IF EXISTS ind_dups")
         return rows
 
@@ -348,7 +346,7 @@ class Builder(Sql):
         )
         touched = f"(f.received_year IN ({in_years}) OR f.decided_year IN ({in_years}))"
         self.temp_like("ind_dups", self.fact, f"person_dup AND decided_year IN ({in_years})")
-        rows += self.build_cells(version.pk, _Source(self.fact, self.value, touched))
+        rows += self.build_cells(version.pk, Source(self.fact, self.value, touched))
         self.execute("DROP TABLE IF EXISTS ind_dups")
         self.execute("DROP TABLE IF EXISTS ind_refresh")
         self.years = sorted(set(self.years) | set(years))
@@ -417,8 +415,8 @@ class Builder(Sql):
                 )
             }
         )
-        new = _Source(f"(SELECT * FROM {fact} WHERE application_id IN {refresh})", self.value)
-        old = _Source("ind_old", "ind_old_values")
+        new = Source(f"(SELECT * FROM {fact} WHERE application_id IN {refresh})", self.value)
+        old = Source("ind_old", "ind_old_values")
         for sign, source in ((-1, old), (1, new)):
             rows += self.cells_direct(version.pk, _COUNT, dims.CELL_SETS, source, sign=sign, distinct=True)
             rows += self.cells_direct(version.pk, _DAYS, dims.TIMELINESS_SETS, source, sign=sign, distinct=False)

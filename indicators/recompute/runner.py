@@ -39,7 +39,7 @@ from ..models import (
 )
 from .builder import Builder
 from .parallel import _in_parallel, _tune_build_transaction
-from .sql import _Source
+from .sql import Source
 
 logger = logging.getLogger(__name__)
 
@@ -207,7 +207,7 @@ def _build(kind: str, *, started, run: RecomputeRun) -> tuple[int, list[int], In
         _tune_build_transaction()
         rows += builder.finish_facts()
     rows += _in_parallel(
-        builder.sum_jobs(version.pk, _Source(builder.fact, builder.value)),
+        builder.sum_jobs(version.pk, Source(builder.fact, builder.value)),
         connections,
         first=builder.dups_job(version.pk),
     )

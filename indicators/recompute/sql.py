@@ -102,7 +102,7 @@ assert set(_MASK_SOURCES) == set(dims.MASKED)  # noqa: S101
 
 
 @dataclass(frozen=True)
-class _Source:
+class Source:
     """Where a cell query reads facts from: a table expression for the facts, the bridge table, a condition."""
 
     facts: str
@@ -367,30 +367,8 @@ class Sql:
             for select in self.bridge_selects(f"{submitted} AND {scope}")
         ]
 
-    def floor_sql(self) -> str:
-        """The benchmark's floor: ONE statement that computes the same count cells straight from the records
-        (facts derived in a CTE, every cell set in GROUPING SETS, no tables written, no distinct persons)."""
-        fact_select = self.fact_sql(target="x", scope="1=1", mask_scope="1=1").split(") SELECT ", 1)[1]
-        bridges = " UNION ALL ".join(self.bridge_selects("1=1"))
-        parts = []
-        groups: dict[tuple[str, ...], list] = {}
-        for cell_set in dims.CELL_SETS:
-            groups.setdefault(tuple(sorted(d for d in cell_set if d in dims.MULTI_VALUED)), []).append(cell_set)
-        for members in groups.values():
-            used = sorted({d for s in members for d in s})
-            grouping = ", ".join("(" + ", ".join(f"x.{d}" for d in s) + ")" for s in members)
-            rows = self._rows_sql(_Source("f", "v"), used)
-            parts.append(
-                f"SELECT COUNT(*) AS n, SUM(x.pf) AS p, SUM(x.w) AS w FROM ({rows}) x "
-                f"GROUP BY x.tk, GROUPING SETS ({grouping})"
-            )
-        return (
-            f"WITH f AS MATERIALIZED (SELECT {fact_select}), v AS MATERIALIZED ({bridges}) "
-            f"SELECT COUNT(*) FROM ({' UNION ALL '.join(parts)}) q"
-        )
-
     # ---- cells
-    def _rows_sql(self, source: _Source, used: Iterable[str], where: str = "1=1") -> str:
+    def _rows_sql(self, source: Source, used: Iterable[str], where: str = "1=1") -> str:
         """Row-level facts with the dimension codes of ``used`` (multi-valued ones joined, one row per value)."""
         bits = _t(MaskBit)
         joins, columns = [], []
