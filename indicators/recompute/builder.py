@@ -420,7 +420,7 @@ class Builder(Sql):
         for sign, source in ((-1, old), (1, new)):
             rows += self.cells_direct(version.pk, _COUNT, dims.CELL_SETS, source, sign=sign, distinct=True)
             rows += self.cells_direct(version.pk, _DAYS, dims.TIMELINESS_SETS, source, sign=sign, distinct=False)
-        for name in ("ind_new", "ind_old", "ind_old_values", "ind_refresh"):
+        for name in ("ind_old", "ind_old_values", "ind_refresh"):
             self.execute(f"DROP TABLE IF EXISTS {name}")
         return rows
 
