@@ -321,7 +321,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_t
 # work away and, with a Redis that lost its messages, leave it to the periodic sweep.
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 # Fault tests only (tests/test_security_faults.py): a file whose presence makes the indicator build wait
-# before its commit (indicators.recompute.runner._pause_for_fault_tests). Never honoured in production.
+# before its commit (indicators.recompute.seam). Never honoured in production.
 TEST_RECOMPUTE_PAUSE_FILE = "" if PRODUCTION else env.str("CONATT_TEST_RECOMPUTE_PAUSE_FILE", default="")
 # Fault tests only (tests/test_import_runner.py): the same for an import's first heartbeat
 # (records.imports.heartbeat._pause_for_fault_tests). Never honoured in production.

@@ -184,7 +184,7 @@ class CeleryWorker:
 
 class RecomputePause:
     """Holds an indicator build of another process just before its commit (settings.TEST_RECOMPUTE_PAUSE_FILE,
-    read by indicators.services._pause_for_fault_tests): ``env`` goes to the worker; ``wait_reached()`` polls
+    read by indicators.recompute.seam.before_commit): ``env`` goes to the worker; ``wait_reached()`` polls
     until the build is there; ``release()`` lets it commit."""
 
     def __init__(self, directory: Path):

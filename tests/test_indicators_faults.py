@@ -14,7 +14,7 @@ from conatt_portal.celery import app as celery_app
 from indicators import selectors, services, tasks
 from indicators.disclosure import Count
 from indicators.models import ApplicationFact, IndicatorCell, IndicatorVersion, PendingRecompute, RecomputeRun
-from indicators.recompute import runner
+from indicators.recompute import seam
 from indicators.recompute.builder import Builder
 from records.models import Status
 
@@ -77,7 +77,7 @@ def test_a_build_failing_half_way_leaves_the_old_version_and_an_error_row(two_ye
     def explode():
         raise RuntimeError("disk full (injected)")
 
-    monkeypatch.setattr(runner, "_before_commit", explode)
+    monkeypatch.setattr(seam, "hook", explode)
     with pytest.raises(RuntimeError):
         services.recompute_full(trigger="test")
     assert IndicatorVersion.objects.get(is_current=True) == before
@@ -85,7 +85,7 @@ def test_a_build_failing_half_way_leaves_the_old_version_and_an_error_row(two_ye
     failed = RecomputeRun.objects.first()
     assert failed.outcome == RecomputeRun.Outcome.FAILED
     assert "disk full (injected)" in failed.error and failed.finished_at is not None
-    monkeypatch.setattr(runner, "_before_commit", None)
+    monkeypatch.setattr(seam, "hook", None)
     services.recompute_full()
     assert selectors.measure_by_year(measure="received")[2024] == counts[2024] + 1
 
@@ -212,13 +212,13 @@ def test_readers_see_the_old_version_until_the_swap_and_a_second_recompute_skips
         inside.set()
         assert release.wait(30)
 
-    monkeypatch.setattr(runner, "_before_commit", pause)
+    monkeypatch.setattr(seam, "hook", pause)
     thread, result = _in_thread(lambda: services.recompute_full(trigger="first"))
     assert inside.wait(30)
     # New cells are written but not committed: readers see the old version.
     assert selectors.measure_by_year(measure="received") == {2024: 1}
     # A second recompute that must not wait skips, and leaves a row saying so.
-    monkeypatch.setattr(runner, "_before_commit", None)
+    monkeypatch.setattr(seam, "hook", None)
     skipped = services.recompute_full(wait=False, trigger="second")
     assert skipped.outcome == RecomputeRun.Outcome.SKIPPED
     # One that may wait runs after the first has committed.
@@ -411,7 +411,7 @@ def test_command_reports_a_failed_recompute(two_years, monkeypatch):
     def explode():
         raise RuntimeError("injected")
 
-    monkeypatch.setattr(runner, "_before_commit", explode)
+    monkeypatch.setattr(seam, "hook", explode)
     with pytest.raises(CommandError, match="RuntimeError"):
         call_command("recompute_indicators", "--full")
     assert RecomputeRun.objects.first().outcome == RecomputeRun.Outcome.FAILED

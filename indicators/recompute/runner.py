@@ -17,10 +17,8 @@ Domain rules enforced here:
 from __future__ import annotations
 
 import logging
-import os
 import time
 import traceback
-from collections.abc import Callable
 from datetime import timedelta
 
 from django.conf import settings
@@ -37,6 +35,7 @@ from ..models import (
     RecomputeLock,
     RecomputeRun,
 )
+from . import seam
 from .builder import Builder
 from .parallel import _in_parallel, _tune_build_transaction
 from .sql import Source
@@ -68,26 +67,6 @@ def recompute_full(*, wait: bool = True, trigger: str = "") -> RecomputeRun:
     """Rebuild the analytics tables and a new indicator version from all committed records, then make it
     current; the outbox is emptied of what the rebuild covered. Used nightly, from the shell and the admin."""
     return _run(RecomputeRun.Kind.FULL, wait=wait, trigger=trigger)
-
-
-def _pause_for_fault_tests() -> None:
-    """Off unless settings.TEST_RECOMPUTE_PAUSE_FILE names a file that exists (never in production, see
-    settings). Fault tests run the recompute in a separate worker process, where a monkeypatched
-    ``_before_commit`` cannot reach: at the same point (cells written, not committed) this writes
-    ``<file>.reached`` and waits while ``<file>`` exists, so a test can kill the worker or Redis mid-build."""
-    hold = getattr(settings, "TEST_RECOMPUTE_PAUSE_FILE", "")
-    if not hold or not os.path.exists(hold):
-        return
-    with open(f"{hold}.reached", "w") as marker:
-        marker.write(str(os.getpid()))
-    deadline = time.monotonic() + 120
-    while os.path.exists(hold) and time.monotonic() < deadline:
-        time.sleep(0.05)
-
-
-# Test hook: called inside the build transaction after the new cells are written and before the commit. Tests in
-# this process replace it (monkeypatch); a worker process started by a fault test gets the file-driven pause.
-_before_commit: Callable[[], None] | None = _pause_for_fault_tests
 
 
 def _run(kind: str, *, wait: bool, trigger: str) -> RecomputeRun:
@@ -225,10 +204,9 @@ def _make_current(version: IndicatorVersion, marks) -> None:
 
 
 def _done(marks) -> None:
-    """Empty the outbox of the marks this build covered, then (tests) the hook before the commit."""
+    """Empty the outbox of the marks this build covered, then the test seam before the commit."""
     PendingRecompute.objects.filter(id__in=[pk for pk, _, _ in marks]).delete()
-    if _before_commit is not None:
-        _before_commit()
+    seam.before_commit()
 
 
 def _facts_ahead(current: IndicatorVersion | None) -> bool:
