@@ -242,6 +242,13 @@ class Sql:
     def fact_sql(self, *, target: str, scope: str, mask_scope: str) -> str:
         """INSERT the fact rows of the applications in ``scope`` (a condition on ``a``) into ``target``;
         ``mask_scope`` is the same condition on ``t.application_id`` for the many-to-many tables."""
+        columns = self._fact_columns()
+        names = ", ".join(columns)
+        values = ",\n".join(f"{expr} AS {name}" for name, expr in columns.items())
+        return f"INSERT INTO {target} ({names}) SELECT {values} {self._fact_joins(scope, mask_scope)}"
+
+    def _fact_columns(self) -> dict[str, str]:
+        """Each fact column and its expression over the joins of ``_fact_joins``."""
         decided = ", ".join(_q(s) for s in DECIDED)
         open_ = ", ".join(_q(s) for s in OPEN)
         paused = (
@@ -255,7 +262,6 @@ class Sql:
             f"WHEN a.recruitment_province_id IS NOT NULL OR a.recruitment_district_id IS NOT NULL "
             f"THEN {_q(self.country)} ELSE '' END"
         )
-        code, district, canton = _t(Code), _t(District), _t(Canton)
         mask_columns = {f"{d}_mask": f"COALESCE(m.{d}_mask, 0)" for d in _MASK_SOURCES}
         columns = {
             "application_id": "a.id",
@@ -301,6 +307,11 @@ class Sql:
         columns["time_key"] = _time_key_sql(
             columns["received_year"], columns["decided_year"], columns["outcome"], columns["overdue"]
         )
+        return columns
+
+    def _fact_joins(self, scope: str, mask_scope: str) -> str:
+        """The FROM, joins and WHERE of the facts of the submitted applications in ``scope``."""
+        code, district, canton = _t(Code), _t(District), _t(Canton)
         person, nationality = _t(Person), _t(ApplicationNationality)
         person_scope = (
             "1=1"
@@ -335,9 +346,7 @@ class Sql:
             LEFT JOIN {_t(PersonKey)} pkey ON pkey.person_id = COALESCE(pk.ref, a.person_id)
             WHERE a.status <> {_q(Status.DRAFT)} AND ({scope})
         """
-        names = ", ".join(columns)
-        values = ",\n".join(f"{expr} AS {name}" for name, expr in columns.items())
-        return f"INSERT INTO {target} ({names}) SELECT {values} {joins}"
+        return joins
 
     def bridge_selects(self, scope: str) -> list[str]:
         """Bridge rows of the open lists, as SELECTs of (application_id, dimension, code): countries of
