@@ -35,7 +35,7 @@ from ..models import (
     RecomputeLock,
     RecomputeRun,
 )
-from . import seam
+from . import cost, seam
 from .builder import Builder
 from .parallel import _in_parallel, _tune_build_transaction
 from .sql import Source
@@ -150,15 +150,15 @@ def _build(kind: str, *, started, run: RecomputeRun) -> tuple[int, list[int], In
         marks = list(PendingRecompute.objects.values_list("id", "year", "application_id"))
         builder = Builder(today=timezone.localdate())
         current = IndicatorVersion.objects.filter(is_current=True).first()
-        if kind == RecomputeRun.Kind.INCREMENTAL and (_facts_lost() or _facts_ahead(current)):
-            # The differences need the facts the current version was built from: PostgreSQL empties the UNLOGGED
-            # fact tables after a crash, and a full rebuild that failed after committing its facts replaced them.
+        marked_years = sorted({year for _, year, _ in marks if year is not None})
+        marked_apps = sorted({app for _, _, app in marks if app is not None})
+        if kind == RecomputeRun.Kind.INCREMENTAL and _full_instead(
+            builder, current, marked_apps, marked_years, connections=connections if in_parallel else 1
+        ):
             kind = RecomputeRun.Kind.FULL
             RecomputeRun.objects.filter(pk=run.pk).update(kind=kind)
             run.kind = kind
         if kind == RecomputeRun.Kind.INCREMENTAL and current is not None:
-            marked_years = sorted({year for _, year, _ in marks if year is not None})
-            marked_apps = sorted({app for _, _, app in marks if app is not None})
             if not marks:
                 return 0, [], current
             rows = 0
@@ -194,6 +194,21 @@ def _build(kind: str, *, started, run: RecomputeRun) -> tuple[int, list[int], In
         _make_current(version, marks)
     builder.execute("DROP TABLE IF EXISTS ind_dups")
     return rows, builder.years, version
+
+
+def _full_instead(builder: Builder, current, marked_apps: list[int], marked_years: list[int], *, connections) -> bool:
+    """Whether an incremental recompute of these marks must, or had better, be a full rebuild."""
+    if _facts_lost() or _facts_ahead(current):
+        # The differences need the facts the current version was built from: PostgreSQL empties the UNLOGGED
+        # fact tables after a crash, and a full rebuild that failed after committing its facts replaced them.
+        return True
+    if current is None or not (marked_apps or marked_years):
+        return False
+    # Both give the same cells; a full rebuild is the faster for some marks (most years of the facts).
+    guess = cost.estimate(builder, application_ids=marked_apps, years=marked_years, connections=connections)
+    if guess.full_is_cheaper:
+        logger.info("Indicator recompute: full (est. %.1f s) over incremental (%.1f s)", guess.full, guess.incremental)
+    return guess.full_is_cheaper
 
 
 def _make_current(version: IndicatorVersion, marks) -> None:
