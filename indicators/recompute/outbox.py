@@ -47,6 +47,23 @@ def recompute_mark_dirty(*, years: Iterable[int] = (), application_ids: Iterable
     transaction.on_commit(_enqueue_pending)
 
 
+# An import marks its applications one by one up to this many (the recompute then chooses between their
+# difference and a full rebuild by cost); a larger one marks its years, one row each, and is rebuilt in full or
+# by years: one outbox row per application of a 100,000-row file would cost the import more than it saves.
+MAX_APPLICATION_MARKS = 5000
+
+
+def recompute_mark_changed(*, application_ids: Iterable[int], years: Iterable[int]) -> None:
+    """``recompute_mark_dirty`` for a bulk change (an import): ``application_ids`` are every application it
+    wrote and ``years`` every year those touch (before and after). Marks the applications when they are few,
+    else the years."""
+    ids = sorted(set(application_ids))
+    if ids and len(ids) <= MAX_APPLICATION_MARKS:
+        recompute_mark_dirty(application_ids=ids)
+    else:
+        recompute_mark_dirty(years=years)
+
+
 def _enqueue_pending() -> None:
     """Queue the recompute of the outbox, once per debounce window; never raises (the outbox keeps the years)."""
     if settings.CELERY_TASK_ALWAYS_EAGER:

@@ -29,7 +29,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import AccessEvent, Institution
-from indicators.recompute.outbox import recompute_mark_dirty
+from indicators.recompute.outbox import recompute_mark_changed
 from records import facts
 from records.deadlines import due_on as deadline_due_on
 from records.keys import person_key
@@ -98,6 +98,7 @@ class ImportOutcome:
     unchanged: int = 0
     errors: ErrorLog = field(default_factory=ErrorLog)
     years: set[int] = field(default_factory=set)
+    application_ids: list[int] = field(default_factory=list)  # the new and updated applications, once written
     written: bool = False
 
     @property
@@ -282,7 +283,7 @@ def import_rows(
             if outcome.errors:
                 raise _RollBack
             # In the same transaction: the indicators learn of the change exactly when it is committed.
-            recompute_mark_dirty(years=outcome.years)
+            recompute_mark_changed(application_ids=outcome.application_ids, years=outcome.years)
             outcome.written = True
     except _RollBack:
         outcome.written = False
@@ -345,6 +346,8 @@ def _classify(records, validator, institution, user, outcome, progress, is_cance
             writer.update(changed)
         done += len(chunk)
         progress("writing" if write else "comparing", done, total)
+        if writer is not None:
+            outcome.application_ids = writer.application_ids
         if is_cancelled():
             raise ImportCancelled
 
@@ -363,6 +366,7 @@ class _Writer:
         self.due_dates: dict[datetime.date, datetime.date] = {}
         self.person_history = Person.history.model
         self.identity_history = Identity.history.model
+        self.application_ids: list[int] = []  # every application written, for the indicators' outbox
         self.history_meta = {
             "history_date": self.now,
             "history_change_reason": HISTORY_REASON,
@@ -523,6 +527,7 @@ class _Writer:
         self._history_insert(self.identity_history, identity_rows, "+", None)
 
         app_ids = bulk.reserve_ids(Application, len(records))
+        self.application_ids += app_ids
         app_rows = [
             self._app_row(record, app_id=app_ids[i], person_id=person_of[i], base=None)
             for i, record in enumerate(records)
@@ -540,6 +545,7 @@ class _Writer:
         if not changed:
             return
         app_rows = [self._app_row(r, app_id=c.app["id"], person_id=c.app["person_id"], base=c.app) for r, c in changed]
+        self.application_ids += [row["id"] for row in app_rows]
         update_fields = [*APP_FIELDS.values(), "birth_date_known", "submitted_at", "due_on", "version", "updated_at"]
         Application.objects.bulk_update(
             [Application(**{k: row[k] for k in ["id", *update_fields]}) for row in app_rows],
