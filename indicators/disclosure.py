@@ -25,7 +25,8 @@ combines pages: one page's total minus another's gave back what each page hid.
 
 The perturbation table. For a count n >= 1 the noise is drawn from ``-h..h`` with ``h = min(D, n - 1)`` (so the
 published value is at least 1), with probabilities proportional to ``a ** (e * e)`` (the maximum-entropy shape
-for a given variance), ``a`` solved so that the variance over ``-D..D`` is V. The distribution is symmetric
+for a given variance), ``a`` solved so that the variance over ``-D..D`` is V, and every noise keeps at least one
+key (so the published range is the range used). The distribution is symmetric
 and the key ranges of +e and -e are exactly as wide, so the noise is unbiased over the keys. The parameters D
 (``DISCLOSURE_MAX_DEVIATION``), V (``DISCLOSURE_VARIANCE``) and the key modulus are published in
 ``docs/SECURITY.md``: the protection rests on the secrecy of the record keys, not of the method.
@@ -289,8 +290,10 @@ def perturbation_table(max_deviation: int, variance: float) -> PerturbationTable
     for h in range(max_deviation + 1):
         w = _weights(a, h)
         total = w[0] + 2 * sum(w[1:])
-        # Key counts of +e (and of -e) for e >= 1; noise 0 takes what is left of each half.
-        widths = [math.floor(KEY_MODULUS * w[e] / total + 0.5) for e in range(1, h + 1)]
+        # Key counts of +e (and of -e) for e >= 1; noise 0 takes what is left of each half. Every noise up to
+        # h keeps at least one key, so the whole published range -D..D can occur: an attacker must allow
+        # every figure the full deviation, while a tail this thin costs the figures' accuracy nothing.
+        widths = [max(1, math.floor(KEY_MODULUS * w[e] / total + 0.5)) for e in range(1, h + 1)]
         edges, edge = [half - sum(widths)], half - sum(widths)
         for width in widths:
             edge += width

@@ -25,7 +25,7 @@ from indicators.disclosure import (
     protect_table,
 )
 
-D, V = 4, 1.0
+D, V = 6, 1.0
 TABLE = perturbation_table(D, V)
 PROPERTY_SETTINGS = settings(max_examples=300, deadline=None)
 
@@ -177,6 +177,17 @@ def test_noise_is_bounded_by_the_maximum_deviation_and_never_reaches_zero(n, key
         assert published == 0
     else:
         assert abs(published - n) <= D and published >= 1
+
+
+def test_every_noise_of_the_published_range_can_occur():
+    # An attacker must then allow every figure the whole deviation D: a tail the rounding left without keys
+    # would narrow the range the table really uses (with D = 6 and V = 1, +-6 rounded to no key at all).
+    for n in (2, 5, D + 1, 1000):
+        h = min(D, n - 1)
+        probabilities = TABLE.probabilities(n)
+        assert sorted(probabilities) == list(range(-h, h + 1))
+        assert all(p > 0 for p in probabilities.values())
+    assert probabilities[D] == probabilities[-D] == 1 / KEY_MODULUS
 
 
 @PROPERTY_SETTINGS

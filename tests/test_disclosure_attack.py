@@ -88,11 +88,14 @@ FORMS = ("SEXUAL", "LABOUR", "SERVITUDE", "BEGGING", "MARRIAGE")
 PARTS = ("applications", "persons", "forms")
 
 
-# The seed of the record keys of the attacked release (see _fixed_keys).
-KEY_SEED = 1
+# The seeds of the record keys of the attacked releases (see _fixed_keys). Each is one draw the portal could
+# have made. Seed 5 is the release where, with a maximum deviation of 4, the program pinned a hidden count of 1
+# (a figure of 14 published as 12 over patterns counted three times, under six hidden cells known to be at
+# least 1); with the published D = 6 nothing is pinned. The slow run attacks twenty draws.
+KEY_SEEDS = [1, 5, *(pytest.param(seed, marks=pytest.mark.slow) for seed in range(2, 21) if seed != 5)]
 
 
-def _seed(cast, n: int = 160) -> None:
+def _seed(cast, key_seed: int, n: int = 160) -> None:
     """About 230 applications of 160 persons: a quarter of them with two or three applications (some decided
     the same year, some referred again by the other institution under the same person key), most
     applications with one form of exploitation, a third with two or three, a few with none."""
@@ -127,7 +130,7 @@ def _seed(cast, n: int = 160) -> None:
             )
             received += timedelta(days=rng.randrange(20, 300))
     indicator_services.recompute_full()
-    _fixed_keys(KEY_SEED)
+    _fixed_keys(key_seed)
 
 
 def _fixed_keys(seed: int) -> None:
@@ -374,10 +377,11 @@ def _determined(figures, *, variables: int, deviation: int, parts=PARTS, enough:
 
 
 @pytest.mark.django_db
-def test_no_hidden_count_can_be_determined_from_everything_an_analyst_can_collect(cast, settings):
+@pytest.mark.parametrize("key_seed", KEY_SEEDS)
+def test_no_hidden_count_can_be_determined_from_everything_an_analyst_can_collect(cast, settings, key_seed):
     settings.DISCLOSURE_K = K
     deviation = settings.DISCLOSURE_MAX_DEVIATION
-    _seed(cast)
+    _seed(cast, key_seed)
     release = Release()
     # The seed has what the parts are about: persons with several accredited applications in one year, and
     # applications with several forms.
@@ -392,6 +396,8 @@ def test_no_hidden_count_can_be_determined_from_everything_an_analyst_can_collec
     hidden = Counter(part for _v, display, true, part in figures if 0 < true < K and display.startswith("<"))
     assert all(hidden[part] > 50 for part in PARTS), hidden  # the release is full of small counts in each part
     assert _determined(figures, variables=len(release.sizes), deviation=deviation) == []
+    if key_seed != 1:
+        return  # the control below does not depend on the keys: once is enough
 
     # Control: the same figures published exactly, small ones hidden (the old method without its
     # complements): the same solver recovers hidden counts in each part, so the attack above is a real one.

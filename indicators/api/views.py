@@ -42,6 +42,23 @@ def _cell(cell: ProtectedCell) -> dict:
     return {"value": cell.value, "display": cell.display, "status": cell.status}
 
 
+def _row_head(report: reporting.Report, key) -> dict:
+    """A row's code(s) and label(s): a one-dimension row has a one-element key, so clients read one shape."""
+    return {"key": [str(p) for p in (key if isinstance(key, tuple) else (key,))], "labels": report.row_label_parts(key)}
+
+
+def _about(table, *, query: dict, filters: dict) -> dict:
+    """What every table answer closes with: its years, filters, the protection it carries and the data date."""
+    return {
+        "year_from": query.get("year_from"),
+        "year_to": query.get("year_to"),
+        "filters": filters,
+        "disclosure_threshold": table.k,
+        "exact": table.exact,
+        "data_as_of": selectors.data_as_of(),
+    }
+
+
 def _measure(name: str) -> dict:
     measure = dimensions.MEASURES[name]
     return {"name": name, "label": str(measure.label), "definition": str(measure.definition)}
@@ -78,12 +95,7 @@ def _answer(request, slug: str, *, measure: str, query: dict, dims: list[str] | 
 def _table(report: reporting.Report, *, measure: str, row_dims, col_dim, query: dict, filters: dict) -> dict:
     table = report.table
     rows = [
-        {
-            "key": [str(p) for p in (key if isinstance(key, tuple) else (key,))],
-            "labels": report.row_label_parts(key),
-            "cells": [_cell(c) for c in cells],
-            "total": _cell(total),
-        }
+        {**_row_head(report, key), "cells": [_cell(c) for c in cells], "total": _cell(total)}
         for key, cells, total in zip(table.row_keys, table.cells, table.row_totals, strict=True)
     ]
     if col_dim is None:
@@ -101,12 +113,7 @@ def _table(report: reporting.Report, *, measure: str, row_dims, col_dim, query: 
         "column_totals": [_cell(c) for c in table.col_totals],
         "grand_total": _cell(table.grand_total if col_dim else table.col_totals[0]),
         "additive": not any(d in dimensions.MULTI_VALUED for d in involved),
-        "year_from": query.get("year_from"),
-        "year_to": query.get("year_to"),
-        "filters": filters,
-        "disclosure_threshold": table.k,
-        "exact": table.exact,
-        "data_as_of": selectors.data_as_of(),
+        **_about(table, query=query, filters=filters),
     }
 
 
@@ -229,8 +236,7 @@ def _trend(report: reporting.Report, *, measure: str | None, row_dims: list[str]
         "years": list(table.col_keys),
         "rows": [
             {
-                "key": [str(p) for p in (key if isinstance(key, tuple) else (key,))],
-                "labels": report.row_label_parts(key),
+                **_row_head(report, key),
                 "cells": [_cell(c) for c in cells],
                 "changes": [_change(c) for c in row_changes],
                 "total": _cell(total),
@@ -242,12 +248,7 @@ def _trend(report: reporting.Report, *, measure: str | None, row_dims: list[str]
         "year_totals": [_cell(c) for c in table.col_totals] if totals else None,
         "year_total_changes": [_change(c) for c in report.extra["total_changes"]] if totals else None,
         "grand_total": _cell(table.grand_total) if totals else None,
-        "year_from": query.get("year_from"),
-        "year_to": query.get("year_to"),
-        "filters": filters,
-        "disclosure_threshold": table.k,
-        "exact": table.exact,
-        "data_as_of": selectors.data_as_of(),
+        **_about(table, query=query, filters=filters),
     }
 
 
