@@ -4,6 +4,7 @@ single entry, cancellation without writes, and the years the indicators must rec
 import datetime
 
 import pytest
+from django.test import TestCase
 from django.utils import translation
 
 from records.imports import parsing, samples, services
@@ -207,6 +208,29 @@ def test_progress_is_reported_per_chunk(cast, monkeypatch):
     seen = []
     run(cast, samples.sample_rows(12), progress=lambda phase, done, total: seen.append((phase, done)))
     assert ("writing", 12) in seen and ("validating", 10) in seen
+
+
+def _steps(seen: list) -> list:
+    """The steps named, in order, each once however many chunks it reported."""
+    return [phase for i, phase in enumerate(seen) if i == 0 or seen[i - 1] != phase]
+
+
+def test_a_confirm_names_each_step_up_to_the_recompute_after_its_commit(cast, monkeypatch):
+    """Issue 19, point 3: the bar no longer sits at N/N while the commit and the recompute run; each is a step of
+    its own, the recompute's reported once the write is committed (an on-commit callback, before the indicators'
+    own), and the dry run compares where the write writes."""
+    monkeypatch.setattr(services, "CHUNK", 5)
+    rows = samples.sample_rows(12)
+    seen = []
+    run(cast, rows, write=False, progress=lambda phase, done, total: seen.append(phase))
+    assert _steps(seen) == ["validating", "comparing"]
+    seen.clear()
+    with TestCase.captureOnCommitCallbacks(execute=False) as callbacks:
+        run(cast, rows, progress=lambda phase, done, total: seen.append((phase, done, total)))
+    assert _steps([phase for phase, _done, _total in seen]) == ["validating", "writing", "saving"]
+    assert seen[-1] == ("saving", 12, 12)
+    callbacks[0]()  # the first callback after the commit: the recompute's step, before the recompute runs
+    assert seen[-1] == ("recomputing", 12, 12)
 
 
 def test_affected_years_include_old_and_new_years(cast):

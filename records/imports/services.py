@@ -27,6 +27,7 @@ from django.core.cache import cache
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.models import AccessEvent, Institution
 from indicators.services import recompute_mark_dirty
@@ -281,6 +282,13 @@ def import_rows(
             _classify(records, validator, institution, user, outcome, progress, is_cancelled, write=True)
             if outcome.errors:
                 raise _RollBack
+            # Every row is written: what remains is the commit (on PostgreSQL it runs the deferred constraint
+            # checks, seconds for a large file) and then the recompute, each named on the job's page. The
+            # recompute's own on-commit callback comes after this one (callbacks run in the order registered),
+            # and robust: a lost progress write after the commit must not turn a written import into a failure.
+            progress("saving", outcome.total, outcome.total)
+            if outcome.years:
+                transaction.on_commit(lambda: progress("recomputing", outcome.total, outcome.total), robust=True)
             # In the same transaction: the indicators learn of the change exactly when it is committed.
             recompute_mark_dirty(years=outcome.years)
             outcome.written = True
@@ -606,6 +614,29 @@ class _Writer:
 
 
 # --- Import jobs -------------------------------------------------------------------------------------------------
+
+
+# The step a running job is at, as its page and the API name it (progress "phase"). "saving" and "recomputing"
+# have no rows to count: the page shows them as a moving, full bar.
+PHASES = {
+    "waiting": pgettext_lazy("import step", "Waiting to start"),
+    "validating": pgettext_lazy("import step", "Validating the rows"),
+    "comparing": pgettext_lazy("import step", "Comparing with the stored applications"),
+    "writing": pgettext_lazy("import step", "Writing the applications"),
+    "saving": pgettext_lazy("import step", "Saving (the database checks and commits the write)"),
+    "recomputing": pgettext_lazy("import step", "Recomputing the indicators"),
+}
+UNCOUNTED_PHASES = frozenset({"waiting", "saving", "recomputing"})
+
+
+def phase_label(phase: str) -> str:
+    """The step's name in the current language; a phase that is a job status (a finished job) by that status."""
+    if phase in PHASES:
+        return str(PHASES[phase])
+    try:
+        return str(ImportJob.Status(phase).label)
+    except ValueError:
+        return phase
 
 
 def progress_key(job) -> str:
