@@ -70,6 +70,31 @@ def test_same_file_twice_creates_nothing_new(cast):
     assert all(a.history.count() == 1 for a in Application.objects.all())
 
 
+def test_an_unchanged_file_imported_again_finds_no_change_and_changes_no_table(cast):
+    """Issue 19, point 2 (the comparison now reads only the compared values, as tuples): rows of every shape
+    (no document, a place given as a canton, sent to the ERI, decided with its resolution, several facts) read
+    back as unchanged, in a dry run and in a confirm, and the confirm leaves every records table as it was: no
+    history row, no version, no event, no resolution."""
+    from .security_helpers import table_checksums
+
+    user = _importing_coordinator(cast)
+    rows = samples.sample_rows(30)
+    rows[0].update(tipo_documento="", numero_documento="", fecha_nacimiento="")
+    rows[1].update(distrito="", canton="101")
+    rows[2].update(estado="Enviada", fecha_recepcion="02/02/2026")
+    rows[3].update(estado="Acreditada", fecha_recepcion="01/02/2022", fecha_decision="09/02/2022")
+    rows[3].update(numero_resolucion="ERI-H-9", votos_favor="4", votos_contra="1", abstenciones="1")
+    rows[4].update(medios="FRAUD; COERCION", paises_explotacion="CR; PA", nacionalidades="NI; CR")
+    assert run(cast, rows, user=user).written
+    tables = [name for name in table_checksums() if name.startswith("records_") and name != "records_importjob"]
+    before = table_checksums(tables)
+    dry = run(cast, rows, user=user, write=False)
+    again = run(cast, rows, user=user)
+    assert (dry.new, dry.updated, dry.unchanged) == (again.new, again.updated, again.unchanged) == (0, 0, 30)
+    assert again.written and not again.errors and again.years == set()
+    assert table_checksums(tables) == before
+
+
 def test_same_rows_as_xlsx_after_csv_are_unchanged(cast):
     rows = samples.sample_rows(5)
     run(cast, rows)
