@@ -81,6 +81,45 @@ def test_a_runner_killed_in_the_middle_of_writing_is_swept_failed_and_leaves_no_
     assert runner.import_jobs_sweep(now=later) == 0  # idempotent
 
 
+@TRANSACTIONAL
+def test_a_runner_names_its_step_to_every_page_also_while_it_recomputes_after_the_commit(cast, settings, tmp_path):
+    """Issue 19, point 3: without Redis a page saw the bar stuck at N/N while the runner committed and recomputed.
+    A real runner process confirms an import and is held once its write is committed, at the recompute: the job
+    page and its progress URL, served by this process, name the step in Spanish (a moving full bar, no rows to
+    count); released, the runner finishes and the job is done."""
+    job = _job(cast, 30)
+    services.import_preview(job_id=job.pk)
+    assert services.import_job_start(job=job)
+    hold = tmp_path / "import.hold"
+    hold.write_text("recomputing")
+    database = SharedDatabase(tmp_path).export()
+    process = subprocess.Popen(  # noqa: S603 - our interpreter, fixed arguments
+        [sys.executable, "manage.py", "import_run", str(job.pk)],
+        cwd=str(settings.BASE_DIR),
+        env=database.env(MEDIA_ROOT=str(settings.MEDIA_ROOT), CONATT_TEST_IMPORT_PAUSE_FILE=str(hold)),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        assert wait_for(lambda: (tmp_path / "import.hold.reached").exists(), timeout=120)
+        client = cast.client_for(cast.officer_a)
+        data = client.get(reverse("records:import_progress", args=[job.pk])).json()
+        assert data["running"] is True and data["phase"] == "recomputing" and data["uncounted"] is True
+        assert data["phase_label"] == "Recalculando indicadores" and (data["done"], data["total"]) == (30, 30)
+        page = client.get(reverse("records:import_preview", args=[job.pk])).content.decode()
+        assert "Recalculando indicadores" in page and "progress-bar-animated" in page
+        hold.unlink()
+        assert process.wait(timeout=120) == 0
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGKILL)
+            process.wait(timeout=15)
+    database.load()
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.DONE and job.count_new == 30
+    assert Application.objects.filter(institution=cast.institution_a).count() == 30
+
+
 def test_in_embedded_mode_a_large_file_leaves_the_request_at_once_for_a_runner_process(
     cast, settings, django_capture_on_commit_callbacks
 ):
@@ -102,6 +141,8 @@ def test_in_embedded_mode_a_large_file_leaves_the_request_at_once_for_a_runner_p
     assert response.status_code == 302 and response["Location"] == reverse("records:import_preview", args=[job.pk])
     assert job.status == ImportJob.Status.PREVIEWING and job.rows_total == 0 and len(page_callbacks) == 1
     assert heartbeat_path(job).exists()  # alive from the start, so the sweep leaves it alone
+    waiting = client.get(reverse("records:import_progress", args=[job.pk])).json()
+    assert (waiting["phase"], waiting["phase_label"]) == ("waiting", "En espera de empezar")
 
     api, _ = token_client(cast.officer_a)
     with django_capture_on_commit_callbacks(execute=False) as api_callbacks:

@@ -4,6 +4,7 @@ single entry, cancellation without writes, and the years the indicators must rec
 import datetime
 
 import pytest
+from django.test import TestCase
 from django.utils import translation
 
 from records.imports import parsing, samples, services
@@ -67,6 +68,31 @@ def test_same_file_twice_creates_nothing_new(cast):
     assert (again.new, again.updated, again.unchanged) == (0, 0, 20)
     assert Application.objects.count() == 20 and Person.objects.count() == 20
     assert all(a.history.count() == 1 for a in Application.objects.all())
+
+
+def test_an_unchanged_file_imported_again_finds_no_change_and_changes_no_table(cast):
+    """Issue 19, point 2 (the comparison now reads only the compared values, as tuples): rows of every shape
+    (no document, a place given as a canton, sent to the ERI, decided with its resolution, several facts) read
+    back as unchanged, in a dry run and in a confirm, and the confirm leaves every records table as it was: no
+    history row, no version, no event, no resolution."""
+    from .security_helpers import table_checksums
+
+    user = _importing_coordinator(cast)
+    rows = samples.sample_rows(30)
+    rows[0].update(tipo_documento="", numero_documento="", fecha_nacimiento="")
+    rows[1].update(distrito="", canton="101")
+    rows[2].update(estado="Enviada", fecha_recepcion="02/02/2026")
+    rows[3].update(estado="Acreditada", fecha_recepcion="01/02/2022", fecha_decision="09/02/2022")
+    rows[3].update(numero_resolucion="ERI-H-9", votos_favor="4", votos_contra="1", abstenciones="1")
+    rows[4].update(medios="FRAUD; COERCION", paises_explotacion="CR; PA", nacionalidades="NI; CR")
+    assert run(cast, rows, user=user).written
+    tables = [name for name in table_checksums() if name.startswith("records_") and name != "records_importjob"]
+    before = table_checksums(tables)
+    dry = run(cast, rows, user=user, write=False)
+    again = run(cast, rows, user=user)
+    assert (dry.new, dry.updated, dry.unchanged) == (again.new, again.updated, again.unchanged) == (0, 0, 30)
+    assert again.written and not again.errors and again.years == set()
+    assert table_checksums(tables) == before
 
 
 def test_same_rows_as_xlsx_after_csv_are_unchanged(cast):
@@ -207,6 +233,29 @@ def test_progress_is_reported_per_chunk(cast, monkeypatch):
     seen = []
     run(cast, samples.sample_rows(12), progress=lambda phase, done, total: seen.append((phase, done)))
     assert ("writing", 12) in seen and ("validating", 10) in seen
+
+
+def _steps(seen: list) -> list:
+    """The steps named, in order, each once however many chunks it reported."""
+    return [phase for i, phase in enumerate(seen) if i == 0 or seen[i - 1] != phase]
+
+
+def test_a_confirm_names_each_step_up_to_the_recompute_after_its_commit(cast, monkeypatch):
+    """Issue 19, point 3: the bar no longer sits at N/N while the commit and the recompute run; each is a step of
+    its own, the recompute's reported once the write is committed (an on-commit callback, before the indicators'
+    own), and the dry run compares where the write writes."""
+    monkeypatch.setattr(services, "CHUNK", 5)
+    rows = samples.sample_rows(12)
+    seen = []
+    run(cast, rows, write=False, progress=lambda phase, done, total: seen.append(phase))
+    assert _steps(seen) == ["validating", "comparing"]
+    seen.clear()
+    with TestCase.captureOnCommitCallbacks(execute=False) as callbacks:
+        run(cast, rows, progress=lambda phase, done, total: seen.append((phase, done, total)))
+    assert _steps([phase for phase, _done, _total in seen]) == ["validating", "writing", "saving"]
+    assert seen[-1] == ("saving", 12, 12)
+    callbacks[0]()  # the first callback after the commit: the recompute's step, before the recompute runs
+    assert seen[-1] == ("recomputing", 12, 12)
 
 
 def test_affected_years_include_old_and_new_years(cast):

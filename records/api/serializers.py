@@ -456,7 +456,10 @@ class ImportErrorSerializer(serializers.Serializer):
 
 
 class ImportProgressSerializer(serializers.Serializer):
-    phase = serializers.CharField()
+    phase = serializers.CharField(
+        help_text=_("The step of a running job: waiting, validating, comparing, writing, saving, recomputing.")
+    )
+    phase_label = serializers.CharField(help_text=_("The step's name, in the language of the request."))
     done = serializers.IntegerField()
     total = serializers.IntegerField()
 
@@ -486,4 +489,5 @@ class ImportJobSerializer(serializers.Serializer):
     def get_progress(self, job) -> dict:
         from records.imports import services as import_services
 
-        return import_services.progress_read(job=job)
+        progress = import_services.progress_read(job=job)
+        return {**progress, "phase_label": import_services.phase_label(progress["phase"])}

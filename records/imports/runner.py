@@ -49,7 +49,7 @@ def import_step_run(*, job: ImportJob, step: str) -> bool:
         _run_now(service, job)
         return True
     # The job is alive from now on, even while it waits for a worker.
-    heartbeat_write(job, phase=job.status, done=0, total=job.rows_total)
+    heartbeat_write(job, phase="waiting", done=0, total=job.rows_total)
     if not process_mode():
         transaction.on_commit(lambda: _queue(task, job.pk))
     else:

@@ -67,7 +67,17 @@ def import_template(request, file_format: str):
 def import_preview(request, pk: int):
     runner.import_jobs_sweep_embedded()
     job = _job(request, pk)
-    return render(request, "records/import_preview.html", {"job": job, "progress": services.progress_read(job=job)})
+    progress = services.progress_read(job=job)
+    return render(
+        request,
+        "records/import_preview.html",
+        {
+            "job": job,
+            "progress": progress,
+            "phase_label": services.phase_label(progress["phase"]),
+            "uncounted": progress["phase"] in services.UNCOUNTED_PHASES,
+        },
+    )
 
 
 @require_POST
@@ -105,6 +115,8 @@ def import_progress(request, pk: int):
             "done": data["done"],
             "total": data["total"],
             "phase": data["phase"],
+            "phase_label": services.phase_label(data["phase"]),
+            "uncounted": data["phase"] in services.UNCOUNTED_PHASES,
         }
     )
 

@@ -9,10 +9,14 @@
   var text = document.getElementById("import-progress-text");
   var label = document.getElementById("import-progress-label");
   var wrapper = bar.parentElement;
+  var phase = document.getElementById("import-progress-phase");
 
-  function show(done, total) {
+  // A step with no rows to count (waiting, saving, recomputing) is a full, moving bar: the job is alive.
+  function show(done, total, uncounted) {
     var percent = total > 0 ? Math.min(100, Math.round((100 * done) / total)) : 0;
-    bar.style.width = percent + "%";
+    bar.style.width = (uncounted ? 100 : percent) + "%";
+    bar.classList.toggle("progress-bar-striped", uncounted);
+    bar.classList.toggle("progress-bar-animated", uncounted);
     wrapper.setAttribute("aria-valuenow", String(done));
     wrapper.setAttribute("aria-valuemax", String(total));
     if (label) {
@@ -24,13 +28,17 @@
     fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (response) { return response.json(); })
       .then(function (data) {
-        show(data.done, data.total);
+        show(data.done, data.total, Boolean(data.uncounted));
+        if (phase && data.phase_label) {
+          phase.textContent = data.phase_label;
+          phase.dataset.phase = data.phase;
+        }
         document.getElementById("import-status").textContent = data.status_label;
         if (data.running) { window.setTimeout(poll, 1500); } else { window.location.reload(); }
       })
       .catch(function () { window.setTimeout(poll, 5000); });
   }
 
-  show(Number(bar.dataset.done || 0), Number(bar.dataset.total || 0));
+  show(Number(bar.dataset.done || 0), Number(bar.dataset.total || 0), Boolean(bar.dataset.uncounted));
   poll();
 })();
