@@ -13,6 +13,8 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import lru_cache
+from itertools import combinations
 from urllib.parse import urlencode
 
 from django.core.cache import cache
@@ -24,7 +26,7 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
 from . import disclosure, selectors
-from .dimensions import COMPLETENESS_FIELDS, DIMENSIONS, MEASURES, NOT_RECORDED, PROFILE, PROFILE_SET
+from .dimensions import COMPLETENESS_FIELDS, DIMENSIONS, MEASURES, NOT_RECORDED, PROFILE, PROFILE_SET, cell_set_key
 from .disclosure import ProtectedCell
 from .forms import (
     FIXED_FILTERS,
@@ -145,6 +147,20 @@ def filter_form(query) -> ReportFilterForm:
         dimensions=filter_dimensions(),
         measures=COUNT_MEASURES,
         dimension_names=tuple(DIMENSIONS),
+        combinable=combinable_filters(),
+    )
+
+
+@lru_cache(maxsize=1)
+def combinable_filters() -> frozenset[str]:
+    """Every combination of one to three dimensions (as ``cell_set_key`` names) that the selectors can filter by
+    together (``selectors.is_available``, the one rule that also refuses them): the filter form greys out a
+    choice that would leave it."""
+    return frozenset(
+        cell_set_key(names)
+        for size in range(1, selectors.MAX_DIMENSIONS + 1)
+        for names in combinations(sorted(DIMENSIONS), size)
+        if selectors.is_available(filters=dict.fromkeys(names, ""))
     )
 
 
@@ -769,10 +785,19 @@ def _canton_provinces() -> dict[str, str]:
     return dict(Canton.objects.values_list("code", "province_id"))
 
 
-def _canton_map(user, filters: Filters, geography: _Geography = RESIDENCE) -> Report:
+# The address's province whose cantons a canton map shows alone (the drill-down from a province to its
+# cantons): not a filter of the cells, only a choice of rows and areas already published.
+ZOOM = "zoom"
+
+
+def _canton_map(user, filters: Filters, geography: _Geography = RESIDENCE, query: Mapping | None = None) -> Report:
     """Cantons of residence or of recruitment (``geography``), each a protected count of its own. On the map, a
-    province whose total or any of whose cantons is hidden is "rolled up": all its cantons show the province
-    figure, rather than a map of hidden cells."""
+    province whose total or any of whose cantons is hidden is "rolled up": drawn as one area, the province,
+    with the province's own figure (never that figure painted on each of its cantons, nor a map of hidden
+    cells), and the note names the provinces drawn so. The colour scale is the script's, from the areas drawn.
+
+    With ``zoom`` (a province code) the table lists that province's cantons only and the map draws that
+    province alone: a subset of the figures of the whole map, plus the province's own figure as its total."""
     if filters.values or filters.institution:
         raise ReportUnavailable(str(geography.filters_refused))
     counts = _call(
@@ -787,6 +812,9 @@ def _canton_map(user, filters: Filters, geography: _Geography = RESIDENCE) -> Re
     province_cells = {
         key: row[0] for key, row in zip(provinces.table.row_keys, provinces.table.cells, strict=True) if key
     }
+    zoom = (query or {}).get(ZOOM) or None
+    if zoom is not None and zoom not in province_cells:
+        raise ReportUnavailable(_("The province asked for is not one of the country's provinces."))
     cantons = [(c, label) for c, label in dimension_values(geography.canton) if c in province_of]
     report = protect_series_report(
         user,
@@ -800,37 +828,68 @@ def _canton_map(user, filters: Filters, geography: _Geography = RESIDENCE) -> Re
         value_label=_("Accredited victims"),
     )
     canton_cell = {key: row[0] for key, row in zip(report.table.row_keys, report.table.cells, strict=True)}
-    detailed = {
+    rolled_up = [
         p
         for p, cell in province_cells.items()
-        if not cell.hidden and all(not canton_cell[c].hidden for c, _l in cantons if province_of[c] == p)
+        if cell.hidden or any(canton_cell[c].hidden for c, _l in cantons if province_of[c] == p)
+    ]
+    shown = [p for p in province_cells if zoom in (None, p)]
+    areas = {
+        canton: {"value": canton_cell[canton].value, "display": canton_cell[canton].display, "label": label}
+        for canton, label in cantons
+        if province_of[canton] in shown and province_of[canton] not in rolled_up
     }
-    areas = {}
-    for canton, label in cantons:
-        province = province_of[canton]
-        if province in detailed:
-            cell = canton_cell[canton]
-            areas[canton] = {"value": cell.value, "display": cell.display, "label": label}
-        else:
-            whole = province_cells[province]
-            areas[canton] = {
-                "value": whole.value,
-                "display": whole.display,
-                "label": _("%(canton)s: figure for the whole province of %(province)s")
-                % {"canton": label, "province": provinces.row_label(province)},
-            }
+    whole = {
+        province: {
+            "value": province_cells[province].value,
+            "display": province_cells[province].display,
+            "label": _("%(province)s (whole province)") % {"province": provinces.row_label(province)},
+        }
+        for province in rolled_up
+        if province in shown
+    }
     geo = {
         "level": "canton",
         "geojson_url": static("geo/cr_cantons.geojson"),
         "code_property": "cod_canton",
         "areas": areas,
+        # Rolled-up provinces, drawn from the province boundaries in place of their cantons.
+        "parent_property": "cod_provin",
+        "rolled_up": whole,
+        "rolled_up_geojson_url": static("geo/cr_provinces.geojson"),
+        "rolled_up_code_property": "cod_provin",
+        "rolled_up_legend": _("Whole province: a canton's figure is hidden") if whole else "",
     }
+    note = (
+        _(
+            "Drawn as one area with the province's own figure, because a canton's count is hidden: %(provinces)s. "
+            "The colours are scaled to the areas drawn."
+        )
+        % {"provinces": ", ".join(provinces.row_label(p) for p in rolled_up if p in shown)}
+        if whole
+        else ""
+    )
+    if zoom is None:
+        return replace(report, note=note, extra={"chart": "choropleth", "geo": geo})
+    keep = [i for i, key in enumerate(report.table.row_keys) if province_of[key] == zoom]
+    province_name = provinces.row_label(zoom)
     return replace(
         report,
-        note=_(
-            "Where a province has a canton with a hidden count, the map shows the province's figure on all its cantons."
+        title=_("%(title)s: province of %(province)s") % {"title": report.title, "province": province_name},
+        table=report.table.rows(keep),
+        # The table's own total is the whole country's: the province's figure (the same cell as on the province
+        # map) is given instead.
+        show_totals_row=False,
+        note=" ".join(
+            part
+            for part in (
+                _("Total of the province of %(province)s: %(total)s.")
+                % {"province": province_name, "total": province_cells[zoom].display},
+                note,
+            )
+            if part
         ),
-        extra={"chart": "choropleth", "geo": geo},
+        extra={"chart": "choropleth", "geo": {**geo, "zoom": zoom}, "zoom": zoom},
     )
 
 
@@ -1198,7 +1257,7 @@ _BUILDERS: dict[str, Callable] = {
     "countries": lambda user, filters, query: _countries_report(user, filters),
     "map-province": lambda user, filters, query: _province_map(user, filters),
     **{
-        slug: (lambda g: lambda user, filters, query: _canton_map(user, filters, g))(geography)
+        slug: (lambda g: lambda user, filters, query: _canton_map(user, filters, g, query))(geography)
         for slug, geography in CANTON_MAPS.items()
     },
     "quality-completeness": lambda user, filters, query: _completeness_report(user, filters),
@@ -1261,7 +1320,7 @@ def build(slug: str, user, filters: Filters, query: Mapping) -> Report:
 
 def _query_key(query: Mapping) -> str:
     pairs = []
-    for name in ("measure", "dims"):
+    for name in ("measure", "dims", ZOOM):
         values = query.getlist(name) if hasattr(query, "getlist") else ([query[name]] if name in query else [])
         pairs.extend((name, v) for v in values)
     return urlencode(pairs)

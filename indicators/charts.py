@@ -13,7 +13,7 @@ from django.utils.decorators import method_decorator
 
 from accounts import access
 
-from . import catalogue, trends
+from . import catalogue, drilldown, trends
 from .reporting import Report
 
 
@@ -29,6 +29,9 @@ class ReportChartView(BaseLineChartView):
             self.report: Report = catalogue.build(kwargs["slug"], request.user, filters, request.GET)
         except catalogue.ReportUnavailable as refused:  # invalid filters (InvalidFilters) or an unpublished table
             return JsonResponse({"error": str(refused)}, status=400)
+        # Where a click on each value leads: the same addresses as the table's links.
+        self.links = drilldown.links(self.report, filters=filters, query=request.GET)
+        self.filters = filters
         return super().get(request, *args, **kwargs)
 
     def get_labels(self):
@@ -44,19 +47,24 @@ class ReportChartView(BaseLineChartView):
         datasets = super().get_datasets()
         for dataset, source in zip(datasets, self.chart["datasets"], strict=True):
             dataset["display"] = source["display"]
+            dataset["links"] = source["links"]
         return datasets
 
     def get_context_data(self, **kwargs):
         kind = self.report.extra.get("chart", "series")
         if kind == "matrix":
-            return matrix_payload(self.report)
+            return matrix_payload(self.report, self.links)
         if kind == "sankey":
             return sankey_payload(self.report)
         if kind == "choropleth":
-            return {"title": self.report.title, **self.report.extra["geo"]}
+            return map_payload(self.report, self.links, self.filters)
         if kind == "trend":
             return trends.chart_payload(self.report)
-        self.chart = self.report.chart_series(columns=self.report.extra.get("chart_columns"))
+        columns = self.report.extra.get("chart_columns")
+        self.chart = self.report.chart_series(columns=columns)
+        chosen = [j for j, col in enumerate(self.report.table.col_keys) if columns is None or col in columns]
+        for dataset, j in zip(self.chart["datasets"], chosen, strict=True):
+            dataset["links"] = [row[j] for row in self.links]
         context = super().get_context_data(**kwargs)
         context.pop("view", None)
         context["title"] = self.report.title
@@ -68,12 +76,19 @@ class ReportChartView(BaseLineChartView):
         return response
 
 
-def matrix_payload(report: Report) -> dict:
-    """A heat map of the table's cells (not its totals): x is the column, y the row."""
+def matrix_payload(report: Report, links: drilldown.Links | None = None) -> dict:
+    """A heat map of the table's cells (not its totals): x is the column, y the row; ``url`` where a click on the
+    cell leads (``indicators.drilldown``)."""
     x_labels = [report.col_label(key) for key in report.table.col_keys]
     y_labels = [report.row_label(key) for key in report.table.row_keys]
     cells = [
-        {"x": x_labels[j], "y": y_labels[i], "v": cell.value, "display": cell.display}
+        {
+            "x": x_labels[j],
+            "y": y_labels[i],
+            "v": cell.value,
+            "display": cell.display,
+            "url": links[i][j] if links else None,
+        }
         for i, row in enumerate(report.table.cells)
         for j, cell in enumerate(row)
     ]
@@ -94,3 +109,24 @@ def sankey_payload(report: Report) -> dict:
                 labels[target] = report.col_label(col_key)
                 flows.append({"from": source, "to": target, "flow": cell.value, "display": cell.display})
     return {"title": report.title, "flows": flows, "labels": labels}
+
+
+def map_payload(report: Report, links: drilldown.Links, filters) -> dict:
+    """A choropleth's areas (``extra["geo"]``, built by the catalogue) with the address each area leads to: a
+    canton or a province to its report filtered to it, a province drawn whole (rolled up) to its cantons."""
+    geo = report.extra["geo"]
+    by_key = {str(key): row[0] if row else None for key, row in zip(report.table.row_keys, links, strict=True)}
+    areas = {code: {**area, "url": by_key.get(code)} for code, area in geo["areas"].items()}
+    payload = {"title": report.title, **geo, "areas": areas}
+    if geo.get("rolled_up"):
+        choices = drilldown.filter_choices()
+        payload["rolled_up"] = {
+            code: {
+                **area,
+                "url": None
+                if geo.get("zoom")
+                else drilldown.province_target(code, filters, choices=choices, canton_slug=report.slug),
+            }
+            for code, area in geo["rolled_up"].items()
+        }
+    return payload

@@ -3,8 +3,10 @@ bookmarked and shared, and the same address rebuilds the same chart and export."
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
+from itertools import combinations
 from urllib.parse import urlencode
 
 from django import forms
@@ -25,6 +27,19 @@ MEASURE = "measure"
 DIMS = "dims"
 
 
+class GreyableSelect(forms.Select):
+    """A select whose choices (all but the empty "Any") can be greyed out: ``greyed`` set by
+    :meth:`ReportFilterForm.grey_out_incompatible` when the filter cannot combine with those already chosen."""
+
+    greyed = False
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        if self.greyed and value not in ("", None) and not selected:
+            option["attrs"]["disabled"] = True
+        return option
+
+
 def refusal_message(names: Sequence[str], other_errors: Sequence[str] = ()) -> str:
     """The one sentence every output (page, chart data, CSV, XLSX, API) gives for invalid filters: the filters
     by their labels, never the values sent (a value in an address can be a megabyte long, or reorder the
@@ -35,6 +50,10 @@ def refusal_message(names: Sequence[str], other_errors: Sequence[str] = ()) -> s
     parts.extend(str(e) for e in other_errors)
     parts.append(str(_("No figures are shown until the filters are corrected or removed.")))
     return " ".join(parts)
+
+
+INCOMPATIBLE_WITH = _("Cannot be combined with %(filters)s.")
+INCOMPATIBLE_MAX = _("At most three filters can be combined.")
 
 
 @dataclass(frozen=True)
@@ -88,7 +107,7 @@ class ReportFilterForm(AccessibleFormMixin, forms.Form):
 
     year_from = forms.TypedChoiceField(label=_("From year"), required=False, coerce=int, empty_value=None)
     year_to = forms.TypedChoiceField(label=_("To year"), required=False, coerce=int, empty_value=None)
-    institution = forms.ChoiceField(label=_("Referring institution"), required=False)
+    institution = forms.ChoiceField(label=_("Referring institution"), required=False, widget=GreyableSelect)
 
     def __init__(
         self,
@@ -97,6 +116,7 @@ class ReportFilterForm(AccessibleFormMixin, forms.Form):
         dimensions: Sequence[DimensionChoice],
         measures: Sequence[str] | None = None,
         dimension_names: Sequence[str] | None = None,
+        combinable: Collection[str] | None = None,
         **kwargs,
     ):
         super().__init__(*args, **kwargs)
@@ -117,12 +137,83 @@ class ReportFilterForm(AccessibleFormMixin, forms.Form):
                 label=dimension.label,
                 required=False,
                 choices=[("", _("Any"))] + [(str(v), str(label)) for v, label in dimension.values],
+                widget=GreyableSelect,
             )
             self.dimension_keys.append(dimension.key)
         # The form re-renders with the previous choices; AccessibleFormMixin styled the fields at __init__,
         # so style the dimension fields added after it the same way.
         for name in self.dimension_keys:
             self.fields[name].widget.attrs["class"] = "form-select"
+        self.combinable = combinable
+        if combinable is not None:
+            self.grey_out_incompatible()
+
+    # --- Filters that cannot be combined -----------------------------------------------------------------------
+
+    @property
+    def filter_names(self) -> list[str]:
+        """The filters that are dimensions of a cell (the institution and every profile dimension or fact)."""
+        return [INSTITUTION, *self.dimension_keys]
+
+    def combinations_allowed(self) -> list[str]:
+        """Every set of one to three filters that can be chosen together, as ``cell_set_key`` names (sorted,
+        joined by "|"): what ``combinable`` (the selectors' rule, passed by the catalogue) allows, for the page's
+        script to grey out the same choices as the server when another filter changes."""
+        names = sorted(self.filter_names)
+        return [
+            "|".join(chosen)
+            for size in range(1, MAX_CROSSTAB_DIMENSIONS + 1)
+            for chosen in combinations(names, size)
+            if "|".join(chosen) in self.combinable
+        ]
+
+    def combination_data(self) -> str:
+        """What static/js/reports-filters.js needs to grey out the same choices as the server when a filter
+        changes: the filters, the combinations allowed and the two reasons, as JSON for a data attribute."""
+        if self.combinable is None:
+            return ""
+        return json.dumps(
+            {
+                "filters": self.filter_names,
+                "allowed": self.combinations_allowed(),
+                "max": MAX_CROSSTAB_DIMENSIONS,
+                "with": str(INCOMPATIBLE_WITH),
+                "too_many": str(INCOMPATIBLE_MAX),
+            }
+        )
+
+    def chosen_filters(self) -> list[str]:
+        """The filters with a value in the address (as sent, before validation)."""
+        if not self.is_bound:
+            return []
+        return [name for name in self.filter_names if self.data.get(name)]
+
+    def incompatibility(self, name: str, chosen: Sequence[str]) -> str:
+        """Why the filter ``name`` cannot be added to ``chosen`` ("" when it can): the chosen filters it cannot
+        be combined with (those that refuse it alone, else all of them), or the limit of three."""
+        others = [c for c in chosen if c != name]
+        if not others or "|".join(sorted({name, *others})) in self.combinable:
+            return ""
+        if len(others) >= MAX_CROSSTAB_DIMENSIONS:
+            return str(INCOMPATIBLE_MAX)
+        blocking = [c for c in others if "|".join(sorted({name, c})) not in self.combinable] or others
+        return str(INCOMPATIBLE_WITH) % {"filters": ", ".join(str(self.fields[c].label) for c in blocking)}
+
+    def grey_out_incompatible(self) -> None:
+        """Grey out (disabled options, the reason as the field's help text, which aria-describedby points at) each
+        filter that cannot be combined with the filters already chosen. The server still refuses such a
+        combination if it is sent anyway."""
+        chosen = self.chosen_filters()
+        for name in self.filter_names:
+            if name in chosen:
+                continue
+            reason = self.incompatibility(name, chosen)
+            field = self.fields[name]
+            field.widget.greyed = bool(reason)
+            field.help_text = reason
+            if reason:
+                field.widget.attrs["aria-describedby"] = f"id_{self.add_prefix(name)}_helptext"
+                field.widget.attrs["data-greyed"] = "true"
 
     def clean(self):
         data = super().clean()

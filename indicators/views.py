@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy
 from accounts import access
 from accounts.models import AccessEvent
 
-from . import catalogue, disclosure, exports, trends
+from . import catalogue, disclosure, drilldown, exports, trends
 from .forms import IntersectionForm, ReportFilterForm
 from .reporting import InvalidFilters, Report
 
@@ -122,17 +122,37 @@ def _block(slug: str, request, filters, *, export_query: str, chart_kind: str | 
         report = catalogue.build(slug, request.user, filters, request.GET)
     except catalogue.ReportUnavailable as refused:
         return {"unavailable": str(refused)}
-    return report_block(report, export_query=export_query, chart_kind=chart_kind, **options)
+    links = drilldown.links(report, filters=filters, query=request.GET)
+    return report_block(report, export_query=export_query, chart_kind=chart_kind, links=links, **options)
 
 
-def report_block(report: Report, *, export_query: str, chart_kind: str | None = None, **options) -> dict:
+def report_block(
+    report: Report,
+    *,
+    export_query: str,
+    chart_kind: str | None = None,
+    links: drilldown.Links | None = None,
+    **options,
+) -> dict:
     """What templates/indicators/_report.html needs to show one report: rows with labels first, shares when
-    asked, the totals row and the query string that rebuilds it as a chart or a file."""
+    asked, the totals row and the query string that rebuilds it as a chart or a file. ``links`` (from
+    ``indicators.drilldown``) turn the body's cells into links to the report filtered to each cell."""
     label_count = max(len(report.row_dimensions), 1)
     shares = report.share_of_total() if options.get("show_shares") else [None] * len(report.table.row_keys)
+    body = report.body()
+    links = links or tuple(() for _ in body)
     rows = [
-        {"cells": cells, "label_count": label_count, "share": share}
-        for cells, share in zip(report.body(), shares, strict=True)
+        {
+            "cells": cells,
+            "label_count": label_count,
+            "share": share,
+            # (text, address or None) for every cell of the row: labels, counts, totals and derived columns.
+            "pairs": [
+                (text, row_links[j - label_count] if 0 <= j - label_count < len(row_links) else None)
+                for j, text in enumerate(cells)
+            ],
+        }
+        for cells, share, row_links in zip(body, shares, links, strict=True)
     ]
     return {
         "report": report,
@@ -141,6 +161,7 @@ def report_block(report: Report, *, export_query: str, chart_kind: str | None = 
         "totals_row": report.totals_row() if report.show_totals_row else None,
         "export_query": export_query,
         "chart_kind": chart_kind,
+        "has_links": any(link for row in links for link in row),
         **options,
     }
 
@@ -165,7 +186,12 @@ def dashboard(request):
             ),
             form=form,
             overview=overview,
-            by_year=report_block(overview.by_year, export_query=query, chart_kind="bar")
+            by_year=report_block(
+                overview.by_year,
+                export_query=query,
+                chart_kind="bar",
+                links=drilldown.links(overview.by_year, filters=filters, query=request.GET),
+            )
             if overview.by_year
             else {"unavailable": overview.unavailable},
             timeliness=report_block(overview.timeliness, export_query=query, chart_kind="line")
@@ -411,6 +437,10 @@ def maps(request):
     form = _filter_form(request)
     filters = form.filters()
     query = filters.querystring()
+    # From a province to its cantons (indicators.drilldown): the canton maps, their charts and files show the
+    # province asked for.
+    zoom = request.GET.get(catalogue.ZOOM)
+    canton_query = _join(query, urlencode([(catalogue.ZOOM, zoom)])) if zoom else query
     credit = "Fuente: IGN – SNIT"
     return render(
         request,
@@ -426,7 +456,13 @@ def maps(request):
             form=form,
             blocks=[
                 _block(
-                    slug, request, filters, export_query=query, chart_kind="choropleth", chart_size="map", credit=credit
+                    slug,
+                    request,
+                    filters,
+                    export_query=query if slug == "map-province" else canton_query,
+                    chart_kind="choropleth",
+                    chart_size="map",
+                    credit=credit,
                 )
                 for slug in ("map-province", *catalogue.CANTON_MAPS)
             ],

@@ -83,7 +83,8 @@ def published(count) -> int | None:
 
 def small_counts_in_html(html: str) -> list[str]:
     """Numbers from 1 to k-1 that stand alone in a table cell or a key figure."""
-    cells = re.findall(r"<t[dh][^>]*>\s*([^<]*?)\s*</t[dh]>", html)
+    # A cell's text, also inside its drill-down link (<td><a href="...">12</a></td>).
+    cells = [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", html, re.S)]
     kpis = re.findall(r'class="kpi-value[^"]*">\s*([^<]*?)\s*<', html)
     return [c for c in cells + kpis if c.isdigit() and 1 <= int(c) < K]
 
@@ -95,7 +96,7 @@ def small_values_in_chart(payload: dict) -> list:
         found += [d for d in dataset.get("display", []) if str(d).isdigit() and 1 <= int(d) < K]
     found += [c["v"] for c in payload.get("cells", []) if c["v"] is not None and 1 <= c["v"] < K]
     found += [f["flow"] for f in payload.get("flows", []) if 1 <= f["flow"] < K]
-    for area in payload.get("areas", {}).values():
+    for area in [*payload.get("areas", {}).values(), *payload.get("rolled_up", {}).values()]:
         if area["value"] is not None and 1 <= area["value"] < K:
             found.append(area)
     return found
@@ -171,7 +172,7 @@ def test_coordinator_sees_exact_counts(data):
     assert 1 in data_by_label.values()
     assert 2 in data_by_label.values()
     html = client.get("/reports/disaggregations/nationality/?measure=received").content.decode()
-    assert '<td class="text-end">1</td>' in html
+    assert "1" in small_counts_in_html(html)  # the cell (a drill-down link) holds the exact 1
     rows = csv_cells(
         client.get(reverse("indicators:export", args=["dimension-nationality", "csv"]) + "?measure=received").content
     )
@@ -270,9 +271,9 @@ def test_export_is_logged_without_data(data):
 def test_map_rolls_small_cantons_up_to_their_province(data):
     payload = data.client_for(data.analyst_a).get(reverse("indicators:chart", args=["map-canton"])).json()
     areas = payload["areas"]
-    # Panamá's one person lives in Limón (canton 701): no canton of Limón shows its own figure.
-    limon = [a for code, a in areas.items() if code.startswith("7")]
-    assert limon and all(a["value"] is None for a in limon)
+    # Panamá's one person lives in Limón (canton 701): no canton of Limón is drawn, the province is, hidden.
+    assert not [code for code in areas if code.startswith("7")]
+    assert payload["rolled_up"]["7"]["value"] is None and payload["rolled_up"]["7"]["display"] == f"<{K}"
     assert all(a["value"] is None or a["value"] >= K or a["value"] == 0 for a in areas.values())
     assert json.dumps(payload).count("IGN") == 0  # the credit is on the page, not in the data
 
@@ -286,19 +287,21 @@ def test_recruitment_canton_map_is_protected_for_analysts_and_exact_for_coordina
     provinces hold enough people to be drawn canton by canton."""
     chart = reverse("indicators:chart", args=["map-recruitment-canton"])
     url = chart + "?year_from=2024&year_to=2024"
-    analyst = data.client_for(data.analyst_a).get(url).json()["areas"]
+    analyst_payload = data.client_for(data.analyst_a).get(url).json()
+    analyst = analyst_payload["areas"]
     alajuela = selectors.crosstab(
         measure="accredited_persons", dims=["recruitment_province"], year_from=2024, year_to=2024
     )[("2",)]
     if disclosure.protect_count(alajuela, k=K).hidden:  # a true 3: hidden unless its noise is +2
-        assert all(area["value"] is None for code, area in analyst.items() if code.startswith("2"))
-        assert analyst["201"]["display"] == f"<{K}"
-        assert "Alajuela" in analyst["201"]["label"]  # rolled up: the tooltip names the province
+        # Rolled up: Alajuela is drawn as one area, the province, and none of its cantons.
+        assert not [code for code in analyst if code.startswith("2")]
+        assert analyst_payload["rolled_up"]["2"]["display"] == f"<{K}"
+        assert "Alajuela" in analyst_payload["rolled_up"]["2"]["label"]
     canton_2024 = selectors.crosstab(
         measure="accredited_persons", dims=["recruitment_canton"], year_from=2024, year_to=2024
     )
     assert analyst["101"]["value"] == published(canton_2024[("101",)])
-    assert small_values_in_chart({"areas": analyst}) == []
+    assert small_values_in_chart(analyst_payload) == []
     coordinator = data.client_for(data.coordinator_b).get(url).json()["areas"]
     assert coordinator["201"]["value"] == 3 and coordinator["101"]["value"] == GIRLS_NI_SOCIAL_2024 + 6
     assert coordinator["202"]["value"] == 0  # a canton of Alajuela with nobody: exact, not rolled up

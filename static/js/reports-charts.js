@@ -20,6 +20,7 @@
   // Colour-blind-safe palette (Okabe-Ito), in a fixed order so a category keeps its colour across pages.
   var PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"];
   var HIDDEN_COLOUR = "#d9d9d9";
+  var ROLLED_UP_BORDER = "#212529";
 
   // A white background under every chart, so a downloaded PNG is not transparent.
   var whiteBackground = {
@@ -43,6 +44,36 @@
     note.className = "text-muted small chart-message";
     note.textContent = message;
     canvas.parentNode.insertBefore(note, canvas.nextSibling);
+  }
+
+  // Drill-down: a value with an address (built by the server, indicators/drilldown.py) opens it on click; the
+  // table beside the chart holds the same addresses as links, for the keyboard.
+  function follow(url) {
+    if (url) {
+      window.location.assign(url);
+    }
+  }
+
+  function pointerWhen(chart, url) {
+    chart.canvas.classList.toggle("chart-pointer", Boolean(url));
+  }
+
+  function linkAt(chart, event, linkOf) {
+    var elements = chart.getElementsAtEventForMode(event, "nearest", { intersect: true }, false);
+    if (elements.length) {
+      return linkOf(elements[0].datasetIndex, elements[0].index);
+    }
+    // A hidden value has no bar of its own: its hatched mark stands in for it.
+    var x = event.x;
+    var y = event.y;
+    var marks = chart.hiddenMarks || [];
+    for (var i = 0; i < marks.length; i++) {
+      var m = marks[i];
+      if (x >= m.left && x <= m.left + m.width && y >= m.top && y <= m.top + m.height) {
+        return linkOf(m.datasetIndex, m.index);
+      }
+    }
+    return null;
   }
 
   function displayOf(dataset, index) {
@@ -141,7 +172,18 @@
               thickness = 12;
               base = zero;
             }
-            chart.hiddenMarks.push({ label: dataset.label, index: index });
+            var rect = horizontal
+              ? { left: base, top: across - thickness / 2, width: length, height: thickness }
+              : { left: across - thickness / 2, top: base - length, width: thickness, height: length };
+            chart.hiddenMarks.push({
+              label: dataset.label,
+              index: index,
+              datasetIndex: datasetIndex,
+              left: rect.left,
+              top: rect.top,
+              width: rect.width,
+              height: rect.height,
+            });
             ctx.fillStyle = hatch(ctx, colour);
             ctx.strokeStyle = colour;
             ctx.lineWidth = 1;
@@ -221,6 +263,7 @@
         label: dataset.label,
         data: dataset.data,
         display: dataset.display,
+        links: dataset.links || [],
         change: dataset.change,
         backgroundColor: colour,
         borderColor: colour,
@@ -230,6 +273,10 @@
       };
     });
     var hidden = anyHidden(datasets);
+    function barLink(datasetIndex, index) {
+      var links = datasets[datasetIndex] && datasets[datasetIndex].links;
+      return (links && links[index]) || null;
+    }
     var valueAxis = { stacked: stacked, beginAtZero: true, ticks: { precision: 0 } };
     if (hidden) {
       // Room for the marks (up to k-1, on top of a stack) and their "<k" labels inside the chart.
@@ -248,6 +295,12 @@
         animation: false,
         // The first and last categories (years) sit half a step in from the edges, where their marks fit.
         scales: horizontal ? { x: valueAxis, y: indexAxis } : { x: indexAxis, y: valueAxis },
+        onClick: function (event, _elements, chart) {
+          follow(linkAt(chart, event, barLink));
+        },
+        onHover: function (event, _elements, chart) {
+          pointerWhen(chart, linkAt(chart, event, barLink));
+        },
         plugins: {
           legend: {
             display: datasets.length > 1 || hidden,
@@ -279,6 +332,10 @@
         max = cell.v;
       }
     });
+    function cellLink(_datasetIndex, index) {
+      var cell = payload.cells[index];
+      return (cell && cell.url) || null;
+    }
     var nx = payload.x_labels.length;
     var ny = payload.y_labels.length;
     return new Chart(canvas, {
@@ -314,6 +371,12 @@
         responsive: true,
         maintainAspectRatio: false,
         animation: false,
+        onClick: function (event, _elements, chart) {
+          follow(linkAt(chart, event, cellLink));
+        },
+        onHover: function (event, _elements, chart) {
+          pointerWhen(chart, linkAt(chart, event, cellLink));
+        },
         plugins: {
           legend: { display: false },
           tooltip: {
@@ -385,55 +448,144 @@
     });
   }
 
+  function geojsonOf(url) {
+    return fetch(url, { credentials: "same-origin" }).then(function (response) {
+      return response.json();
+    });
+  }
+
+  // A frame with the rolled-up provinces' border and what it means, drawn on the canvas so that a downloaded
+  // PNG says it too.
+  function rolledUpLegend(text) {
+    return {
+      id: "rolledUpLegend",
+      afterDraw: function (chart) {
+        if (!text) {
+          return;
+        }
+        var ctx = chart.ctx;
+        var area = chart.chartArea;
+        ctx.save();
+        ctx.strokeStyle = ROLLED_UP_BORDER;
+        ctx.lineWidth = 2.5;
+        ctx.fillStyle = "#ffffff";
+        ctx.fillRect(area.left + 6, area.top + 6, 18, 12);
+        ctx.strokeRect(area.left + 6, area.top + 6, 18, 12);
+        ctx.fillStyle = "#333333";
+        ctx.font = "12px system-ui, sans-serif";
+        ctx.textBaseline = "middle";
+        ctx.textAlign = "left";
+        ctx.fillText(text, area.left + 30, area.top + 12);
+        ctx.restore();
+      },
+    };
+  }
+
+  // Cantons of the provinces drawn canton by canton, and each rolled-up province as one area with its own
+  // figure (never its figure painted on each canton). With a zoom, that province alone. The colour scale is
+  // chartjs-chart-geo's, from the values of the areas drawn.
   function choropleth(canvas, payload) {
-    return fetch(payload.geojson_url, { credentials: "same-origin" })
-      .then(function (response) {
-        return response.json();
-      })
-      .then(function (geojson) {
-        var features = geojson.features;
-        var data = features.map(function (feature) {
-          var code = String(feature.properties[payload.code_property]);
-          var area = payload.areas[code] || { value: null, display: "—", label: code };
-          return { feature: feature, value: area.value, display: area.display, name: area.label };
+    var rolledUp = payload.rolled_up || {};
+    var rolledCodes = Object.keys(rolledUp);
+    var zoom = payload.zoom ? String(payload.zoom) : null;
+    var sources = [geojsonOf(payload.geojson_url)];
+    if (rolledCodes.length) {
+      sources.push(geojsonOf(payload.rolled_up_geojson_url));
+    }
+    return Promise.all(sources).then(function (loaded) {
+      var data = [];
+      loaded[0].features.forEach(function (feature) {
+        var parent = payload.parent_property ? String(feature.properties[payload.parent_property]) : null;
+        if (parent !== null && (rolledUp[parent] || (zoom && parent !== zoom))) {
+          return;
+        }
+        var code = String(feature.properties[payload.code_property]);
+        var area = payload.areas[code] || { value: null, display: "—", label: code };
+        data.push({ feature: feature, value: area.value, display: area.display, name: area.label, url: area.url || null });
+      });
+      if (loaded[1]) {
+        loaded[1].features.forEach(function (feature) {
+          var code = String(feature.properties[payload.rolled_up_code_property]);
+          var area = rolledUp[code];
+          if (area && (!zoom || code === zoom)) {
+            data.push({
+              feature: feature,
+              value: area.value,
+              display: area.display,
+              name: area.label,
+              url: area.url || null,
+              rolledUp: true,
+            });
+          }
         });
-        return new Chart(canvas, {
-          type: "choropleth",
-          data: {
-            labels: data.map(function (d) {
-              return d.name;
-            }),
-            datasets: [{ label: payload.title || "", outline: features, data: data, borderColor: "#6c757d", borderWidth: 0.5 }],
+      }
+      var features = data.map(function (d) {
+        return d.feature;
+      });
+      // What was drawn, for the browser tests: [{name, value, rolledUp}].
+      canvas.drawnAreas = data.map(function (d) {
+        return { name: d.name, value: d.value, display: d.display, rolledUp: Boolean(d.rolledUp) };
+      });
+      function areaLink(_datasetIndex, index) {
+        return (data[index] && data[index].url) || null;
+      }
+      return new Chart(canvas, {
+        type: "choropleth",
+        data: {
+          labels: data.map(function (d) {
+            return d.name;
+          }),
+          datasets: [
+            {
+              label: payload.title || "",
+              outline: features,
+              data: data,
+              borderColor: function (context) {
+                var d = context.dataset.data[context.dataIndex];
+                return d && d.rolledUp ? ROLLED_UP_BORDER : "#6c757d";
+              },
+              borderWidth: function (context) {
+                var d = context.dataset.data[context.dataIndex];
+                return d && d.rolledUp ? 2.5 : 0.5;
+              },
+            },
+          ],
+        },
+        plugins: [whiteBackground, rolledUpLegend(rolledCodes.length ? payload.rolled_up_legend : "")],
+        options: {
+          responsive: true,
+          maintainAspectRatio: false,
+          animation: false,
+          showOutline: true,
+          onClick: function (event, _elements, chart) {
+            follow(linkAt(chart, event, areaLink));
           },
-          plugins: [whiteBackground],
-          options: {
-            responsive: true,
-            maintainAspectRatio: false,
-            animation: false,
-            showOutline: true,
-            plugins: {
-              legend: { display: false },
-              tooltip: {
-                callbacks: {
-                  label: function (item) {
-                    var d = item.dataset.data[item.dataIndex];
-                    return d.name + ": " + d.display;
-                  },
+          onHover: function (event, _elements, chart) {
+            pointerWhen(chart, linkAt(chart, event, areaLink));
+          },
+          plugins: {
+            legend: { display: false },
+            tooltip: {
+              callbacks: {
+                label: function (item) {
+                  var d = item.dataset.data[item.dataIndex];
+                  return d.name + ": " + d.display;
                 },
               },
             },
-            scales: {
-              projection: { axis: "x", projection: "mercator" },
-              color: {
-                axis: "x",
-                interpolate: "blues",
-                missing: HIDDEN_COLOUR,
-                legend: { position: "bottom-right", align: "right" },
-              },
+          },
+          scales: {
+            projection: { axis: "x", projection: "mercator" },
+            color: {
+              axis: "x",
+              interpolate: "blues",
+              missing: HIDDEN_COLOUR,
+              legend: { position: "bottom-right", align: "right" },
             },
           },
-        });
+        },
       });
+    });
   }
 
   function draw(canvas) {
