@@ -21,6 +21,8 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
+from records.scopes import case_data_scope
+
 from .models import AccessEvent, Institution, Membership, Role, User
 
 if TYPE_CHECKING:
@@ -96,13 +98,24 @@ def applications_visible_to(user) -> QuerySet[Application]:
         visible |= Q(institution_id__in=officer_of) | shared
     if has_role(user, Role.COORDINATOR):
         visible |= ~Q(status="DRAFT")
-    return Application.objects.filter(visible)
+    # The one place that opens the scope of Application.objects (records/scopes.py): the queryset leaves this
+    # function already filtered, and may be chained and evaluated after the scope has closed.
+    with case_data_scope():
+        return Application.objects.filter(visible)
 
 
-def get_application(user, pk) -> Application:
-    """The application ``pk`` if the user may see it; otherwise 404, whether it exists or not."""
+def no_applications() -> QuerySet[Application]:
+    """An empty queryset of applications, e.g. the placeholder of a serializer field that a view fills in with
+    ``applications_visible_to``: until it does, nothing is selectable."""
+    with case_data_scope():
+        return apps.get_model("records", "Application").objects.none()
+
+
+def get_application(user, pk, *, select_related: tuple[str, ...] = ()) -> Application:
+    """The application ``pk`` if the user may see it; otherwise 404, whether it exists or not. ``select_related``
+    loads what the page shows in the same query (no second fetch after the check)."""
     try:
-        return applications_visible_to(user).get(pk=pk)
+        return applications_visible_to(user).select_related(*select_related).get(pk=pk)
     except (ValueError, TypeError, apps.get_model("records", "Application").DoesNotExist):
         raise Http404 from None
 
@@ -343,11 +356,9 @@ def get_application_for_sharing(user, pk) -> Application:
         raise PermissionDenied
     Application = apps.get_model("records", "Application")
     try:
-        return (
-            Application.objects.select_related("institution")
-            .only("pk", "institution", "case_reference", "status", "received_on")
-            .get(pk=pk)
-        )
+        with case_data_scope():  # any application: the admin's right is checked above, and no data is shown
+            found = Application.objects.select_related("institution")
+        return found.only("pk", "institution", "case_reference", "status", "received_on").get(pk=pk)
     except (ValueError, TypeError, Application.DoesNotExist):
         raise Http404 from None
 
@@ -384,7 +395,7 @@ def applications_with_identity_visible_to(user) -> QuerySet[Application]:
     """The set form of ``can_see_identity`` for exports: the applications whose identity data the user may see
     (visible to them, and they hold a role entitled to identity data)."""
     if not has_role(user, Role.OFFICER, Role.COORDINATOR):
-        return apps.get_model("records", "Application").objects.none()
+        return no_applications()
     return applications_visible_to(user)
 
 
@@ -406,6 +417,16 @@ def can_see_capture_histories(user) -> bool:
     """Capture-history cells are exact counts of people by the combination of institutions that referred them,
     most of them small: coordinators only, never analysts, the API or analysts' exports."""
     return has_role(user, Role.COORDINATOR)
+
+
+def applications_counted_in_estimates() -> QuerySet[Application]:
+    """The applications the estimation counts: every submitted one, of every institution (a draft is no one's
+    statistic yet). Only for the estimation's selectors, which fold them into counts of persons by capture
+    history on the server; no row of it reaches anyone. It takes no user because a run's inputs are the same
+    whoever reads them (runs are shared by their inputs' digest); who may read the counts is decided above
+    (``can_view_estimates``, ``can_see_capture_histories``)."""
+    with case_data_scope():
+        return apps.get_model("records", "Application").objects.exclude(status="DRAFT")
 
 
 def estimation_runs_visible_to(user):

@@ -18,7 +18,7 @@ from django.db.models import BigIntegerField, Case, Count, F, Max, Min, Q, Sum, 
 
 from accounts import access
 from accounts.models import Institution
-from records.models import Application, Code, CodeList, Status
+from records.models import Code, CodeList
 
 from .models import EstimationRun
 
@@ -51,7 +51,7 @@ class CaptureInput:
 
 
 def _period_applications(year_from: int, year_to: int):
-    return Application.objects.exclude(status=Status.DRAFT).filter(
+    return access.applications_counted_in_estimates().filter(
         received_on__gte=dt.date(year_from, 1, 1), received_on__lte=dt.date(year_to, 12, 31)
     )
 
@@ -163,7 +163,7 @@ def capture_input(*, year_from: int, year_to: int, merge: list[str] = (), min_li
 
 def years_with_records() -> list[int]:
     """Years of receipt of submitted applications (for the period picker)."""
-    span = Application.objects.exclude(status=Status.DRAFT).aggregate(low=Min("received_on"), high=Max("received_on"))
+    span = access.applications_counted_in_estimates().aggregate(low=Min("received_on"), high=Max("received_on"))
     if span["low"] is None:
         return []
     return list(range(span["low"].year, span["high"].year + 1))

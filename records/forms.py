@@ -296,10 +296,10 @@ class ApplicationForm(AccessibleFormMixin, forms.Form):
 
     def clean_case_reference(self):
         value = self.cleaned_data["case_reference"].strip()
-        others = Application.objects.filter(institution=self.institution, case_reference=value)
-        if self.application is not None:
-            others = others.exclude(pk=self.application.pk)
-        if others.exists():
+        exclude_pk = self.application.pk if self.application is not None else None
+        if services.case_reference_taken(
+            institution_id=self.institution.pk, case_reference=value, exclude_pk=exclude_pk
+        ):
             raise forms.ValidationError(
                 _("Your institution already has an application with this case reference."), code="duplicate"
             )

@@ -14,6 +14,7 @@ from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from simple_history.models import HistoricalRecords
 
 from .facts import MAX_AGE
+from .scopes import ScopedApplicationManager, ScopedHistoricalRecords
 
 
 def _localised(obj, es: str, en: str) -> str:
@@ -428,7 +429,7 @@ class Application(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    history = HistoricalRecords(
+    history = ScopedHistoricalRecords(
         # The history of a case is read by its id only: no index on the other columns, which an import of
         # 100,000 applications would otherwise maintain 15 times per history row.
         no_db_index=[*_REFERENCE_FKS, "institution", "person"],
@@ -444,6 +445,11 @@ class Application(models.Model):
         ],
         excluded_fields=["updated_at"],
     )
+
+    # Scoped: raises outside accounts.access's visibility scope (records/scopes.py); the first manager is the
+    # default one, so reverse relations and Django's own lookups are scoped too.
+    objects = ScopedApplicationManager()
+    all_objects = models.Manager()  # noqa: DJ012 - a second manager (unscoped: records.scopes.ALL_OBJECTS_ALLOWED)
 
     class Meta:
         ordering = ["-received_on", "-id"]

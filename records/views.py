@@ -249,10 +249,10 @@ def application_edit(request, pk):
 @require_GET
 def application_detail(request, pk):
     """Facts and profile of a case (no identity data: that is one click further, and logged)."""
-    application = access.get_application(request.user, pk)
-    application = (
-        type(application)
-        .objects.select_related(
+    application = access.get_application(
+        request.user,
+        pk,
+        select_related=(
             "institution",
             "person",
             "sex",
@@ -268,8 +268,7 @@ def application_detail(request, pk):
             "residence_canton",
             "residence_province",
             "mother_tongue",
-        )
-        .get(pk=application.pk)
+        ),
     )
     user = request.user
     selectors.with_deadline_state([application])

@@ -81,7 +81,7 @@ def test_the_migration_merges_duplicate_not_recorded_codes_and_loses_no_record(c
 
     importlib.import_module(MIGRATION).merge(django_apps, None)
 
-    assert Application.objects.count() == 2
+    assert Application.all_objects.count() == 2
     both.refresh_from_db()
     assert both.sex_id == kept.pk
     assert list(both.means.values_list("code", flat=True)) == ["NR1"]

@@ -26,9 +26,9 @@ def test_bulk_load_on_postgresql_rebuilds_every_index(monkeypatch):
     monkeypatch.setattr(demo, "BULK_THRESHOLD", 100)
     totals = demo.seed(applications=500, seed=3, chunk_size=200)
     assert totals["bulk"] is True
-    assert Application.objects.count() == 500
+    assert Application.all_objects.count() == 500
     assert schema() == before
-    assert Application.objects.filter(decisions__isnull=False).exists()
+    assert Application.all_objects.filter(decisions__isnull=False).exists()
 
 
 @pytest.mark.postgres
@@ -49,4 +49,4 @@ def test_failed_bulk_load_leaves_nothing_behind(monkeypatch):
     monkeypatch.setattr(demo._PostgresWriter, "write", failing_write)
     with pytest.raises(RuntimeError, match="disk full"):
         demo.seed(applications=600, seed=3, chunk_size=200)
-    assert Application.objects.count() == 0
+    assert Application.all_objects.count() == 0

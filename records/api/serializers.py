@@ -7,6 +7,7 @@ from django_countries.serializer_fields import CountryField
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from accounts import access
 from accounts.models import Institution
 from records.facts import IDENTITY_FIELDS
 from records.models import (
@@ -259,8 +260,9 @@ class PersonSerializer(serializers.ModelSerializer):
 
     def get_applications(self, person) -> list[int]:
         visible = self.context.get("visible_application_ids")
-        ids = [a.pk for a in person.applications.all()]
-        return [pk for pk in ids if visible is None or pk in visible]
+        if visible is None:
+            return []  # fail closed: without the view's visible set, no application is listed
+        return [a.pk for a in person.applications.all() if a.pk in visible]
 
 
 class PersonDetailSerializer(_IdentityGated, PersonSerializer):
@@ -276,7 +278,7 @@ class PersonDetailSerializer(_IdentityGated, PersonSerializer):
 
 class DecisionSerializer(serializers.ModelSerializer):
     application = serializers.PrimaryKeyRelatedField(
-        queryset=Application.objects.none(),  # replaced by the view's visible queryset
+        queryset=access.no_applications(),  # replaced by the view's visible queryset
         help_text=_("Id of the application decided."),
     )
     supersedes = serializers.PrimaryKeyRelatedField(queryset=Decision.objects.none(), required=False, allow_null=True)

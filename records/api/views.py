@@ -20,7 +20,6 @@ from accounts.models import AccessEvent, Role
 from records import facts, services
 from records.forms import ApplicationForm, DecisionForm, initial_for
 from records.models import (
-    Application,
     Canton,
     Code,
     CodeList,
@@ -289,7 +288,8 @@ class ApplicationViewSet(
         return application
 
     def _detail(self, request, application, *, status_code=status.HTTP_200_OK) -> Response:
-        application = _with_relations(Application.objects.filter(pk=application.pk)).get()
+        # Re-read with its relations through the same visibility rule (a bare manager here would be unscoped).
+        application = _with_relations(access.applications_visible_to(request.user).filter(pk=application.pk)).get()
         identity_allowed = access.can_see_identity(request.user, application)
         if identity_allowed:
             _log_identity_view(request, application)
@@ -487,7 +487,7 @@ class PersonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         return (
             Person.objects.filter(pk__in=visible.values("person_id"))
             .select_related("institution", "identity")
-            .prefetch_related(Prefetch("applications", queryset=Application.objects.only("id", "person_id")))
+            .prefetch_related(Prefetch("applications", queryset=visible.only("id", "person_id")))
         )
 
     def get_serializer_class(self):

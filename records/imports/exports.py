@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from django.db.models import QuerySet
 
 from accounts import access
-from records.models import Application, Code, Decision, Identity
+from records.models import Code, Decision, Identity
 
 from .columns import Column, template_columns
 from .resources import ApplicationRowResource
@@ -50,8 +50,7 @@ def export_rows(*, user, with_identity: bool) -> Iterator[dict]:
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
         apps = list(
-            Application.objects.filter(id__in=chunk)
-            .order_by("id")
+            visible.filter(id__in=chunk)
             .values(
                 "id",
                 "person_id",

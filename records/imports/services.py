@@ -43,6 +43,7 @@ from records.models import (
     Person,
     Status,
 )
+from records.scopes import commit_hooks_unscoped
 
 from . import bulk, heartbeat
 from .columns import DECISION_KEYS
@@ -146,7 +147,7 @@ def _history_m2m_model(name: str):
 def _load_current(institution_id: int, references: list[str]) -> dict[str, _Current]:
     """The stored state of the applications with these references, in a fixed number of queries."""
     app_values = list(
-        Application.objects.filter(institution_id=institution_id, case_reference__in=references).values(
+        Application.all_objects.filter(institution_id=institution_id, case_reference__in=references).values(
             *(attname for attname, _column in bulk.columns_of(Application))
         )
     )
@@ -282,7 +283,8 @@ def import_rows(
             if outcome.errors:
                 raise _RollBack
             # In the same transaction: the indicators learn of the change exactly when it is committed.
-            recompute_mark_dirty(years=outcome.years)
+            with commit_hooks_unscoped():  # the recompute after the commit reads every record (records/scopes.py)
+                recompute_mark_dirty(years=outcome.years)
             outcome.written = True
     except _RollBack:
         outcome.written = False
@@ -541,7 +543,7 @@ class _Writer:
             return
         app_rows = [self._app_row(r, app_id=c.app["id"], person_id=c.app["person_id"], base=c.app) for r, c in changed]
         update_fields = [*APP_FIELDS.values(), "birth_date_known", "submitted_at", "due_on", "version", "updated_at"]
-        Application.objects.bulk_update(
+        Application.all_objects.bulk_update(
             [Application(**{k: row[k] for k in ["id", *update_fields]}) for row in app_rows],
             [f.removesuffix("_id") for f in update_fields],
             batch_size=500,
