@@ -20,6 +20,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from records.scopes import case_data_scope
 
@@ -62,6 +63,36 @@ def institution_ids(user, role: str) -> set[int]:
 
 def institutions(user, role: str) -> list:
     return [m.institution for m in memberships(user) if m.role == role]
+
+
+class InstitutionChoiceRefused(Exception):
+    """The institution a user says they act for is not one of theirs, or they serve several and named none: the
+    request is refused (400) with ``message``, a translated sentence, instead of acting for a guessed one."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def acting_institution(user, requested=None, *, by: str = "code", role: str = Role.OFFICER):
+    """The institution the user acts for in ``role`` (an officer registering or importing applications): their
+    only one, or, for a member of several, the one ``requested`` names (its ``code`` or its ``pk``) among THEIR
+    institutions. Fails closed: a name that is not one of theirs, or no name when they serve several, raises
+    ``InstitutionChoiceRefused``; a user without the role gets ``PermissionDenied``."""
+    mine = institutions(user, role)
+    if not mine:
+        raise PermissionDenied
+    if requested not in (None, ""):
+        for institution in mine:
+            if str(getattr(institution, by)) == str(requested):
+                return institution
+        raise InstitutionChoiceRefused(_("You are not an officer of this institution."))
+    if len(mine) > 1:
+        raise InstitutionChoiceRefused(
+            _("You are an officer of several institutions: say which one with 'institution' (%(codes)s).")
+            % {"codes": ", ".join(i.code for i in mine)}
+        )
+    return mine[0]
 
 
 def home_role(user) -> str | None:
@@ -138,14 +169,17 @@ def can_decide(user) -> bool:
     return has_role(user, Role.COORDINATOR)
 
 
+def reads_records(user) -> bool:
+    """Officers and coordinators read case records (pages, API, exports); analysts and admins read none by virtue
+    of their role. The check every records page and endpoint makes before its case-by-case visibility."""
+    return has_role(user, Role.OFFICER, Role.COORDINATOR)
+
+
 def can_see_identity(user, application: Application) -> bool:
     """Identity data: the owning institution, institutions granted the case, and coordinators. The caller has
     already obtained ``application`` through ``get_application``, so visibility holds; this adds the role check
     that keeps analysts and admins out even if a grant were made to them."""
-    return (
-        has_role(user, Role.OFFICER, Role.COORDINATOR)
-        and applications_visible_to(user).filter(pk=application.pk).exists()
-    )
+    return reads_records(user) and applications_visible_to(user).filter(pk=application.pk).exists()
 
 
 def can_see_identity_views(user, application: Application) -> bool:
@@ -168,7 +202,7 @@ def can_import_records(user) -> bool:
 
 
 def can_export_records(user) -> bool:
-    return has_role(user, Role.OFFICER, Role.COORDINATOR)
+    return reads_records(user)
 
 
 # --- Aggregates ----------------------------------------------------------------------------------------------
@@ -394,7 +428,7 @@ def import_jobs_visible_to(user):
 def applications_with_identity_visible_to(user) -> QuerySet[Application]:
     """The set form of ``can_see_identity`` for exports: the applications whose identity data the user may see
     (visible to them, and they hold a role entitled to identity data)."""
-    if not has_role(user, Role.OFFICER, Role.COORDINATOR):
+    if not reads_records(user):
         return no_applications()
     return applications_visible_to(user)
 

@@ -33,7 +33,7 @@ from .forms import (
 )
 from .models import Canton, Decision, Identity, Province, Status
 
-case_roles = access.require_role(Role.OFFICER, Role.COORDINATOR)
+case_roles = access.require(access.reads_records)
 PAGE_SIZE = 50
 COUNT_CAP = 10_000
 REFRESH = "_refresh"  # the no-JavaScript "update the choices" button of the place selects
@@ -143,20 +143,25 @@ def _initial_from_post(post) -> dict:
     return initial
 
 
-def _officer_institution(request) -> Institution:
-    """The institution the officer registers for: the one chosen (if they serve several), else their first."""
-    mine = access.institutions(request.user, Role.OFFICER)
-    wanted = _int(request.POST.get("institution") or request.GET.get("institution"))
-    for institution in mine:
-        if institution.pk == wanted:
-            return institution
-    return mine[0]
+def _registering_institution(request) -> Institution:
+    """The institution the officer registers for (accounts.access.acting_institution). The empty form of an
+    officer of several institutions opens on their first, with a chooser; a save must name one of theirs."""
+    if request.method == "POST":
+        return access.acting_institution(request.user, request.POST.get("institution"), by="pk")
+    requested = request.GET.get("institution")
+    if not requested:
+        return access.institutions(request.user, Role.OFFICER)[0]
+    return access.acting_institution(request.user, requested, by="pk")
 
 
 @access.require(access.can_create_application)
 @require_http_methods(["GET", "POST"])
 def application_create(request):
-    institution = _officer_institution(request)
+    try:
+        institution = _registering_institution(request)
+    except access.InstitutionChoiceRefused as refused:
+        context = {"message": refused.message, "institutions": access.institutions(request.user, Role.OFFICER)}
+        return render(request, "records/institution_refused.html", context, status=400)
     kwargs = {"institution": institution}
     if request.method == "POST" and REFRESH in request.POST:
         form = ApplicationForm(initial=_initial_from_post(request.POST), **kwargs)

@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 
 from accounts import access
 from accounts.api.permissions import ApplicationPermission, CanReadRecords, DecisionPermission, HasAnyRole
-from accounts.models import AccessEvent, Role
+from accounts.models import AccessEvent
 from records import facts, services
 from records.forms import ApplicationForm, DecisionForm, initial_for
 from records.models import (
@@ -302,25 +302,12 @@ class ApplicationViewSet(
     # --- writes: shape (serializer) -> the page's checks (records.forms) -> one service -------------------
 
     def _acting_institution(self, requested: str | None):
-        """The institution the officer acts for: theirs, or, for an officer of several, the one they name
-        among THEIR institutions. Never an institution the payload names that is not theirs."""
-        mine = access.institutions(self.request.user, Role.OFFICER)
-        if requested:
-            for institution in mine:
-                if institution.code == requested:
-                    return institution
-            raise exceptions.ValidationError({"institution": [_("You are not an officer of this institution.")]})
-        if len(mine) > 1:
-            codes = ", ".join(i.code for i in mine)
-            raise exceptions.ValidationError(
-                {
-                    "institution": [
-                        _("You are an officer of several institutions: say which one with 'institution' (%(codes)s).")
-                        % {"codes": codes}
-                    ]
-                }
-            )
-        return mine[0]
+        """The institution the officer acts for (accounts.access.acting_institution): never one the payload
+        names that is not theirs, and never a guess for an officer of several."""
+        try:
+            return access.acting_institution(self.request.user, requested, by="code")
+        except access.InstitutionChoiceRefused as refused:
+            raise exceptions.ValidationError({"institution": [refused.message]}) from None
 
     def _validated_form(self, values: dict, *, institution, application=None) -> ApplicationForm:
         identity = values.pop("identity", None) or {}
