@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db import connection
@@ -131,7 +132,7 @@ def _list_groups(persons_by_institution: dict[str, int], *, merge: list[str], mi
     return groups
 
 
-def capture_input(*, year_from: int, year_to: int, merge: list[str] = (), min_list_size: int = 0) -> CaptureInput:
+def capture_input(*, year_from: int, year_to: int, merge: Sequence[str] = (), min_list_size: int = 0) -> CaptureInput:
     """The capture-history counts of a period under a list definition (see the module docstring)."""
     counts, undocumented, applications = _histories(year_from, year_to)
     names = dict(Institution.objects.values_list("id", "code"))

@@ -11,7 +11,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Institution
-from conatt_portal.forms import AccessibleFormMixin
+from conatt_portal.forms import AccessibleFormMixin, choice_field
 
 from .reporting import MAX_CROSSTAB_DIMENSIONS, InvalidFilters, TooManyDimensions, check_dimension_count
 
@@ -103,10 +103,10 @@ class ReportFilterForm(AccessibleFormMixin, forms.Form):
         self.measures = measures
         self.dimension_names = dimension_names
         year_choices = [("", _("Any"))] + [(str(y), str(y)) for y in years]
-        self.fields["year_from"].choices = year_choices
-        self.fields["year_to"].choices = year_choices
+        choice_field(self, "year_from").choices = year_choices
+        choice_field(self, "year_to").choices = year_choices
         institutions = Institution.objects.filter(kind=Institution.Kind.REPORTING).order_by("code")
-        self.fields["institution"].choices = [("", _("All institutions"))] + [
+        choice_field(self, "institution").choices = [("", _("All institutions"))] + [
             (i.code, f"{i.code} – {i.name}") for i in institutions
         ]
         self.dimension_keys = []
@@ -125,7 +125,8 @@ class ReportFilterForm(AccessibleFormMixin, forms.Form):
             self.fields[name].widget.attrs["class"] = "form-select"
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         year_from, year_to = data.get("year_from"), data.get("year_to")
         if year_from is not None and year_to is not None and year_from > year_to:
             raise forms.ValidationError(_("The first year must not be after the last year."), code="year_order")
@@ -193,7 +194,7 @@ class IntersectionForm(AccessibleFormMixin, forms.Form):
 
     def __init__(self, *args, dimensions: Sequence[DimensionChoice], **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["dims"].choices = [(d.key, d.label) for d in dimensions]
+        choice_field(self, "dims").choices = [(d.key, d.label) for d in dimensions]
         self.fields["dims"].widget.attrs["class"] = "form-check-input"
         self.max_dimensions = MAX_CROSSTAB_DIMENSIONS
 

@@ -129,7 +129,9 @@ def report_block(report: Report, *, export_query: str, chart_kind: str | None = 
     """What templates/indicators/_report.html needs to show one report: rows with labels first, shares when
     asked, the totals row and the query string that rebuilds it as a chart or a file."""
     label_count = max(len(report.row_dimensions), 1)
-    shares = report.share_of_total() if options.get("show_shares") else [None] * len(report.table.row_keys)
+    shares: list[str | None] = (
+        list(report.share_of_total()) if options.get("show_shares") else [None] * len(report.table.row_keys)
+    )
     rows = [
         {"cells": cells, "label_count": label_count, "share": share}
         for cells, share in zip(report.body(), shares, strict=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, NoReturn
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
@@ -116,7 +116,7 @@ def _locked(application: Application) -> Application:
     return Application.all_objects.select_for_update().get(pk=application.pk)
 
 
-def _refuse(message: str, code: str):
+def _refuse(message: str, code: str) -> NoReturn:
     raise TransitionRefused(message, code=code)
 
 

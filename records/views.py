@@ -8,9 +8,12 @@ the page's own right (403, e.g. an officer on the decision page of their own cas
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -46,7 +49,8 @@ class CappedPaginator(Paginator):
     @cached_property
     def count(self) -> int:
         # Without ordering and annotations (the duplicate flag): the count needs neither.
-        return self.object_list.order_by().values("pk")[: COUNT_CAP + 1].count()
+        queryset = cast(QuerySet, self.object_list)  # the views paginate querysets only
+        return queryset.order_by().values("pk")[: COUNT_CAP + 1].count()
 
     @property
     def capped(self) -> bool:
@@ -162,7 +166,7 @@ def application_create(request):
     except access.InstitutionChoiceRefused as refused:
         context = {"message": refused.message, "institutions": access.institutions(request.user, Role.OFFICER)}
         return render(request, "records/institution_refused.html", context, status=400)
-    kwargs = {"institution": institution}
+    kwargs: dict[str, Any] = {"institution": institution}
     if request.method == "POST" and REFRESH in request.POST:
         form = ApplicationForm(initial=_initial_from_post(request.POST), **kwargs)
     elif request.method == "POST":
@@ -209,7 +213,7 @@ def application_edit(request, pk):
             % {"status": application.get_status_display()},
         )
         return redirect("records:application_detail", pk=application.pk)
-    kwargs = {"institution": application.institution, "application": application}
+    kwargs: dict[str, Any] = {"institution": application.institution, "application": application}
     if request.method == "POST" and REFRESH in request.POST:
         form = ApplicationForm(initial=_initial_from_post(request.POST), **kwargs)
     elif request.method == "POST":
@@ -494,7 +498,7 @@ def application_sharing(request, pk):
 
 def _options(request, choices):
     """JSON for records-geo.js, or <option> elements for whoever asks for HTML."""
-    flat = []
+    flat: list[dict[str, str]] = []
     for value, label in choices:
         if isinstance(label, list | tuple):
             flat.extend({"value": v, "label": lbl, "group": value} for v, lbl in label)

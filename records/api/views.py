@@ -20,6 +20,7 @@ from accounts.models import AccessEvent
 from records import facts, services
 from records.forms import ApplicationForm, DecisionForm, initial_for
 from records.models import (
+    Application,
     Canton,
     Code,
     CodeList,
@@ -82,7 +83,7 @@ _APPLICATION_FK = [
 def _with_relations(queryset):
     # The API shows related rows by their code only: fetching only that keeps a page of 200 light.
     codes = Code.objects.only("id", "code")
-    prefetches = [
+    prefetches: list[str | Prefetch] = [
         Prefetch(name, queryset=codes)
         for name in _APPLICATION_M2M
         if name not in ("exploitation_districts", "exploitation_countries", "nationalities")

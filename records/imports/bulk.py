@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable, Sequence
+from typing import cast
 
 from django.db import connection
 from django.db.models import Model
@@ -18,7 +19,7 @@ def _table(model: type[Model]) -> str:
 
 
 def _pk_column(model: type[Model]) -> str:
-    return model._meta.pk.column
+    return cast(str, model._meta.pk.column)  # a concrete field's column is never None
 
 
 def reserve_ids(model: type[Model], count: int) -> list[int]:
@@ -49,7 +50,7 @@ def reserve_ids(model: type[Model], count: int) -> list[int]:
 
 def columns_of(model: type[Model]) -> list[tuple[str, str]]:
     """(attname, column) of every concrete field."""
-    return [(f.attname, f.column) for f in model._meta.concrete_fields]
+    return [(f.attname, cast(str, f.column)) for f in model._meta.concrete_fields]  # concrete: a column each
 
 
 def insert_rows(model: type[Model], columns: Sequence[str], rows: Iterable[Sequence]) -> int:

@@ -19,6 +19,7 @@ class Command(BaseCommand):
     @scopes_disabled()  # the recompute reads every record, for no user (records/scopes.py)
     def handle(self, *args, full: bool = False, no_wait: bool = False, **options):
         wait = not no_wait
+        run: RecomputeRun | None
         try:
             if full:
                 run = services.recompute_full(wait=wait, trigger="command")
