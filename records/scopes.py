@@ -4,18 +4,28 @@
 returning every application of every institution. There are two scopes and one unscoped manager:
 
 * ``case_data_scope()``: opened by ``accounts.access`` while it builds the querysets of what a user may see
-  (``applications_visible_to`` and its siblings). That is the one ordinary way to reach applications; the
-  querysets it returns are lazy and may be filtered and evaluated after the scope has closed.
+  (``applications_visible_to`` and its siblings), and the one set read for aggregates only
+  (``applications_counted_in_estimates``, the estimation's capture histories). That is the one ordinary way to
+  reach applications; the querysets it returns are lazy and may be filtered and evaluated after the scope has
+  closed.
 * ``scopes_disabled()``: the documented escape for code that reads every application by design and runs for
   no particular user: the recompute's Celery tasks and command (indicators/tasks.py,
-  indicators/management/commands/recompute_indicators.py), demo seeding (the ``seed_demo`` command) and the
-  benchmarks. Also usable as a decorator. Migrations need neither: their historical models get a plain manager.
+  indicators/management/commands/recompute_indicators.py, the admin's rebuild button), demo seeding (the
+  ``seed_demo`` command) and the benchmarks. Also usable as a decorator. Migrations need neither: their
+  historical models get a plain manager. Commands and tasks that act for a user or read no application open
+  no escape: ``import_run`` and the import tasks read their own institution's rows through ``all_objects``
+  after the access check (the recompute their commit triggers runs under ``commit_hooks_unscoped``), and
+  ``estimation_run`` and its task read only the run's stored inputs.
 * ``Application.all_objects``: the unscoped manager, for the modules listed in ``ALL_OBJECTS_ALLOWED`` only
   (tests/test_records_scopes.py scans the source tree for any other use): the services' row locks and
   uniqueness checks and the bulk import's writes, each after its caller's access check.
 
-The admin site registers no application (admins read no case by being admin), so it needs no way in; a
-reverse relation (``person.applications``) is scoped like ``objects``, so it raises outside a scope too."""
+The admin site registers no application (admins read no case by being admin) and opens no scope: its lists
+of resolutions and sharing grants show an application's id only, the sharing page reads the one case through
+``accounts.access.get_application_for_sharing``, and its one action that reads every application, the full
+rebuild of the indicators, runs under ``scopes_disabled()``. A reverse relation (``person.applications``) is
+scoped like ``objects``, so it raises outside a scope too; a forward one (``decision.application``) and
+Django's deletion checks go through the plain base manager, reading the one row the caller already holds."""
 
 from __future__ import annotations
 
