@@ -46,10 +46,11 @@ def _uses(pattern: re.Pattern) -> dict[str, list[int]]:
 
 
 def project_apps() -> set[str]:
-    """The top-level folders of the project's own Django apps (installed packages left out)."""
+    """The top-level folders of the project's own Django apps (installed packages left out), and the project
+    package (settings, URLs, the admin site: its app config is the admin's, whose path is Django's)."""
     from django.apps import apps as installed
 
-    found = set()
+    found = {settings.ROOT_URLCONF.split(".")[0]}
     for config in installed.get_app_configs():
         path = Path(config.path)
         if path.is_relative_to(BASE_DIR) and not {".venv", "site-packages"} & set(path.parts):
