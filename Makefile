@@ -45,7 +45,8 @@ serve:
 	@echo "CONATT portal: http://127.0.0.1:8000  (stop with Ctrl+C)"
 	$(PY) manage.py runserver 127.0.0.1:8000
 
-## make test: install what the tests need, then lint, check and run the whole suite
+## make test: install what the tests need, then lint, check, type-check (mypy, configured in pyproject.toml) and run
+## the whole suite
 test: $(VENV)/.dev static/vendor/.done
 	@command -v chromium >/dev/null 2>&1 || [ "$$(id -u)" != 0 ] || \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || \
@@ -55,4 +56,5 @@ test: $(VENV)/.dev static/vendor/.done
 	$(BIN)/ruff format --check .
 	CONATT_ENV=test $(PY) manage.py check
 	CONATT_ENV=test $(PY) manage.py makemigrations --check --dry-run
+	CONATT_ENV=test $(BIN)/mypy
 	CONATT_ENV=test $(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)

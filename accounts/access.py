@@ -20,6 +20,9 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.utils.translation import gettext as _
+
+from records.scopes import case_data_scope
 
 from .models import AccessEvent, Institution, Membership, Role, User
 
@@ -62,6 +65,36 @@ def institutions(user, role: str) -> list:
     return [m.institution for m in memberships(user) if m.role == role]
 
 
+class InstitutionChoiceRefused(Exception):
+    """The institution a user says they act for is not one of theirs, or they serve several and named none: the
+    request is refused (400) with ``message``, a translated sentence, instead of acting for a guessed one."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def acting_institution(user, requested=None, *, by: str = "code", role: str = Role.OFFICER):
+    """The institution the user acts for in ``role`` (an officer registering or importing applications): their
+    only one, or, for a member of several, the one ``requested`` names (its ``code`` or its ``pk``) among THEIR
+    institutions. Fails closed: a name that is not one of theirs, or no name when they serve several, raises
+    ``InstitutionChoiceRefused``; a user without the role gets ``PermissionDenied``."""
+    mine = institutions(user, role)
+    if not mine:
+        raise PermissionDenied
+    if requested not in (None, ""):
+        for institution in mine:
+            if str(getattr(institution, by)) == str(requested):
+                return institution
+        raise InstitutionChoiceRefused(_("You are not an officer of this institution."))
+    if len(mine) > 1:
+        raise InstitutionChoiceRefused(
+            _("You are an officer of several institutions: say which one with 'institution' (%(codes)s).")
+            % {"codes": ", ".join(i.code for i in mine)}
+        )
+    return mine[0]
+
+
 def home_role(user) -> str | None:
     """The role whose home page the user lands on: the most specific work first."""
     for role in (Role.COORDINATOR, Role.OFFICER, Role.ANALYST, Role.ADMIN):
@@ -96,13 +129,24 @@ def applications_visible_to(user) -> QuerySet[Application]:
         visible |= Q(institution_id__in=officer_of) | shared
     if has_role(user, Role.COORDINATOR):
         visible |= ~Q(status="DRAFT")
-    return Application.objects.filter(visible)
+    # The one place that opens the scope of Application.objects (records/scopes.py): the queryset leaves this
+    # function already filtered, and may be chained and evaluated after the scope has closed.
+    with case_data_scope():
+        return Application.objects.filter(visible)
 
 
-def get_application(user, pk) -> Application:
-    """The application ``pk`` if the user may see it; otherwise 404, whether it exists or not."""
+def no_applications() -> QuerySet[Application]:
+    """An empty queryset of applications, e.g. the placeholder of a serializer field that a view fills in with
+    ``applications_visible_to``: until it does, nothing is selectable."""
+    with case_data_scope():
+        return apps.get_model("records", "Application").objects.none()
+
+
+def get_application(user, pk, *, select_related: tuple[str, ...] = ()) -> Application:
+    """The application ``pk`` if the user may see it; otherwise 404, whether it exists or not. ``select_related``
+    loads what the page shows in the same query (no second fetch after the check)."""
     try:
-        return applications_visible_to(user).get(pk=pk)
+        return applications_visible_to(user).select_related(*select_related).get(pk=pk)
     except (ValueError, TypeError, apps.get_model("records", "Application").DoesNotExist):
         raise Http404 from None
 
@@ -125,14 +169,17 @@ def can_decide(user) -> bool:
     return has_role(user, Role.COORDINATOR)
 
 
+def reads_records(user) -> bool:
+    """Officers and coordinators read case records (pages, API, exports); analysts and admins read none by virtue
+    of their role. The check every records page and endpoint makes before its case-by-case visibility."""
+    return has_role(user, Role.OFFICER, Role.COORDINATOR)
+
+
 def can_see_identity(user, application: Application) -> bool:
     """Identity data: the owning institution, institutions granted the case, and coordinators. The caller has
     already obtained ``application`` through ``get_application``, so visibility holds; this adds the role check
     that keeps analysts and admins out even if a grant were made to them."""
-    return (
-        has_role(user, Role.OFFICER, Role.COORDINATOR)
-        and applications_visible_to(user).filter(pk=application.pk).exists()
-    )
+    return reads_records(user) and applications_visible_to(user).filter(pk=application.pk).exists()
 
 
 def can_see_identity_views(user, application: Application) -> bool:
@@ -155,7 +202,7 @@ def can_import_records(user) -> bool:
 
 
 def can_export_records(user) -> bool:
-    return has_role(user, Role.OFFICER, Role.COORDINATOR)
+    return reads_records(user)
 
 
 # --- Aggregates ----------------------------------------------------------------------------------------------
@@ -343,11 +390,9 @@ def get_application_for_sharing(user, pk) -> Application:
         raise PermissionDenied
     Application = apps.get_model("records", "Application")
     try:
-        return (
-            Application.objects.select_related("institution")
-            .only("pk", "institution", "case_reference", "status", "received_on")
-            .get(pk=pk)
-        )
+        with case_data_scope():  # any application: the admin's right is checked above, and no data is shown
+            found = Application.objects.select_related("institution")
+        return found.only("pk", "institution", "case_reference", "status", "received_on").get(pk=pk)
     except (ValueError, TypeError, Application.DoesNotExist):
         raise Http404 from None
 
@@ -383,8 +428,8 @@ def import_jobs_visible_to(user):
 def applications_with_identity_visible_to(user) -> QuerySet[Application]:
     """The set form of ``can_see_identity`` for exports: the applications whose identity data the user may see
     (visible to them, and they hold a role entitled to identity data)."""
-    if not has_role(user, Role.OFFICER, Role.COORDINATOR):
-        return apps.get_model("records", "Application").objects.none()
+    if not reads_records(user):
+        return no_applications()
     return applications_visible_to(user)
 
 
@@ -406,6 +451,16 @@ def can_see_capture_histories(user) -> bool:
     """Capture-history cells are exact counts of people by the combination of institutions that referred them,
     most of them small: coordinators only, never analysts, the API or analysts' exports."""
     return has_role(user, Role.COORDINATOR)
+
+
+def applications_counted_in_estimates() -> QuerySet[Application]:
+    """The applications the estimation counts: every submitted one, of every institution (a draft is no one's
+    statistic yet). Only for the estimation's selectors, which fold them into counts of persons by capture
+    history on the server; no row of it reaches anyone. It takes no user because a run's inputs are the same
+    whoever reads them (runs are shared by their inputs' digest); who may read the counts is decided above
+    (``can_view_estimates``, ``can_see_capture_histories``)."""
+    with case_data_scope():
+        return apps.get_model("records", "Application").objects.exclude(status="DRAFT")
 
 
 def estimation_runs_visible_to(user):

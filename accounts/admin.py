@@ -3,6 +3,8 @@
 only what the admin administers (``access.users_administered_by`` and friends). No page sets a password: there is
 no password form at all, only the one-time link sent to the user."""
 
+from typing import cast
+
 from axes.models import AccessAttempt
 from django import forms
 from django.conf import settings
@@ -56,6 +58,8 @@ class MembershipFormSet(BaseInlineFormSet):
             granting = form.instance.pk is None or ("active" in form.changed_data and form.cleaned_data["active"])
             if not granting:
                 continue
+            if self.by is None:  # set by MembershipInline.get_formset: without the admin, nothing is granted
+                raise PermissionDenied
             try:
                 memberships.membership_grant_check(
                     by=self.by,
@@ -85,7 +89,7 @@ class MembershipInline(AdminRoleMixin, admin.TabularInline):
         return access.memberships_administered_by(request.user).select_related("institution", "granted_by")
 
     def get_formset(self, request, obj=None, **kwargs):
-        formset = super().get_formset(request, obj, **kwargs)
+        formset = cast("type[MembershipFormSet]", super().get_formset(request, obj, **kwargs))
         formset.by = request.user
         return formset
 

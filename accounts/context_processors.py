@@ -8,7 +8,7 @@ def access_flags(request) -> dict:
         "user_roles": access.roles(user),
         "Role": Role,
         "nav": {
-            "records": access.has_role(user, Role.OFFICER, Role.COORDINATOR),
+            "records": access.reads_records(user),
             "new_application": access.can_create_application(user),
             "queue": access.can_decide(user),
             "reports": access.can_view_reports(user),

@@ -2,7 +2,7 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, SetPasswordForm
 from django.utils.translation import gettext_lazy as _
 
-from conatt_portal.forms import AccessibleFormMixin
+from conatt_portal.forms import AccessibleFormMixin, choice_field
 
 
 class LoginForm(AccessibleFormMixin, AuthenticationForm):
@@ -40,4 +40,4 @@ class ApiTokenForm(AccessibleFormMixin, forms.Form):
     def __init__(self, *args, max_days: int, **kwargs):
         super().__init__(*args, **kwargs)
         allowed = [d for d in _TOKEN_DAYS if d <= max_days] or [max_days]
-        self.fields["days"].choices = [(d, _("%(days)d days") % {"days": d}) for d in allowed]
+        choice_field(self, "days").choices = [(d, _("%(days)d days") % {"days": d}) for d in allowed]

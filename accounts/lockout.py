@@ -48,7 +48,7 @@ def username_for_axes(request, credentials: dict | None = None) -> str | None:
     """The username axes records and counts (``AXES_USERNAME_CALLABLE``): without NUL bytes and cut to the
     longest username the portal allows, so a hostile 1 MB or NUL-laden login cannot break axes' varchar(255)
     column (PostgreSQL would answer 500). Real usernames are at most 150 characters, so none is conflated."""
-    field = settings.AXES_USERNAME_FORM_FIELD
+    field = getattr(settings, "AXES_USERNAME_FORM_FIELD", "username")  # axes' default when unset
     raw = (credentials or {}).get(field) if credentials else None
     if raw is None and request is not None:
         raw = request.POST.get(field)

@@ -11,7 +11,7 @@ from .models import ApiToken
 
 class _RateFromSettings(SimpleRateThrottle):
     def get_rate(self):
-        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope) if self.scope else None
 
     def __init__(self):
         # SimpleRateThrottle reads the rate in __init__; re-read it per instance (one per request).

@@ -51,7 +51,7 @@ def main() -> None:
         client = APIClient()
         client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
         clients[name] = client
-    one = Application.objects.filter(institution__code="INAMU").values_list("pk", flat=True).first()
+    one = Application.all_objects.filter(institution__code="INAMU").values_list("pk", flat=True).first()
     cases = [
         ("officer", "/api/v1/applications/?page_size=50"),
         ("coordinator", "/api/v1/applications/?page_size=200"),
@@ -94,7 +94,7 @@ def main() -> None:
         json.dumps(
             {
                 "database": connection.vendor,
-                "applications": Application.objects.count(),
+                "applications": Application.all_objects.count(),
                 "repeat": args.repeat,
                 "results": results,
             },

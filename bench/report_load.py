@@ -227,7 +227,7 @@ def measure(host: str, users: int, duration: int) -> dict:
 
 
 def count_applications(env: dict) -> int:
-    code = "from records.models import Application; print(Application.objects.count())"
+    code = "from records.models import Application; print(Application.all_objects.count())"
     out = subprocess.run(
         [sys.executable, "manage.py", "shell", "-c", code],
         cwd=ROOT,

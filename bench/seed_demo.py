@@ -36,7 +36,7 @@ def main() -> None:
 
     from records.models import Application, ApplicationEvent, Decision, Person
 
-    before = Application.objects.count()
+    before = Application.all_objects.count()
     if args.pages_only:
         print(json.dumps({"benchmark": "records_pages", "applications": before, **page_timings()}))
         return
@@ -50,7 +50,7 @@ def main() -> None:
         "database": connection.vendor,
         "applications_requested": args.applications,
         "applications_before": before,
-        "applications_after": Application.objects.count(),
+        "applications_after": Application.all_objects.count(),
         "people": Person.objects.count(),
         "decisions": Decision.objects.count(),
         "workflow_events": ApplicationEvent.objects.count(),
@@ -91,7 +91,7 @@ def page_timings() -> dict:
         return page.paginator.count, list(page.object_list)
 
     sample = (
-        Application.objects.exclude(status="DRAFT")
+        Application.all_objects.exclude(status="DRAFT")
         .exclude(person__person_key="")
         .order_by("-id")
         .values_list("pk", flat=True)
@@ -107,7 +107,7 @@ def page_timings() -> dict:
         "queue_overdue_ms": _median_ms(lambda: first_page(selectors.queue(user=coordinator, state="overdue"))),
     }
     if sample:
-        application = Application.objects.get(pk=sample)
+        application = Application.all_objects.get(pk=sample)
         timings["duplicates_of_one_case_ms"] = _median_ms(
             lambda: selectors.possible_duplicates(user=coordinator, application=application)
         )

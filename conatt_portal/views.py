@@ -10,7 +10,7 @@ from django.views import defaults
 from accounts import access
 from accounts.models import Role
 
-_HOME_TEMPLATES = {
+_HOME_TEMPLATES: dict[str, str] = {
     Role.OFFICER: "home/officer.html",
     Role.COORDINATOR: "home/coordinator.html",
     Role.ANALYST: "home/analyst.html",

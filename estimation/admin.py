@@ -12,7 +12,7 @@ from .models import EstimationRun
 class EstimationRunAdmin(ReadOnlyAdmin):
     list_display = ["requested_at", "year_from", "year_to", "status", "progress", "duration_seconds", "replications"]
     list_filter = ["status"]
-    fields = [
+    fields = readonly_fields = (
         "requested_by",
         "requested_at",
         "year_from",
@@ -27,5 +27,4 @@ class EstimationRunAdmin(ReadOnlyAdmin):
         "finished_at",
         "duration_seconds",
         "error",
-    ]
-    readonly_fields = fields
+    )

@@ -10,6 +10,7 @@ people nobody saw), or when even the main-effects model has no estimate.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -158,7 +159,7 @@ def analyse(
             return None
         return lambda share: progress((k + share) / parts)
 
-    params = {"replications": replications, "seed": seed, "p_threshold": p_threshold, "method": method}
+    params: dict[str, Any] = {"replications": replications, "seed": seed, "p_threshold": p_threshold, "method": method}
     overall = estimate_table(table_of(inputs), progress=part(0), **params)
     strata = []
     if overall.get("refusal") is None:

@@ -83,16 +83,16 @@ def _filename(report: dict, fmt: str) -> str:
 def response(report: dict, fmt: str) -> HttpResponse:
     if fmt == "xlsx":
         workbook = Workbook()
-        workbook.remove(workbook.active)
+        workbook.remove(workbook.worksheets[0])  # a new workbook's one sheet: each section gets its own
         for name, rows in sections(report):
             sheet = workbook.create_sheet(name[:31])
             sheet.append([_title(report)])
             sheet["A1"].font = Font(bold=True)
             for row in rows:
                 sheet.append([_safe(v) for v in row])
-        buffer = io.BytesIO()
-        workbook.save(buffer)
-        result = HttpResponse(buffer.getvalue(), content_type=XLSX_CONTENT_TYPE)
+        binary = io.BytesIO()
+        workbook.save(binary)
+        result = HttpResponse(binary.getvalue(), content_type=XLSX_CONTENT_TYPE)
     else:
         buffer = io.StringIO()
         buffer.write("\ufeff")

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Institution
-from conatt_portal.forms import AccessibleFormMixin
+from conatt_portal.forms import AccessibleFormMixin, choice_field
 
 from .bootstrap import BCA, PERCENTILE
 
@@ -22,11 +22,12 @@ class PeriodForm(AccessibleFormMixin, forms.Form):
     def __init__(self, *args, years: Sequence[int], **kwargs):
         super().__init__(*args, **kwargs)
         choices = [(str(y), str(y)) for y in years]
-        self.fields["year_from"].choices = choices
-        self.fields["year_to"].choices = choices
+        choice_field(self, "year_from").choices = choices
+        choice_field(self, "year_to").choices = choices
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         year_from, year_to = cleaned.get("year_from"), cleaned.get("year_to")
         if year_from is not None and year_to is not None and year_from > year_to:
             raise ValidationError(_("The first year must not be after the last year."))
@@ -61,7 +62,7 @@ class RunForm(PeriodForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         institutions = Institution.objects.filter(kind=Institution.Kind.REPORTING).order_by("code")
-        self.fields["merge"].choices = [(i.code, f"{i.code} – {i.name}") for i in institutions]
+        choice_field(self, "merge").choices = [(i.code, f"{i.code} – {i.name}") for i in institutions]
 
     def clean_merge(self):
         merge = self.cleaned_data["merge"]

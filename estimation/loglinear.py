@@ -27,6 +27,7 @@ import math
 import warnings
 from dataclasses import dataclass, field
 from itertools import combinations
+from typing import Any
 
 import numpy as np
 from scipy.optimize import linprog
@@ -193,7 +194,7 @@ class Fit:
     estimate: float
     fitted: np.ndarray  # fitted mean of every observable history (0 where left out)
     params: dict  # "intercept", list index (main effect) or pair -> coefficient
-    result: object = field(repr=False)
+    result: Any = field(repr=False)  # statsmodels' GLM results (the package ships no types)
 
     @property
     def n_params(self) -> int:

@@ -5,6 +5,8 @@ they are at least the disclosure threshold (a small stratum's total is shown as 
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -75,7 +77,7 @@ def _number(value: float | None) -> str:
 
 def _stratum(key: str, part: dict, labels: list[str], exact: bool) -> dict:
     observed = part.get("observed")
-    row = {
+    row: dict[str, Any] = {
         "key": key,
         "label": str(STRATUM_LABELS.get(key, key)),
         "detected": _count(observed, exact),
@@ -134,7 +136,7 @@ def run_report(run: EstimationRun, user) -> dict:
     exact = access.can_see_capture_histories(user)
     labels = _labels(run)
     result = run.result or {}
-    report = {
+    report: dict[str, Any] = {
         "id": run.pk,
         "status": run.status,
         "year_from": run.year_from,

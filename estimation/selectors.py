@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db import connection
@@ -18,7 +19,7 @@ from django.db.models import BigIntegerField, Case, Count, F, Max, Min, Q, Sum, 
 
 from accounts import access
 from accounts.models import Institution
-from records.models import Application, Code, CodeList, Status
+from records.models import Code, CodeList
 
 from .models import EstimationRun
 
@@ -51,7 +52,7 @@ class CaptureInput:
 
 
 def _period_applications(year_from: int, year_to: int):
-    return Application.objects.exclude(status=Status.DRAFT).filter(
+    return access.applications_counted_in_estimates().filter(
         received_on__gte=dt.date(year_from, 1, 1), received_on__lte=dt.date(year_to, 12, 31)
     )
 
@@ -131,7 +132,7 @@ def _list_groups(persons_by_institution: dict[str, int], *, merge: list[str], mi
     return groups
 
 
-def capture_input(*, year_from: int, year_to: int, merge: list[str] = (), min_list_size: int = 0) -> CaptureInput:
+def capture_input(*, year_from: int, year_to: int, merge: Sequence[str] = (), min_list_size: int = 0) -> CaptureInput:
     """The capture-history counts of a period under a list definition (see the module docstring)."""
     counts, undocumented, applications = _histories(year_from, year_to)
     names = dict(Institution.objects.values_list("id", "code"))
@@ -163,7 +164,7 @@ def capture_input(*, year_from: int, year_to: int, merge: list[str] = (), min_li
 
 def years_with_records() -> list[int]:
     """Years of receipt of submitted applications (for the period picker)."""
-    span = Application.objects.exclude(status=Status.DRAFT).aggregate(low=Min("received_on"), high=Max("received_on"))
+    span = access.applications_counted_in_estimates().aggregate(low=Min("received_on"), high=Max("received_on"))
     if span["low"] is None:
         return []
     return list(range(span["low"].year, span["high"].year + 1))

@@ -8,6 +8,7 @@ import hashlib
 import json
 import logging
 import time
+from collections.abc import Sequence
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -36,7 +37,7 @@ def estimation_request(
     user,
     year_from: int,
     year_to: int,
-    merge: list[str] = (),
+    merge: Sequence[str] = (),
     min_list_size: int = 0,
     replications: int = 1000,
     seed: int = 2024,
@@ -127,8 +128,8 @@ def _claim(run_id: int) -> EstimationRun | None:
         run = EstimationRun.objects.select_for_update().filter(pk=run_id).first()
         if run is None or run.is_finished:
             return None
-        running = run.status == EstimationRun.Status.RUNNING and run.started_at is not None
-        if running and (timezone.now() - run.started_at).total_seconds() < STALE_AFTER_SECONDS:
+        started = run.started_at if run.status == EstimationRun.Status.RUNNING else None
+        if started is not None and (timezone.now() - started).total_seconds() < STALE_AFTER_SECONDS:
             return None
         run.status = EstimationRun.Status.RUNNING
         run.started_at = timezone.now()

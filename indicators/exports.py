@@ -12,6 +12,7 @@ from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 
 from .reporting import Report
 
@@ -58,7 +59,7 @@ def csv_response(report: Report, *, data_as_of: str) -> HttpResponse:
 
 def xlsx_response(report: Report, *, data_as_of: str) -> HttpResponse:
     workbook = Workbook()
-    sheet = workbook.active
+    sheet = workbook.worksheets[0]  # a new workbook's one sheet (``active`` may be None to the type checker)
     sheet.title = _("Table")[:31]
     sheet.append([report.title])
     sheet["A1"].font = Font(bold=True, size=12)
@@ -72,9 +73,9 @@ def xlsx_response(report: Report, *, data_as_of: str) -> HttpResponse:
     sheet.append([])
     for line in _notes(report, data_as_of=data_as_of):
         sheet.append([line])
-    for column in sheet.columns:
-        width = max((len(str(c.value)) for c in column if c.value is not None and c.row > 2), default=8)
-        sheet.column_dimensions[column[0].column_letter].width = min(max(width + 2, 8), 48)
+    for index, column in enumerate(sheet.columns, start=1):
+        width = max((len(str(c.value)) for c in column if c.value is not None and (c.row or 0) > 2), default=8)
+        sheet.column_dimensions[get_column_letter(index)].width = min(max(width + 2, 8), 48)
     buffer = io.BytesIO()
     workbook.save(buffer)
     response = HttpResponse(buffer.getvalue(), content_type=XLSX_CONTENT_TYPE)

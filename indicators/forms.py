@@ -13,7 +13,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Institution
-from conatt_portal.forms import AccessibleFormMixin
+from conatt_portal.forms import AccessibleFormMixin, choice_field
 
 from .reporting import MAX_CROSSTAB_DIMENSIONS, InvalidFilters, TooManyDimensions, check_dimension_count
 
@@ -123,10 +123,10 @@ class ReportFilterForm(AccessibleFormMixin, forms.Form):
         self.measures = measures
         self.dimension_names = dimension_names
         year_choices = [("", _("Any"))] + [(str(y), str(y)) for y in years]
-        self.fields["year_from"].choices = year_choices
-        self.fields["year_to"].choices = year_choices
+        choice_field(self, "year_from").choices = year_choices
+        choice_field(self, "year_to").choices = year_choices
         institutions = Institution.objects.filter(kind=Institution.Kind.REPORTING).order_by("code")
-        self.fields["institution"].choices = [("", _("All institutions"))] + [
+        choice_field(self, "institution").choices = [("", _("All institutions"))] + [
             (i.code, f"{i.code} – {i.name}") for i in institutions
         ]
         self.dimension_keys = []
@@ -164,7 +164,7 @@ class ReportFilterForm(AccessibleFormMixin, forms.Form):
             "|".join(chosen)
             for size in range(1, MAX_CROSSTAB_DIMENSIONS + 1)
             for chosen in combinations(names, size)
-            if "|".join(chosen) in self.combinable
+            if "|".join(chosen) in (self.combinable or ())
         ]
 
     def combination_data(self) -> str:
@@ -192,11 +192,11 @@ class ReportFilterForm(AccessibleFormMixin, forms.Form):
         """Why the filter ``name`` cannot be added to ``chosen`` ("" when it can): the chosen filters it cannot
         be combined with (those that refuse it alone, else all of them), or the limit of three."""
         others = [c for c in chosen if c != name]
-        if not others or "|".join(sorted({name, *others})) in self.combinable:
+        if not others or "|".join(sorted({name, *others})) in (self.combinable or ()):
             return ""
         if len(others) >= MAX_CROSSTAB_DIMENSIONS:
             return str(INCOMPATIBLE_MAX)
-        blocking = [c for c in others if "|".join(sorted({name, c})) not in self.combinable] or others
+        blocking = [c for c in others if "|".join(sorted({name, c})) not in (self.combinable or ())] or others
         return str(INCOMPATIBLE_WITH) % {"filters": ", ".join(str(self.fields[c].label) for c in blocking)}
 
     def grey_out_incompatible(self) -> None:
@@ -216,7 +216,8 @@ class ReportFilterForm(AccessibleFormMixin, forms.Form):
                 field.widget.attrs["data-greyed"] = "true"
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         year_from, year_to = data.get("year_from"), data.get("year_to")
         if year_from is not None and year_to is not None and year_from > year_to:
             raise forms.ValidationError(_("The first year must not be after the last year."), code="year_order")
@@ -284,7 +285,7 @@ class IntersectionForm(AccessibleFormMixin, forms.Form):
 
     def __init__(self, *args, dimensions: Sequence[DimensionChoice], **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["dims"].choices = [(d.key, d.label) for d in dimensions]
+        choice_field(self, "dims").choices = [(d.key, d.label) for d in dimensions]
         self.fields["dims"].widget.attrs["class"] = "form-check-input"
         self.max_dimensions = MAX_CROSSTAB_DIMENSIONS
 

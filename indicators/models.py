@@ -12,6 +12,8 @@ Three layers, all free of identity data (no names, documents, birth dates, conta
   outbox of years to recompute, the lock that keeps two recomputes apart, the business-day calendar).
 """
 
+from typing import TYPE_CHECKING
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -202,26 +204,32 @@ class IndicatorCellBase(models.Model):
         abstract = True
 
 
-IndicatorCell = type(
-    "IndicatorCell",
-    (IndicatorCellBase,),
-    {
-        "__module__": __name__,
-        "__doc__": IndicatorCellBase.__doc__,
-        **_cell_fields(),
-        "Meta": type(
-            "Meta",
-            (),
-            {
-                "indexes": [
-                    models.Index(fields=["version", "cell_set", "kind"], name="ind_cell_lookup"),
-                ],
-                "verbose_name": _("indicator cell"),
-                "verbose_name_plural": _("indicator cells"),
-            },
-        ),
-    },
-)
+if TYPE_CHECKING:  # the type checker's view of the class built below: a concrete cell model with a manager
+
+    class IndicatorCell(IndicatorCellBase):
+        pass
+
+else:
+    IndicatorCell = type(
+        "IndicatorCell",
+        (IndicatorCellBase,),
+        {
+            "__module__": __name__,
+            "__doc__": IndicatorCellBase.__doc__,
+            **_cell_fields(),
+            "Meta": type(
+                "Meta",
+                (),
+                {
+                    "indexes": [
+                        models.Index(fields=["version", "cell_set", "kind"], name="ind_cell_lookup"),
+                    ],
+                    "verbose_name": _("indicator cell"),
+                    "verbose_name_plural": _("indicator cells"),
+                },
+            ),
+        },
+    )
 
 
 class RecomputeRun(models.Model):

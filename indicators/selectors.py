@@ -208,12 +208,13 @@ def flows(
     ``DIMENSIONS["recruitment_place"].labels()``. ``origin``/``destination`` may name coarser dimensions
     (e.g. ``recruitment_country`` -> ``exploitation_country``). An application with several places of
     exploitation contributes one flow to each. Unknown places are keyed ``""``."""
-    return crosstab(measure=measure, dims=[origin, destination], year_from=year_from, year_to=year_to)
+    table = crosstab(measure=measure, dims=[origin, destination], year_from=year_from, year_to=year_to)
+    return {(origin_code, destination_code): n for (origin_code, destination_code), n in table.items()}
 
 
 def profiles(
     *, year_from: int | None = None, year_to: int | None = None, limit: int | None = 20, measure: str = "accredited"
-) -> list[tuple[str, str, str, str, int]]:
+) -> list[tuple]:
     """The most frequent victim profiles among accredited victims: ``(sex, age group, nationality, form of
     exploitation, count)``, largest first, at most ``limit`` (every one with None; ties broken by the codes,
     so the order is stable).

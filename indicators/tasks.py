@@ -6,6 +6,8 @@ import logging
 from celery import shared_task
 from django.core.cache import cache
 
+from records.scopes import scopes_disabled
+
 from .recompute import runner
 
 logger = logging.getLogger(__name__)
@@ -23,7 +25,10 @@ _RETRY = {
 }
 
 
+# The recompute reads every record, for no user: outside the visibility scope of Application.objects
+# (records/scopes.py), explicitly.
 @shared_task(name="indicators.tasks.recompute_pending", **_RETRY)
+@scopes_disabled()
 def recompute_pending(trigger: str = "task") -> int | None:
     """Recompute the years in the outbox (the debounced task queued after commits, and the periodic sweep).
     Returns the id of the run, or None when nothing was pending."""
@@ -38,6 +43,7 @@ def recompute_pending(trigger: str = "task") -> int | None:
 
 
 @shared_task(name="indicators.tasks.recompute_full", **_RETRY)
+@scopes_disabled()
 def recompute_full(trigger: str = "task") -> int:
     """Rebuild every indicator as a new version (nightly, and from the admin)."""
     return runner.recompute_full(trigger=trigger).pk

@@ -138,7 +138,9 @@ def report_block(
     asked, the totals row and the query string that rebuilds it as a chart or a file. ``links`` (from
     ``indicators.drilldown``) turn the body's cells into links to the report filtered to each cell."""
     label_count = max(len(report.row_dimensions), 1)
-    shares = report.share_of_total() if options.get("show_shares") else [None] * len(report.table.row_keys)
+    shares: list[str | None] = (
+        list(report.share_of_total()) if options.get("show_shares") else [None] * len(report.table.row_keys)
+    )
     body = report.body()
     links = links or tuple(() for _ in body)
     rows = [

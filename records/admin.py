@@ -103,7 +103,7 @@ class DecisionAdmin(ReadOnlyAdmin):
     list_filter = ["kind", "outcome"]
     search_fields = ["resolution_number"]
     date_hierarchy = "resolution_date"
-    fields = [
+    fields = readonly_fields = (
         "resolution_number",
         "resolution_date",
         "kind",
@@ -115,8 +115,7 @@ class DecisionAdmin(ReadOnlyAdmin):
         "application_id",
         "recorded_by",
         "recorded_at",
-    ]
-    readonly_fields = fields
+    )
     list_select_related = ["recorded_by"]
 
 

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
 from accounts.models import Institution
-from conatt_portal.forms import AccessibleFormMixin, IsoDateInput
+from conatt_portal.forms import AccessibleFormMixin, IsoDateInput, choice_field, model_choice_field
 
 from . import facts, services, validation
 from .models import Application, Canton, Code, CodeList, Decision, District, Identity, Language, Province
@@ -256,13 +256,15 @@ class ApplicationForm(AccessibleFormMixin, forms.Form):
         for name, list_name in self.CODE_FIELDS.items():
             chosen = current.get(name) or []
             chosen = chosen if isinstance(chosen, list | tuple) else [chosen]
-            self.fields[name].queryset = _codes(list_name, [getattr(c, "pk", c) for c in chosen if c])
+            model_choice_field(self, name).queryset = _codes(list_name, [getattr(c, "pk", c) for c in chosen if c])
         tongue = current.get("mother_tongue")
-        self.fields["mother_tongue"].queryset = Language.objects.filter(Q(active=True) | Q(pk=tongue or ""))
+        model_choice_field(self, "mother_tongue").queryset = Language.objects.filter(
+            Q(active=True) | Q(pk=tongue or "")
+        )
         choices = country_choices()
-        self.fields["nationalities"].choices = choices
-        self.fields["exploitation_countries"].choices = choices
-        self.fields["recruitment_country"].choices = [("", "---------")] + choices
+        choice_field(self, "nationalities").choices = choices
+        choice_field(self, "exploitation_countries").choices = choices
+        choice_field(self, "recruitment_country").choices = [("", "---------")] + choices
         self.fields["exploitation_districts"].widget.choices = district_choices(blank=False)
         for name in ("exploitation_forms", "sexual_exploitation_types", "labour_sectors", "means", "acts"):
             self.fields[name].widget.attrs["class"] = "form-check-input"
@@ -296,10 +298,10 @@ class ApplicationForm(AccessibleFormMixin, forms.Form):
 
     def clean_case_reference(self):
         value = self.cleaned_data["case_reference"].strip()
-        others = Application.objects.filter(institution=self.institution, case_reference=value)
-        if self.application is not None:
-            others = others.exclude(pk=self.application.pk)
-        if others.exists():
+        exclude_pk = self.application.pk if self.application is not None else None
+        if services.case_reference_taken(
+            institution_id=self.institution.pk, case_reference=value, exclude_pk=exclude_pk
+        ):
             raise forms.ValidationError(
                 _("Your institution already has an application with this case reference."), code="duplicate"
             )
@@ -309,7 +311,8 @@ class ApplicationForm(AccessibleFormMixin, forms.Form):
         return self.cleaned_data.get("document_number", "").strip()
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         for name, problems in validation.application_values_check(data).items():
             for problem in problems:
                 self.add_error(
@@ -416,7 +419,8 @@ class DecisionForm(AccessibleFormMixin, forms.Form):
         return value
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if {"outcome", "votes_in_favour", "votes_against"} <= data.keys():
             problem = services.vote_problem(
                 outcome=data["outcome"], votes_in_favour=data["votes_in_favour"], votes_against=data["votes_against"]
@@ -443,6 +447,6 @@ class ShareForm(AccessibleFormMixin, forms.Form):
 
     def __init__(self, *args, application: Application, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["institution"].queryset = Institution.objects.filter(active=True).exclude(
+        model_choice_field(self, "institution").queryset = Institution.objects.filter(active=True).exclude(
             pk=application.institution_id
         )

@@ -5,6 +5,8 @@ Identity data (names, document, birth date, contact, narrative) lives in ``Ident
 Writes go through ``records.services``; reads that depend on who asks go through ``accounts.access``.
 """
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import get_language
@@ -14,6 +16,7 @@ from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from simple_history.models import HistoricalRecords
 
 from .facts import MAX_AGE
+from .scopes import ScopedApplicationManager, ScopedHistoricalRecords
 
 
 def _localised(obj, es: str, en: str) -> str:
@@ -170,6 +173,7 @@ class Person(models.Model):
     institution = models.ForeignKey("accounts.Institution", on_delete=models.PROTECT, related_name="people")
     person_key = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
+    _history_user: Any  # set by the services before a save: simple-history records it as the author
     history = HistoricalRecords()
 
     class Meta:
@@ -204,6 +208,7 @@ class Identity(models.Model):
     phone = models.CharField(_("phone"), max_length=50, blank=True)
     email = models.EmailField(_("email"), blank=True)
     address = models.CharField(_("address"), max_length=300, blank=True)
+    _history_user: Any  # set by the services before a save: simple-history records it as the author
     history = HistoricalRecords()
 
     class Meta:
@@ -428,7 +433,8 @@ class Application(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    history = HistoricalRecords(
+    _history_user: Any  # set by the services before a save: simple-history records it as the author
+    history = ScopedHistoricalRecords(
         # The history of a case is read by its id only: no index on the other columns, which an import of
         # 100,000 applications would otherwise maintain 15 times per history row.
         no_db_index=[*_REFERENCE_FKS, "institution", "person"],
@@ -444,6 +450,11 @@ class Application(models.Model):
         ],
         excluded_fields=["updated_at"],
     )
+
+    # Scoped: raises outside accounts.access's visibility scope (records/scopes.py); the first manager is the
+    # default one, so reverse relations and Django's own lookups are scoped too.
+    objects = ScopedApplicationManager()
+    all_objects = models.Manager()  # noqa: DJ012 - a second manager (unscoped: records.scopes.ALL_OBJECTS_ALLOWED)
 
     class Meta:
         ordering = ["-received_on", "-id"]
@@ -538,6 +549,7 @@ class Decision(models.Model):
     reasons = models.TextField(_("reasons"))
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(auto_now_add=True)
+    _history_user: Any  # set by the services before a save: simple-history records it as the author
     history = HistoricalRecords()
 
     class Meta:

@@ -183,7 +183,7 @@ def application_history(*, application) -> list[dict]:
     ):
         previous = None
         for record in model_history:
-            changes = []
+            changes: list[dict] = []
             if previous is not None:
                 delta = record.diff_against(previous)
                 for change in delta.changes:

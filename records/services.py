@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, NoReturn
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
@@ -37,6 +37,7 @@ from .models import (
     Person,
     Status,
 )
+from .scopes import commit_hooks_unscoped
 
 VIEW_PERMISSION = "records.view_application"
 
@@ -105,15 +106,17 @@ def _event(application: Application, *, user, from_status: str, to_status: str, 
 def _indicators_stale(*, application_ids: Iterable[int]) -> None:
     """Every write to an application ends here, inside its transaction: the indicator engine's outbox records
     the change with it, and the recompute runs after the commit (in-process, or as a debounced Celery task)."""
-    recompute_mark_dirty(application_ids=application_ids)
+    with commit_hooks_unscoped():  # the recompute after the commit reads every record (records/scopes.py)
+        recompute_mark_dirty(application_ids=application_ids)
 
 
 def _locked(application: Application) -> Application:
-    """Re-read the application under a row lock, so two transitions cannot both start from the same status."""
-    return Application.objects.select_for_update().get(pk=application.pk)
+    """Re-read the application under a row lock, so two transitions cannot both start from the same status. The
+    caller obtained ``application`` through accounts.access; the lock reads the same row (records/scopes.py)."""
+    return Application.all_objects.select_for_update().get(pk=application.pk)
 
 
-def _refuse(message: str, code: str):
+def _refuse(message: str, code: str) -> NoReturn:
     raise TransitionRefused(message, code=code)
 
 
@@ -160,8 +163,10 @@ def _set_countries(application: Application, model, countries: Iterable) -> None
     model.objects.bulk_create([model(application=application, country=c) for c in sorted(wanted - have)])
 
 
-def _duplicate_reference(institution_id: int, case_reference: str, exclude_pk: int | None = None) -> bool:
-    qs = Application.objects.filter(institution_id=institution_id, case_reference=case_reference)
+def case_reference_taken(*, institution_id: int, case_reference: str, exclude_pk: int | None = None) -> bool:
+    """Whether the institution already has another application with this case reference (one per institution,
+    whoever entered it). Asked by the services before a write and by the form, next to the field."""
+    qs = Application.all_objects.filter(institution_id=institution_id, case_reference=case_reference)
     if exclude_pk:
         qs = qs.exclude(pk=exclude_pk)
     return qs.exists()
@@ -180,7 +185,7 @@ def application_create(
     if institution.pk not in access.institution_ids(user, Role.OFFICER):
         raise PermissionDenied
     geography = _check_values(values, identity)
-    if _duplicate_reference(institution.pk, values["case_reference"]):
+    if case_reference_taken(institution_id=institution.pk, case_reference=values["case_reference"]):
         _refuse(_("Your institution already has an application with this case reference."), "duplicate_reference")
     person = Person(
         institution=institution,
@@ -221,7 +226,7 @@ def application_update(
             _("This application can no longer be edited: it is %(status)s.") % {"status": current.get_status_display()},
             "not_editable",
         )
-    bumped = Application.objects.filter(pk=current.pk, version=version).update(version=F("version") + 1)
+    bumped = Application.all_objects.filter(pk=current.pk, version=version).update(version=F("version") + 1)
     if not bumped:
         raise ConcurrentEdit(
             _(
@@ -230,8 +235,8 @@ def application_update(
             ),
             code="stale_version",
         )
-    if values.get("case_reference") and _duplicate_reference(
-        current.institution_id, values["case_reference"], exclude_pk=current.pk
+    if values.get("case_reference") and case_reference_taken(
+        institution_id=current.institution_id, case_reference=values["case_reference"], exclude_pk=current.pk
     ):
         _refuse(_("Your institution already has an application with this case reference."), "duplicate_reference")
     current.refresh_from_db(fields=["version"])
@@ -252,7 +257,7 @@ def application_update(
         person._history_user = user
         person.save()
     # A new person key can change the distinct-person counts of every application of this person.
-    _indicators_stale(application_ids=person.applications.values_list("pk", flat=True))
+    _indicators_stale(application_ids=Application.all_objects.filter(person=person).values_list("pk", flat=True))
     return current
 
 

@@ -8,9 +8,12 @@ the page's own right (403, e.g. an officer on the decision page of their own cas
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -33,7 +36,7 @@ from .forms import (
 )
 from .models import Canton, Decision, Identity, Province, Status
 
-case_roles = access.require_role(Role.OFFICER, Role.COORDINATOR)
+case_roles = access.require(access.reads_records)
 PAGE_SIZE = 50
 COUNT_CAP = 10_000
 REFRESH = "_refresh"  # the no-JavaScript "update the choices" button of the place selects
@@ -46,7 +49,8 @@ class CappedPaginator(Paginator):
     @cached_property
     def count(self) -> int:
         # Without ordering and annotations (the duplicate flag): the count needs neither.
-        return self.object_list.order_by().values("pk")[: COUNT_CAP + 1].count()
+        queryset = cast(QuerySet, self.object_list)  # the views paginate querysets only
+        return queryset.order_by().values("pk")[: COUNT_CAP + 1].count()
 
     @property
     def capped(self) -> bool:
@@ -143,21 +147,26 @@ def _initial_from_post(post) -> dict:
     return initial
 
 
-def _officer_institution(request) -> Institution:
-    """The institution the officer registers for: the one chosen (if they serve several), else their first."""
-    mine = access.institutions(request.user, Role.OFFICER)
-    wanted = _int(request.POST.get("institution") or request.GET.get("institution"))
-    for institution in mine:
-        if institution.pk == wanted:
-            return institution
-    return mine[0]
+def _registering_institution(request) -> Institution:
+    """The institution the officer registers for (accounts.access.acting_institution). The empty form of an
+    officer of several institutions opens on their first, with a chooser; a save must name one of theirs."""
+    if request.method == "POST":
+        return access.acting_institution(request.user, request.POST.get("institution"), by="pk")
+    requested = request.GET.get("institution")
+    if not requested:
+        return access.institutions(request.user, Role.OFFICER)[0]
+    return access.acting_institution(request.user, requested, by="pk")
 
 
 @access.require(access.can_create_application)
 @require_http_methods(["GET", "POST"])
 def application_create(request):
-    institution = _officer_institution(request)
-    kwargs = {"institution": institution}
+    try:
+        institution = _registering_institution(request)
+    except access.InstitutionChoiceRefused as refused:
+        context = {"message": refused.message, "institutions": access.institutions(request.user, Role.OFFICER)}
+        return render(request, "records/institution_refused.html", context, status=400)
+    kwargs: dict[str, Any] = {"institution": institution}
     if request.method == "POST" and REFRESH in request.POST:
         form = ApplicationForm(initial=_initial_from_post(request.POST), **kwargs)
     elif request.method == "POST":
@@ -204,7 +213,7 @@ def application_edit(request, pk):
             % {"status": application.get_status_display()},
         )
         return redirect("records:application_detail", pk=application.pk)
-    kwargs = {"institution": application.institution, "application": application}
+    kwargs: dict[str, Any] = {"institution": application.institution, "application": application}
     if request.method == "POST" and REFRESH in request.POST:
         form = ApplicationForm(initial=_initial_from_post(request.POST), **kwargs)
     elif request.method == "POST":
@@ -249,10 +258,10 @@ def application_edit(request, pk):
 @require_GET
 def application_detail(request, pk):
     """Facts and profile of a case (no identity data: that is one click further, and logged)."""
-    application = access.get_application(request.user, pk)
-    application = (
-        type(application)
-        .objects.select_related(
+    application = access.get_application(
+        request.user,
+        pk,
+        select_related=(
             "institution",
             "person",
             "sex",
@@ -268,8 +277,7 @@ def application_detail(request, pk):
             "residence_canton",
             "residence_province",
             "mother_tongue",
-        )
-        .get(pk=application.pk)
+        ),
     )
     user = request.user
     selectors.with_deadline_state([application])
@@ -490,7 +498,7 @@ def application_sharing(request, pk):
 
 def _options(request, choices):
     """JSON for records-geo.js, or <option> elements for whoever asks for HTML."""
-    flat = []
+    flat: list[dict[str, str]] = []
     for value, label in choices:
         if isinstance(label, list | tuple):
             flat.extend({"value": v, "label": lbl, "group": value} for v, lbl in label)

@@ -18,7 +18,7 @@ _refs = itertools.count(1)
 def make_application(institution, *, status: str = Status.SUBMITTED, received_on=None, **extra) -> Application:
     person = Person.objects.create(institution=institution)
     Identity.objects.create(person=person, given_names="Ana", family_names="Secreta", document_number="1-2345-6789")
-    application = Application.objects.create(
+    application = Application.all_objects.create(
         institution=institution,
         case_reference=f"T-{next(_refs)}",
         person=person,

@@ -52,7 +52,7 @@ def application(
     mother_tongue: str | None = None,
     migration_status: str | None = None,
 ) -> Application:
-    app = Application.objects.create(
+    app = Application.all_objects.create(
         institution=institution,
         case_reference=f"T-{next(_refs)}",
         person=person or Person.objects.create(institution=institution),

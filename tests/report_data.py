@@ -56,7 +56,7 @@ def seed_report_data(cast) -> dict:
             i = next(counter)
             received = dt.date(year, 3, 1) + dt.timedelta(days=i % 200)
             person = Person.objects.create(institution=institution, person_key=f"report-test-{i:05d}")
-            application = Application.objects.create(
+            application = Application.all_objects.create(
                 institution=institution,
                 case_reference=f"RPT-{i:05d}",
                 person=person,

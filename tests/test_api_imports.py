@@ -38,17 +38,17 @@ def test_preview_then_confirm_then_nothing_new(cast):
     job = preview.json()
     assert (job["status"], job["count_new"], job["error_count"], job["institution"]) == ("previewed", 5, 0, "INAMU")
     assert job["can_confirm"] is True
-    assert Application.objects.count() == 0  # the dry run writes nothing
+    assert Application.all_objects.count() == 0  # the dry run writes nothing
     confirmed = client.post(f"{URL}{job['id']}/confirm/")
     assert confirmed.status_code == 200
     assert (confirmed.json()["status"], confirmed.json()["count_new"]) == ("done", 5)
-    assert Application.objects.filter(institution=cast.institution_a).count() == 5
+    assert Application.all_objects.filter(institution=cast.institution_a).count() == 5
     assert AccessEvent.objects.filter(action=AccessEvent.Action.IMPORT, object_id=str(job["id"])).exists()
     again = client.post(f"{URL}{job['id']}/confirm/")
     assert again.status_code == 409
     second = _upload(client, samples.to_csv(rows)).json()
     assert client.post(f"{URL}{second['id']}/confirm/").json()["count_new"] == 0
-    assert Application.objects.count() == 5
+    assert Application.all_objects.count() == 5
 
 
 def test_errors_by_row_and_column_and_no_confirm(cast):
@@ -62,7 +62,7 @@ def test_errors_by_row_and_column_and_no_confirm(cast):
     error = body["errors"][0]
     assert (error["row"], error["column"]) == (4, "sexo")
     assert client.post(f"{URL}{body['id']}/confirm/").status_code == 409
-    assert Application.objects.count() == 0
+    assert Application.all_objects.count() == 0
 
 
 def test_bad_file_is_refused(cast):
@@ -92,7 +92,7 @@ def test_another_users_job_is_404(cast):
     assert other.post(f"{URL}{job['id']}/confirm/").status_code == 404
     assert other.post(f"{URL}{job['id']}/cancel/").status_code == 404
     assert other.get(URL).json()["results"] == []
-    assert Application.objects.count() == 0
+    assert Application.all_objects.count() == 0
 
 
 @pytest.mark.parametrize(
@@ -120,7 +120,7 @@ def test_cancel_writes_nothing(cast):
     cancelled = client.post(f"{URL}{job['id']}/cancel/")
     assert cancelled.json()["status"] == "cancelled"
     assert client.post(f"{URL}{job['id']}/confirm/").status_code == 409
-    assert Application.objects.count() == 0
+    assert Application.all_objects.count() == 0
 
 
 @pytest.fixture
@@ -146,4 +146,4 @@ def test_large_files_go_to_a_worker(cast, settings, django_capture_on_commit_cal
         confirm = client.post(f"{URL}{response.json()['id']}/confirm/")
     assert confirm.status_code == 202
     assert client.get(f"{URL}{response.json()['id']}/").json()["status"] == "done"
-    assert Application.objects.count() == 3
+    assert Application.all_objects.count() == 3

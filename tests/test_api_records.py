@@ -69,7 +69,7 @@ def test_officer_registers_submits_and_reads_back(cast, officer_a):
     assert submitted.json()["due_on"]
     again = officer_a.get(f"{URL}{body['id']}/")
     assert again.json()["status"] == Status.SUBMITTED
-    application = Application.objects.get(pk=body["id"])
+    application = Application.all_objects.get(pk=body["id"])
     assert application.created_by == cast.officer_a
     assert application.person.identity.family_names == "Quintanilla"
     assert application.person.person_key  # pseudonymous key set by the service
@@ -79,7 +79,7 @@ def test_institution_in_the_payload_is_never_taken(cast, officer_a):
     response = officer_a.post(URL, payload(institution="PANI"), format="json")
     assert response.status_code == 400
     assert "institution" in response.json()
-    assert not Application.objects.exists()
+    assert not Application.all_objects.exists()
 
 
 def test_officer_of_several_institutions_must_choose_one_of_theirs(cast):
@@ -113,7 +113,7 @@ def test_bad_input_is_refused_by_field_and_nothing_is_written(cast, officer_a, o
     response = officer_a.post(URL, payload(**overrides), format="json")
     assert response.status_code == 400
     assert field in response.json()
-    assert not Application.objects.exists()
+    assert not Application.all_objects.exists()
 
 
 def test_identity_check_reported_under_identity(cast, officer_a):
@@ -142,7 +142,7 @@ def test_patch_with_version_and_stale_version(cast, officer_a):
     stale = officer_a.patch(url, {"version": created["version"], "sex": "F"}, format="json")
     assert stale.status_code == 409
     assert stale.json()["code"] == "stale_version"
-    assert Application.objects.get(pk=created["id"]).sex.code == "M"
+    assert Application.all_objects.get(pk=created["id"]).sex.code == "M"
     missing = officer_a.patch(url, {"sex": "F"}, format="json")
     assert missing.status_code == 400
     assert "version" in missing.json()
@@ -165,7 +165,7 @@ def test_patch_identity_only(cast, officer_a):
         format="json",
     )
     assert response.status_code == 200
-    identity = Application.objects.get(pk=created["id"]).person.identity
+    identity = Application.all_objects.get(pk=created["id"]).person.identity
     assert identity.phone == "8888-1234"
     assert identity.family_names == "Quintanilla"
 
@@ -202,7 +202,7 @@ def test_who_may_change_or_submit_another_institutions_draft(cast, who, expected
 def test_roles_other_than_officer_cannot_create(cast, who):
     client, _ = token_client(getattr(cast, who))
     assert client.post(URL, payload(), format="json").status_code == 403
-    assert not Application.objects.exists()
+    assert not Application.all_objects.exists()
 
 
 def test_shared_application_is_readable_but_not_editable_by_the_other_institution(cast):
@@ -359,7 +359,7 @@ def test_session_writes_need_csrf(cast):
     client = cast.client_for(cast.officer_a, enforce_csrf_checks=True)
     response = client.post(URL, payload(), content_type="application/json")
     assert response.status_code == 403
-    assert not Application.objects.exists()
+    assert not Application.all_objects.exists()
 
 
 def test_a_json_body_over_the_upload_limit_gets_the_api_json_error_in_spanish(cast, officer_a, settings):
@@ -374,7 +374,7 @@ def test_a_json_body_over_the_upload_limit_gets_the_api_json_error_in_spanish(ca
         assert response.status_code == 400, url
         assert response["Content-Type"] == "application/json", url
         assert response.json() == {"detail": "El cuerpo de la solicitud supera el límite de 10 MB."}, url
-    assert Application.objects.count() == 1
+    assert Application.all_objects.count() == 1
     existing.refresh_from_db()
     assert existing.narrative != too_big["narrative"]
     # A page keeps Django's own answer: only the API speaks JSON.

@@ -68,7 +68,7 @@ def test_a_runner_killed_in_the_middle_of_writing_is_swept_failed_and_leaves_no_
     database.load()
 
     job.refresh_from_db()
-    assert job.status == ImportJob.Status.IMPORTING and Application.objects.count() == 0
+    assert job.status == ImportJob.Status.IMPORTING and Application.all_objects.count() == 0
     assert _files(settings)  # the file with names and document numbers is still there: the sweep's work
     assert runner.import_jobs_sweep() == 0  # its heartbeat is recent: not yet taken for dead
     later = timezone.now() + datetime.timedelta(minutes=settings.IMPORT_HEARTBEAT_MINUTES + 1)
@@ -77,7 +77,7 @@ def test_a_runner_killed_in_the_middle_of_writing_is_swept_failed_and_leaves_no_
     assert job.status == ImportJob.Status.FAILED and job.finished_at is not None
     assert [e["message"] for e in job.errors] == [STOPPED]
     assert _files(settings) == []
-    assert Application.objects.count() == 0
+    assert Application.all_objects.count() == 0
     assert runner.import_jobs_sweep(now=later) == 0  # idempotent
 
 

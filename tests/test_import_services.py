@@ -35,8 +35,8 @@ def test_write_creates_applications_people_identities_and_facts(cast):
     rows = samples.sample_rows(25)
     outcome = run(cast, rows)
     assert outcome.written and (outcome.new, outcome.updated, outcome.unchanged) == (25, 0, 0)
-    assert Application.objects.filter(institution=cast.institution_a).count() == 25
-    app = Application.objects.get(case_reference=rows[0]["referencia_caso"])
+    assert Application.all_objects.filter(institution=cast.institution_a).count() == 25
+    app = Application.all_objects.get(case_reference=rows[0]["referencia_caso"])
     assert app.created_by == cast.officer_a and app.status == Status.DRAFT and app.version == 1
     assert app.person.institution == cast.institution_a
     assert app.person.identity.given_names == rows[0]["nombres"]
@@ -52,7 +52,7 @@ def test_write_creates_applications_people_identities_and_facts(cast):
 def test_write_records_history_like_a_save_would(cast):
     rows = samples.sample_rows(3)
     run(cast, rows)
-    app = Application.objects.get(case_reference=rows[0]["referencia_caso"])
+    app = Application.all_objects.get(case_reference=rows[0]["referencia_caso"])
     [created] = app.history.all()
     assert created.history_type == "+" and created.history_user == cast.officer_a
     assert created.history_change_reason == "import"
@@ -66,8 +66,8 @@ def test_same_file_twice_creates_nothing_new(cast):
     run(cast, rows)
     again = run(cast, rows)
     assert (again.new, again.updated, again.unchanged) == (0, 0, 20)
-    assert Application.objects.count() == 20 and Person.objects.count() == 20
-    assert all(a.history.count() == 1 for a in Application.objects.all())
+    assert Application.all_objects.count() == 20 and Person.objects.count() == 20
+    assert all(a.history.count() == 1 for a in Application.all_objects.all())
 
 
 def test_an_unchanged_file_imported_again_finds_no_change_and_changes_no_table(cast):
@@ -110,7 +110,7 @@ def test_reimport_with_changes_updates_and_history_records_the_change(cast):
     rows[7]["apellidos"] = "Otro Apellido"
     outcome = run(cast, rows)
     assert (outcome.new, outcome.updated, outcome.unchanged) == (0, 2, 8)
-    app = Application.objects.get(case_reference=rows[3]["referencia_caso"])
+    app = Application.all_objects.get(case_reference=rows[3]["referencia_caso"])
     assert app.version == 2
     assert [c.code for c in app.means.all()] == ["FRAUD"]
     new, old = app.history.all()[:2]
@@ -119,7 +119,7 @@ def test_reimport_with_changes_updates_and_history_records_the_change(cast):
     assert {"sex", "means"} <= changed
     assert [m.code.code for m in new.means.all()] == ["FRAUD"]
     assert sorted(m.code.code for m in old.means.all()) != ["FRAUD"]
-    other = Application.objects.get(case_reference=rows[7]["referencia_caso"])
+    other = Application.all_objects.get(case_reference=rows[7]["referencia_caso"])
     assert other.person.identity.family_names == "Otro Apellido"
     assert other.person.identity.history.first().history_type == "~"
 
@@ -130,7 +130,7 @@ def test_column_absent_from_the_file_keeps_stored_values(cast):
     slim = [{"referencia_caso": r["referencia_caso"], "fecha_recepcion": r["fecha_recepcion"]} for r in rows]
     outcome = run(cast, slim)
     assert outcome.unchanged == 2
-    assert Application.objects.exclude(sex=None).count() == 2
+    assert Application.all_objects.exclude(sex=None).count() == 2
 
 
 def test_one_bad_row_writes_nothing(cast):
@@ -139,25 +139,25 @@ def test_one_bad_row_writes_nothing(cast):
     rows[29]["canton"] = ""
     outcome = run(cast, rows)
     assert not outcome.written and outcome.errors.total == 1
-    assert Application.objects.count() == 0 and Person.objects.count() == 0 and Identity.objects.count() == 0
+    assert Application.all_objects.count() == 0 and Person.objects.count() == 0 and Identity.objects.count() == 0
 
 
 def test_an_error_found_in_the_write_phase_rolls_back_earlier_chunks(cast, monkeypatch):
     monkeypatch.setattr(services, "CHUNK", 5)
     rows = samples.sample_rows(12)
     run(cast, rows[10:])  # two applications exist already ...
-    Application.objects.filter(case_reference=rows[11]["referencia_caso"]).update(status=Status.SUBMITTED)
+    Application.all_objects.filter(case_reference=rows[11]["referencia_caso"]).update(status=Status.SUBMITTED)
     rows[11]["sexo"] = "I"  # ... and the last row changes one the ERI already has
     outcome = run(cast, rows)
     assert not outcome.written
     assert "already with the ERI" in str(outcome.errors.items[0])
-    assert Application.objects.count() == 2
+    assert Application.all_objects.count() == 2
 
 
 def test_an_unchanged_submitted_application_is_fine(cast):
     rows = samples.sample_rows(2)
     run(cast, rows)
-    Application.objects.update(status=Status.SUBMITTED)
+    Application.all_objects.update(status=Status.SUBMITTED)
     rows_submitted = [dict(r, estado="SUBMITTED") for r in rows]
     assert run(cast, rows_submitted).unchanged == 2
 
@@ -165,10 +165,10 @@ def test_an_unchanged_submitted_application_is_fine(cast):
 def test_the_file_cannot_choose_the_institution(cast):
     rows = samples.sample_rows(2)
     run(cast, rows, institution=cast.institution_b, user=cast.officer_b)
-    assert set(Application.objects.values_list("institution__code", flat=True)) == {"PANI"}
+    assert set(Application.all_objects.values_list("institution__code", flat=True)) == {"PANI"}
     # the same references are a different key in another institution
     outcome = run(cast, rows)
-    assert outcome.new == 2 and Application.objects.count() == 4
+    assert outcome.new == 2 and Application.all_objects.count() == 4
 
 
 def test_person_key_recognises_the_same_person_in_later_applications(cast):
@@ -177,7 +177,7 @@ def test_person_key_recognises_the_same_person_in_later_applications(cast):
     later = samples.sample_rows(1, prefix="Y2023")
     later[0]["numero_documento"] = first[0]["numero_documento"].lower()
     run(cast, later)
-    apps = Application.objects.order_by("id")
+    apps = Application.all_objects.order_by("id")
     # One person row per application, as in single entry; the key says they are the same person.
     assert apps[0].person_id != apps[1].person_id
     expected = person_key("passport", first[0]["numero_documento"])
@@ -225,7 +225,7 @@ def test_cancel_during_the_write_rolls_back_everything(cast, monkeypatch):
 
     with pytest.raises(services.ImportCancelled):
         run(cast, samples.sample_rows(14), is_cancelled=cancel_on_second_write_chunk)
-    assert Application.objects.count() == 0 and Person.objects.count() == 0
+    assert Application.all_objects.count() == 0 and Person.objects.count() == 0
 
 
 def test_progress_is_reported_per_chunk(cast, monkeypatch):
@@ -292,7 +292,7 @@ def test_an_officers_import_of_a_decided_application_is_a_row_error(cast):
     [error] = outcome.errors.items
     assert (error.row, error.column) == (2, "estado")
     assert error.message.startswith("only an ERI coordinator may import a decided application")
-    assert not Application.objects.exists()
+    assert not Application.all_objects.exists()
 
 
 def test_a_decided_row_without_its_resolution_is_a_row_error(cast):
@@ -306,7 +306,7 @@ def test_a_decided_row_without_its_resolution_is_a_row_error(cast):
     assert [(e.column, e.message) for e in outcome.errors.items] == [
         ("votos_favor", "Accreditation needs more votes in favour than against.")
     ]
-    assert not Application.objects.exists()
+    assert not Application.all_objects.exists()
 
 
 def test_a_coordinators_import_of_a_decided_application_records_the_resolution(cast):
@@ -317,7 +317,7 @@ def test_a_coordinators_import_of_a_decided_application_records_the_resolution(c
     rows = _decided_row(numero_resolucion="ERI-H-7", votos_favor="4", votos_contra="1", abstenciones="1")
     outcome = run(cast, rows, user=user)
     assert outcome.written, [str(e) for e in outcome.errors.items]
-    app = Application.objects.get()
+    app = Application.all_objects.get()
     assert app.status == Status.ACCREDITED and app.decided_on == datetime.date(2022, 2, 9)
     assert app.submitted_at is not None and app.due_on is None
     assert list(app.events.values_list("from_status", "to_status", "by", "comment")) == [
@@ -351,7 +351,7 @@ def test_submitted_applications_get_their_legal_deadline(cast):
     rows = samples.sample_rows(1)
     rows[0].update(fecha_recepcion="02/02/2026", estado="Enviada")
     run(cast, rows)
-    app = Application.objects.get()
+    app = Application.all_objects.get()
     assert app.due_on == deadlines.due_on(datetime.date(2026, 2, 2))
 
 
@@ -359,7 +359,7 @@ def test_codes_are_stored_as_the_code_whatever_was_written(cast):
     rows = samples.sample_rows(1)
     rows[0]["sexo"] = "hombre"
     run(cast, rows)
-    assert Application.objects.get().sex == Code.objects.get(list="sex", code="M")
+    assert Application.all_objects.get().sex == Code.objects.get(list="sex", code="M")
 
 
 @pytest.mark.postgres
@@ -389,7 +389,7 @@ def test_a_fault_of_the_portal_marks_the_job_failed_and_writes_nothing(cast, mon
         services.import_confirm(job_id=job.pk)
     job.refresh_from_db()
     assert job.status == ImportJob.Status.FAILED and "nothing was written" in job.errors[0]["message"]
-    assert Application.objects.count() == 0 and Person.objects.count() == 0
+    assert Application.all_objects.count() == 0 and Person.objects.count() == 0
 
 
 def _job(cast, settings, tmp_path, rows=3):
@@ -413,7 +413,7 @@ def test_tasks_are_idempotent(cast, settings, tmp_path):
     tasks.import_confirm_task(job.pk)
     tasks.import_confirm_task(job.pk)
     job.refresh_from_db()
-    assert job.status == ImportJob.Status.DONE and Application.objects.count() == 3
+    assert job.status == ImportJob.Status.DONE and Application.all_objects.count() == 3
     assert job.affected_years and all(2019 <= year <= 2025 for year in job.affected_years)
 
 

@@ -151,9 +151,9 @@ def test_the_officers_journey_twenty_rows_two_mistakes_then_zero_new(cast):
     page = client.get(response["Location"]).content.decode()
     assert "row 8, column sexo: &#x27;Desconocido&#x27;" in page
     assert "row 15, column distrito: &#x27;Xyz&#x27; is not a district of canton 101" in page
-    assert Application.objects.count() == 0
+    assert Application.all_objects.count() == 0
     assert client.post(reverse("records:import_confirm", args=[job.pk])).status_code == 302
-    assert Application.objects.count() == 0  # an invalid job cannot be confirmed
+    assert Application.all_objects.count() == 0  # an invalid job cannot be confirmed
 
     rows[6]["sexo"] = "Mujer"
     rows[13]["distrito"] = "Carmen"
@@ -161,7 +161,7 @@ def test_the_officers_journey_twenty_rows_two_mistakes_then_zero_new(cast):
     response = upload(client, fixed, "mis-casos.xlsx")
     job = ImportJob.objects.latest("id")
     assert (job.status, job.count_new, job.error_count) == (ImportJob.Status.PREVIEWED, 20, 0)
-    assert Application.objects.count() == 0  # preview writes nothing
+    assert Application.all_objects.count() == 0  # preview writes nothing
     response = client.post(reverse("records:import_confirm", args=[job.pk]), follow=True)
     job.refresh_from_db()
     assert job.status == ImportJob.Status.DONE and job.count_new == 20
@@ -173,7 +173,7 @@ def test_the_officers_journey_twenty_rows_two_mistakes_then_zero_new(cast):
     client.post(reverse("records:import_confirm", args=[again.pk]))
     again.refresh_from_db()
     assert (again.status, again.count_new, again.count_unchanged) == (ImportJob.Status.DONE, 0, 20)
-    assert Application.objects.count() == 20
+    assert Application.all_objects.count() == 20
 
 
 def test_confirm_twice_imports_once(cast):
@@ -181,7 +181,7 @@ def test_confirm_twice_imports_once(cast):
     client = cast.client_for(cast.officer_a)
     client.post(reverse("records:import_confirm", args=[job.pk]))
     client.post(reverse("records:import_confirm", args=[job.pk]))
-    assert Application.objects.count() == 3
+    assert Application.all_objects.count() == 3
     assert AccessEvent.objects.filter(action=AccessEvent.Action.IMPORT).count() == 1
 
 
@@ -200,7 +200,7 @@ def test_bad_files_get_a_clear_message_and_nothing_is_written(cast, name, data, 
     if response.status_code == 302:
         response = client.get(response["Location"])
     assert message in response.content.decode()
-    assert Application.objects.count() == 0
+    assert Application.all_objects.count() == 0
 
 
 @override_settings(IMPORT_MAX_UPLOAD_BYTES=50)
@@ -275,7 +275,7 @@ def test_large_files_run_as_celery_tasks_queued_on_commit(cast, django_capture_o
     with django_capture_on_commit_callbacks(execute=True):
         client.post(reverse("records:import_confirm", args=[job.pk]))
     job.refresh_from_db()
-    assert job.status == ImportJob.Status.DONE and Application.objects.count() == 5
+    assert job.status == ImportJob.Status.DONE and Application.all_objects.count() == 5
 
 
 def test_progress_of_a_running_task_comes_from_the_cache_and_survives_a_reload(cast):
@@ -298,7 +298,7 @@ def test_cancel_before_confirm_writes_nothing(cast):
     job.refresh_from_db()
     assert job.status == ImportJob.Status.CANCELLED
     client.post(reverse("records:import_confirm", args=[job.pk]))
-    assert Application.objects.count() == 0
+    assert Application.all_objects.count() == 0
 
 
 def test_cancel_while_queued_or_running_writes_nothing(cast, monkeypatch):
@@ -308,7 +308,7 @@ def test_cancel_while_queued_or_running_writes_nothing(cast, monkeypatch):
     services.import_cancel(job=job)  # the officer clicks cancel while the task is queued
     services.import_confirm(job_id=job.pk)
     job.refresh_from_db()
-    assert job.status == ImportJob.Status.CANCELLED and Application.objects.count() == 0
+    assert job.status == ImportJob.Status.CANCELLED and Application.all_objects.count() == 0
 
     job = job_of(cast, samples.sample_rows(12))
     services.import_job_start(job=job)
@@ -330,7 +330,7 @@ def test_cancel_while_queued_or_running_writes_nothing(cast, monkeypatch):
     monkeypatch.setattr(services, "_job_cancelled", cancel_mid_write)
     services.import_confirm(job_id=job.pk)
     job.refresh_from_db()
-    assert job.status == ImportJob.Status.CANCELLED and Application.objects.count() == 0
+    assert job.status == ImportJob.Status.CANCELLED and Application.all_objects.count() == 0
 
 
 # --- Export ------------------------------------------------------------------------------------------------------
@@ -392,7 +392,7 @@ def test_exported_file_imports_back_unchanged(cast):
 def test_coordinator_exports_submitted_applications_of_every_institution_as_xlsx(cast):
     _import(cast, cast.institution_a, cast.officer_a, samples.sample_rows(3, prefix="A"))
     _import(cast, cast.institution_b, cast.officer_b, samples.sample_rows(2, prefix="B"))
-    Application.objects.filter(case_reference__in=["A-0000001", "B-0000001"]).update(status=Status.SUBMITTED)
+    Application.all_objects.filter(case_reference__in=["A-0000001", "B-0000001"]).update(status=Status.SUBMITTED)
     response = cast.client_for(cast.coordinator_a).get(
         reverse("records:export_applications"), {"format": "xlsx", "identity": "on"}
     )
@@ -426,7 +426,7 @@ def test_exports_defuse_formula_like_text_and_import_it_back(cast):
     rows[0]["nombres"] = '\'=HYPERLINK("http://evil")'
     rows[0]["apellidos"] = "-Pérez"
     assert _import(cast, cast.institution_a, cast.officer_a, rows).written
-    assert Application.objects.get().person.identity.given_names == '=HYPERLINK("http://evil")'
+    assert Application.all_objects.get().person.identity.given_names == '=HYPERLINK("http://evil")'
     client = cast.client_for(cast.officer_a)
     response = client.get(reverse("records:export_applications"), {"format": "xlsx", "identity": "on"})
     workbook = load_workbook(io.BytesIO(response.content))

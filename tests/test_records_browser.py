@@ -59,7 +59,7 @@ def test_register_submit_accredit_and_other_institution_gets_404(live_server, ca
     assert officer.locator("button[name=_refresh]").first.is_hidden()
     officer.click("form#application-form button.btn-primary")
     officer.wait_for_load_state()
-    application = Application.objects.get(case_reference="INAMU-NAV-1")
+    application = Application.all_objects.get(case_reference="INAMU-NAV-1")
     assert application.recruitment_district_id == "50101"
     officer.goto(live_server.url + reverse("records:application_submit", args=[application.pk]))
     officer.click("main form button[type=submit]")

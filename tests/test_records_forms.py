@@ -108,7 +108,7 @@ def test_error_is_rendered_next_to_the_field_with_aria(cast):
     html = response.content.decode()
     assert 'id="id_recruitment_district_error"' in html
     assert 'aria-describedby="id_recruitment_district_error"' in html
-    assert not Application.objects.exists()
+    assert not Application.all_objects.exists()
 
 
 def test_officer_registers_and_submits_through_the_pages(cast):
@@ -121,7 +121,7 @@ def test_officer_registers_and_submits_through_the_pages(cast):
     assert 'lang="es"' in html  # Spanish by default
     response = client.post(reverse("records:application_create"), form_data())
     assert response.status_code == 302, response.context["form"].errors if response.context else ""
-    application = Application.objects.get()
+    application = Application.all_objects.get()
     assert application.institution == cast.institution_a
     assert application.status == "DRAFT"
     assert application.age_at_application == 24 and application.birth_date_known
@@ -141,7 +141,7 @@ def test_place_selects_narrow_on_the_server_without_javascript(cast):
     data = form_data(recruitment_province="5", recruitment_canton=None, recruitment_district=None, _refresh="1")
     response = client.post(reverse("records:application_create"), data)
     assert response.status_code == 200
-    assert not Application.objects.exists()  # a refresh saves nothing
+    assert not Application.all_objects.exists()  # a refresh saves nothing
     form = response.context["form"]
     cantons = [value for value, _ in form.fields["recruitment_canton"].widget.choices if value]
     assert cantons and all(code.startswith("5") for code in cantons)  # Guanacaste's cantons only

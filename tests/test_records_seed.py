@@ -42,8 +42,8 @@ pytestmark = pytest.mark.usefixtures("seeded")
 
 @pytest.mark.django_db
 def test_counts_and_years():
-    assert Application.objects.count() == N
-    years = set(Application.objects.values_list("received_on__year", flat=True))
+    assert Application.all_objects.count() == N
+    years = set(Application.all_objects.values_list("received_on__year", flat=True))
     assert years == set(range(2015, 2026))
 
 
@@ -52,11 +52,11 @@ def test_every_code_of_every_case_list_is_used():
     fk = ["relationship_to_trafficker", "sex", "gender_identity", "migration_status", "education_level", "occupation"]
     used = set()
     for name in fk:
-        used |= set(Application.objects.values_list(f"{name}_id", flat=True))
+        used |= set(Application.all_objects.values_list(f"{name}_id", flat=True))
     for name in ("exploitation_forms", "sexual_exploitation_types", "labour_sectors", "means", "acts"):
-        used |= set(Application.objects.values_list(f"{name}__id", flat=True))
+        used |= set(Application.all_objects.values_list(f"{name}__id", flat=True))
     for name in ("recruitment_methods", "control_methods"):
-        used |= set(Application.objects.values_list(f"{name}__id", flat=True))
+        used |= set(Application.all_objects.values_list(f"{name}__id", flat=True))
     case_lists = set(CodeList.values) - {CodeList.APPLICATION_STATUS, CodeList.AGE_GROUP}
     unused = Code.objects.filter(list__in=case_lists).exclude(pk__in=used)
     assert list(unused.values_list("list", "code")) == []
@@ -70,7 +70,7 @@ def test_nationalities_weighted_to_the_region():
 
 @pytest.mark.django_db
 def test_decisions_are_consistent_with_the_workflow():
-    decided = Application.objects.filter(status__in=[Status.ACCREDITED, Status.NOT_ACCREDITED])
+    decided = Application.all_objects.filter(status__in=[Status.ACCREDITED, Status.NOT_ACCREDITED])
     assert decided.count() > N // 2
     assert not decided.filter(decisions__isnull=True).exists()
     assert not decided.filter(decided_on__lt=F("received_on")).exists()
@@ -80,8 +80,8 @@ def test_decisions_are_consistent_with_the_workflow():
         else:
             assert decision.votes_against > decision.votes_in_favour
     assert Decision.objects.filter(kind=Decision.Kind.APPEAL, supersedes__isnull=False).exists()
-    assert Application.objects.filter(status=Status.SUBMITTED).exclude(due_on=None).exists()
-    assert not Application.objects.filter(status=Status.DRAFT).exclude(due_on=None).exists()
+    assert Application.all_objects.filter(status=Status.SUBMITTED).exclude(due_on=None).exists()
+    assert not Application.all_objects.filter(status=Status.DRAFT).exclude(due_on=None).exists()
 
 
 @pytest.mark.django_db
@@ -106,5 +106,5 @@ def test_identity_data_are_obviously_fake():
 def test_if_empty_does_nothing_when_applications_exist():
     out = StringIO()
     call_command("seed_demo", applications=10, if_empty=True, stdout=out)
-    assert Application.objects.count() == N
+    assert Application.all_objects.count() == N
     assert "nothing done" in out.getvalue()

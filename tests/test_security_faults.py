@@ -148,7 +148,7 @@ def test_import_connection_terminated_mid_write_writes_nothing_and_a_retry_succe
         )
         tables = sorted(name for (name,) in cursor.fetchall())
     before = table_checksums(tables)
-    own_before = Application.objects.filter(institution=cast.institution_a).count()
+    own_before = Application.all_objects.filter(institution=cast.institution_a).count()
 
     original_create = import_services._Writer.create
     killed = []
@@ -183,7 +183,7 @@ def test_import_connection_terminated_mid_write_writes_nothing_and_a_retry_succe
     assert response.status_code == 200
     retry.refresh_from_db()
     assert retry.status == ImportJob.Status.DONE and retry.count_new == len(rows)
-    assert Application.objects.filter(institution=cast.institution_a).count() == own_before + len(rows)
+    assert Application.all_objects.filter(institution=cast.institution_a).count() == own_before + len(rows)
 
 
 # -------------------------------------------------------------------- a recompute running in a real worker

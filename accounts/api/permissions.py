@@ -75,7 +75,7 @@ class CanReadRecords(_Check):
     message = _("Your role does not give access to case records.")
 
     def check(self, user, request, view) -> bool:
-        return access.has_role(user, "officer", "coordinator")
+        return access.reads_records(user)
 
 
 class ApplicationPermission(CanReadRecords):

@@ -22,7 +22,8 @@ class CandidateSerializer(serializers.Serializer):
 
 class GroupSerializer(serializers.Serializer):
     key = serializers.CharField()
-    label = serializers.CharField()
+    # A declared field, though the stubs see Field.label (records.api.serializers.CodeSerializer says why).
+    label = serializers.CharField()  # type: ignore[assignment]
     detected = CountSerializer()
     refusal = serializers.CharField(allow_null=True)
     estimate = serializers.IntegerField(required=False)
@@ -36,7 +37,7 @@ class GroupSerializer(serializers.Serializer):
 
 
 class ListSerializer(serializers.Serializer):
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]
     institutions = serializers.ListField(child=serializers.CharField())
     persons = CountSerializer()
 

@@ -24,13 +24,13 @@ class ProtectedCellSerializer(serializers.Serializer):
 
 class MeasureSerializer(serializers.Serializer):
     name = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # see records.api.serializers.CodeSerializer
     definition = serializers.CharField(help_text=_("What counts, and which date places a case in a year."))
 
 
 class DimensionSerializer(serializers.Serializer):
     name = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]
     kind = serializers.CharField()
     multi_valued = serializers.BooleanField(
         help_text=_("An application may hold several values; its count then appears under each of them.")
@@ -50,7 +50,7 @@ class CatalogueSerializer(serializers.Serializer):
 
 class CodeLabelSerializer(serializers.Serializer):
     code = serializers.CharField(help_text=_('"" means "not recorded".'))
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]
 
 
 class DimensionValuesSerializer(DimensionSerializer):

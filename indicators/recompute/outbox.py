@@ -92,7 +92,8 @@ def _debounce_seconds() -> int:
 
 def pending_years() -> list[int]:
     """The years waiting in the outbox, sorted."""
-    return sorted(set(PendingRecompute.objects.filter(year__isnull=False).values_list("year", flat=True)))
+    years = PendingRecompute.objects.filter(year__isnull=False).values_list("year", flat=True)
+    return sorted({int(year) for year in years if year is not None})
 
 
 def pending_marks() -> int:

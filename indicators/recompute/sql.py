@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, models
 
 from accounts.models import Institution
 from records.models import (
@@ -53,7 +53,11 @@ def _t(model) -> str:
 
 
 def _m2m(field_name: str) -> str:
-    return connection.ops.quote_name(Application._meta.get_field(field_name).remote_field.through._meta.db_table)
+    field = Application._meta.get_field(field_name)
+    assert isinstance(field, models.ManyToManyField), field_name  # noqa: S101 - a programming error
+    through = field.remote_field.through
+    assert through is not None  # noqa: S101
+    return connection.ops.quote_name(through._meta.db_table)
 
 
 def _q(value: str) -> str:
@@ -66,7 +70,7 @@ def _ints(values: Iterable[int]) -> str:
 
 def _age_group_case(column: str) -> str:
     """A CASE expression placing an age in the age_group code list by the bounds in its codes ("0-11", "60+")."""
-    parts = []
+    parts: list[tuple[int, int | None, str]] = []
     for code in Code.objects.filter(list=CodeList.AGE_GROUP).values_list("code", flat=True):
         text = code.replace(" ", "")
         try:
@@ -78,8 +82,8 @@ def _age_group_case(column: str) -> str:
         except ValueError:
             continue  # a code without bounds (e.g. UNKNOWN) takes no age
     whens = []
-    for lo, hi, code in sorted(parts):
-        condition = f"{column} >= {lo}" + (f" AND {column} <= {hi}" if hi is not None else "")
+    for low, high, code in sorted(parts):
+        condition = f"{column} >= {low}" + (f" AND {column} <= {high}" if high is not None else "")
         whens.append(f"WHEN {condition} THEN {_q(code)}")
     return f"CASE {' '.join(whens)} ELSE '' END" if whens else "''"
 

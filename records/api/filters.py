@@ -16,7 +16,7 @@ class IntegerFilter(django_filters.NumberFilter):
     """A whole number from 0 to 2^31-1 (django-filter's NumberFilter accepts decimals, which a year or an id is
     not, and a number beyond the database's integers would fail in the query instead of in validation)."""
 
-    field_class = forms.IntegerField
+    field_class = forms.IntegerField  # type: ignore[assignment]  # the stubs allow only DecimalField here
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("min_value", 0)
@@ -44,7 +44,7 @@ class ApplicationFilter(django_filters.FilterSet):
 
     class Meta:
         model = Application
-        fields = []
+        fields: list[str] = []
 
     def filter_year(self, queryset, name, value):
         # Outside the years a date can hold, nothing matches (rather than an error from the date arithmetic).
@@ -62,7 +62,7 @@ class DecisionFilter(django_filters.FilterSet):
 
     class Meta:
         model = Decision
-        fields = []
+        fields: list[str] = []
 
 
 class CodeFilter(django_filters.FilterSet):
@@ -71,7 +71,7 @@ class CodeFilter(django_filters.FilterSet):
 
     class Meta:
         model = Code
-        fields = []
+        fields: list[str] = []
 
 
 class CantonFilter(django_filters.FilterSet):
@@ -79,7 +79,7 @@ class CantonFilter(django_filters.FilterSet):
 
     class Meta:
         model = Canton
-        fields = []
+        fields: list[str] = []
 
 
 class DistrictFilter(django_filters.FilterSet):
@@ -88,4 +88,4 @@ class DistrictFilter(django_filters.FilterSet):
 
     class Meta:
         model = District
-        fields = []
+        fields: list[str] = []

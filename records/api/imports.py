@@ -72,14 +72,11 @@ class ImportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         payload = serializers.ImportUploadSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         mine = access.import_institutions(request.user)
-        requested = payload.validated_data.get("institution")
-        data = {}
-        if requested:
-            chosen = [i for i in mine if i.code == requested]
-            if not chosen:
-                raise exceptions.ValidationError({"institution": [_("You are not an officer of this institution.")]})
-            data["institution"] = chosen[0].pk
-        form = ImportUploadForm(data, {"file": payload.validated_data["file"]}, institutions=mine)
+        try:
+            chosen = access.acting_institution(request.user, payload.validated_data.get("institution"), by="code")
+        except access.InstitutionChoiceRefused as refused:
+            raise exceptions.ValidationError({"institution": [refused.message]}) from None
+        form = ImportUploadForm({"institution": chosen.pk}, {"file": payload.validated_data["file"]}, institutions=mine)
         if not form.is_valid():
             raise exceptions.ValidationError({name: [str(m) for m in msgs] for name, msgs in form.errors.items()})
         try:

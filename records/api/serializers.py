@@ -2,11 +2,14 @@
 (those are in records.services) and decide no visibility (that is accounts.access). Identity data is only
 serialized by the detail serializers, and only when the view says the reader is entitled."""
 
+from typing import TYPE_CHECKING, cast
+
 from django.utils.translation import gettext_lazy as _
 from django_countries.serializer_fields import CountryField
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from accounts import access
 from accounts.models import Institution
 from records.facts import IDENTITY_FIELDS
 from records.models import (
@@ -22,11 +25,21 @@ from records.models import (
     Province,
 )
 
+# The mixin goes in front of a serializer; the type checker is told so, the runtime MRO stays as it was.
+if TYPE_CHECKING:
+    _SerializerBase = serializers.Serializer
+else:
+    _SerializerBase = object
+
 # --- Reference data ------------------------------------------------------------------------------------------
 
 
 class CodeSerializer(serializers.ModelSerializer):
-    label = serializers.CharField(read_only=True, help_text=_("Label in the language of the request."))
+    # DRF's metaclass takes declared fields off the class: a field named "label" does not replace Field.label,
+    # though the stubs see an attribute of another type (here and below).
+    label = serializers.CharField(  # type: ignore[assignment]
+        read_only=True, help_text=_("Label in the language of the request.")
+    )
 
     class Meta:
         model = Code
@@ -35,7 +48,7 @@ class CodeSerializer(serializers.ModelSerializer):
 
 class CodeListSerializer(serializers.Serializer):
     list = serializers.CharField(help_text=_("Name of the code list, used as ?list= on /codes/."))
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]
 
 
 class ProvinceSerializer(serializers.ModelSerializer):
@@ -132,7 +145,7 @@ class CountryListField(serializers.ListField):
         return [str(row.country) for row in data.all()]
 
 
-class _IdentityGated:
+class _IdentityGated(_SerializerBase):
     """Leaves ``identity_field`` out of the output unless the view found the user entitled to identity data
     (``identity_allowed`` in the serializer's context, from accounts.access.can_see_identity)."""
 
@@ -148,8 +161,8 @@ class _IdentityGated:
 class ApplicationSerializer(serializers.ModelSerializer):
     """An application without identity data: what lists return."""
 
-    institution = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    person = serializers.PrimaryKeyRelatedField(read_only=True)
+    institution: serializers.SlugRelatedField = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    person: serializers.PrimaryKeyRelatedField = serializers.PrimaryKeyRelatedField(read_only=True)
     exploitation_forms = _codes(CodeList.EXPLOITATION_FORM, _("Forms of exploitation (codes)."))
     sexual_exploitation_types = _codes(CodeList.SEXUAL_EXPLOITATION_TYPE, _("Types of sexual exploitation."))
     labour_sectors = _codes(CodeList.LABOUR_SECTOR, _("Labour sectors (codes)."))
@@ -250,7 +263,7 @@ class IdentitySerializer(serializers.ModelSerializer):
 class PersonSerializer(serializers.ModelSerializer):
     """A person without identity data (lists)."""
 
-    institution = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    institution: serializers.SlugRelatedField = serializers.SlugRelatedField(slug_field="code", read_only=True)
     applications = serializers.SerializerMethodField(help_text=_("Ids of the person's applications you can see."))
 
     class Meta:
@@ -259,8 +272,9 @@ class PersonSerializer(serializers.ModelSerializer):
 
     def get_applications(self, person) -> list[int]:
         visible = self.context.get("visible_application_ids")
-        ids = [a.pk for a in person.applications.all()]
-        return [pk for pk in ids if visible is None or pk in visible]
+        if visible is None:
+            return []  # fail closed: without the view's visible set, no application is listed
+        return [a.pk for a in person.applications.all() if a.pk in visible]
 
 
 class PersonDetailSerializer(_IdentityGated, PersonSerializer):
@@ -276,11 +290,11 @@ class PersonDetailSerializer(_IdentityGated, PersonSerializer):
 
 class DecisionSerializer(serializers.ModelSerializer):
     application = serializers.PrimaryKeyRelatedField(
-        queryset=Application.objects.none(),  # replaced by the view's visible queryset
+        queryset=access.no_applications(),  # replaced by the view's visible queryset
         help_text=_("Id of the application decided."),
     )
     supersedes = serializers.PrimaryKeyRelatedField(queryset=Decision.objects.none(), required=False, allow_null=True)
-    recorded_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    recorded_by: serializers.SlugRelatedField = serializers.SlugRelatedField(slug_field="username", read_only=True)
 
     class Meta:
         model = Decision
@@ -305,8 +319,11 @@ class DecisionSerializer(serializers.ModelSerializer):
         super().__init__(*args, **kwargs)
         visible = self.context.get("visible_applications")
         if visible is not None:
-            self.fields["application"].queryset = visible
-            self.fields["supersedes"].queryset = Decision.objects.filter(application__in=visible)
+            application = cast(serializers.RelatedField, self.fields["application"])
+            supersedes = cast(serializers.RelatedField, self.fields["supersedes"])
+            # The stubs type RelatedField.queryset with Manager, whose __get__ mypy then applies to the instance.
+            application.queryset = visible  # type: ignore[arg-type]
+            supersedes.queryset = Decision.objects.filter(application__in=visible)  # type: ignore[arg-type]
 
 
 class InstitutionChoiceField(serializers.SlugRelatedField):
@@ -480,7 +497,7 @@ class ImportJobSerializer(serializers.Serializer):
     count_updated = serializers.IntegerField()
     count_unchanged = serializers.IntegerField()
     error_count = serializers.IntegerField()
-    errors = ImportErrorSerializer(many=True)
+    errors = ImportErrorSerializer(many=True)  # type: ignore[assignment]  # a declared field (see CodeSerializer)
     progress = serializers.SerializerMethodField()
     created_at = serializers.DateTimeField()
     finished_at = serializers.DateTimeField(allow_null=True)

@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 
 from accounts import access
 from accounts.api.permissions import ApplicationPermission, CanReadRecords, DecisionPermission, HasAnyRole
-from accounts.models import AccessEvent, Role
+from accounts.models import AccessEvent
 from records import facts, services
 from records.forms import ApplicationForm, DecisionForm, initial_for
 from records.models import (
@@ -83,7 +83,7 @@ _APPLICATION_FK = [
 def _with_relations(queryset):
     # The API shows related rows by their code only: fetching only that keeps a page of 200 light.
     codes = Code.objects.only("id", "code")
-    prefetches = [
+    prefetches: list[str | Prefetch] = [
         Prefetch(name, queryset=codes)
         for name in _APPLICATION_M2M
         if name not in ("exploitation_districts", "exploitation_countries", "nationalities")
@@ -289,7 +289,8 @@ class ApplicationViewSet(
         return application
 
     def _detail(self, request, application, *, status_code=status.HTTP_200_OK) -> Response:
-        application = _with_relations(Application.objects.filter(pk=application.pk)).get()
+        # Re-read with its relations through the same visibility rule (a bare manager here would be unscoped).
+        application = _with_relations(access.applications_visible_to(request.user).filter(pk=application.pk)).get()
         identity_allowed = access.can_see_identity(request.user, application)
         if identity_allowed:
             _log_identity_view(request, application)
@@ -302,25 +303,12 @@ class ApplicationViewSet(
     # --- writes: shape (serializer) -> the page's checks (records.forms) -> one service -------------------
 
     def _acting_institution(self, requested: str | None):
-        """The institution the officer acts for: theirs, or, for an officer of several, the one they name
-        among THEIR institutions. Never an institution the payload names that is not theirs."""
-        mine = access.institutions(self.request.user, Role.OFFICER)
-        if requested:
-            for institution in mine:
-                if institution.code == requested:
-                    return institution
-            raise exceptions.ValidationError({"institution": [_("You are not an officer of this institution.")]})
-        if len(mine) > 1:
-            codes = ", ".join(i.code for i in mine)
-            raise exceptions.ValidationError(
-                {
-                    "institution": [
-                        _("You are an officer of several institutions: say which one with 'institution' (%(codes)s).")
-                        % {"codes": codes}
-                    ]
-                }
-            )
-        return mine[0]
+        """The institution the officer acts for (accounts.access.acting_institution): never one the payload
+        names that is not theirs, and never a guess for an officer of several."""
+        try:
+            return access.acting_institution(self.request.user, requested, by="code")
+        except access.InstitutionChoiceRefused as refused:
+            raise exceptions.ValidationError({"institution": [refused.message]}) from None
 
     def _validated_form(self, values: dict, *, institution, application=None) -> ApplicationForm:
         identity = values.pop("identity", None) or {}
@@ -487,7 +475,7 @@ class PersonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         return (
             Person.objects.filter(pk__in=visible.values("person_id"))
             .select_related("institution", "identity")
-            .prefetch_related(Prefetch("applications", queryset=Application.objects.only("id", "person_id")))
+            .prefetch_related(Prefetch("applications", queryset=visible.only("id", "person_id")))
         )
 
     def get_serializer_class(self):

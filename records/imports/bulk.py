@@ -7,9 +7,10 @@ from __future__ import annotations
 import datetime
 import json
 from collections.abc import Iterable, Sequence
+from typing import cast
 
 from django.db import connection
-from django.db.models import BooleanField, Model
+from django.db.models import BooleanField, Field, Model
 from django.db.models.expressions import RawSQL
 
 CHUNK = 5000
@@ -20,7 +21,7 @@ def _table(model: type[Model]) -> str:
 
 
 def _pk_column(model: type[Model]) -> str:
-    return model._meta.pk.column
+    return cast(str, model._meta.pk.column)  # a concrete field's column is never None
 
 
 def reserve_ids(model: type[Model], count: int) -> list[int]:
@@ -58,7 +59,9 @@ def among(model: type[Model], field_name: str, values: Sequence[int] | Sequence[
     elements was planned as a sequential scan of the whole table when the statistics were stale)."""
     quote = connection.ops.quote_name
     # The model's own table and column names, quoted; the values are a parameter.
-    column = f"{quote(_table(model))}.{quote(model._meta.get_field(field_name).column)}"
+    field = model._meta.get_field(field_name)
+    assert isinstance(field, Field) and field.column, field_name  # noqa: S101 - a concrete column, not a relation
+    column = f"{quote(_table(model))}.{quote(field.column)}"
     data = json.dumps(list(values))
     if connection.vendor == "postgresql":
         cast = "::bigint" if values and isinstance(values[0], int) else ""
@@ -70,7 +73,7 @@ def among(model: type[Model], field_name: str, values: Sequence[int] | Sequence[
 
 def columns_of(model: type[Model]) -> list[tuple[str, str]]:
     """(attname, column) of every concrete field."""
-    return [(f.attname, f.column) for f in model._meta.concrete_fields]
+    return [(f.attname, cast(str, f.column)) for f in model._meta.concrete_fields]  # concrete: a column each
 
 
 def insert_rows(model: type[Model], columns: Sequence[str], rows: Iterable[Sequence]) -> int:

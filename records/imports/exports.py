@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from django.db.models import QuerySet
 
 from accounts import access
-from records.models import Application, Code, Decision, Identity
+from records.models import Code, Decision, Identity
 
 from .columns import Column, template_columns
 from .resources import ApplicationRowResource
@@ -38,6 +38,34 @@ def export_columns(*, with_identity: bool) -> list[Column]:
     return template_columns(with_identity=with_identity, with_institution=True)
 
 
+# What an export reads of each application (identity data comes from Identity, only where the user may see it).
+_EXPORT_VALUES = (
+    "id",
+    "person_id",
+    "institution__code",
+    "case_reference",
+    "received_on",
+    "status",
+    "decided_on",
+    "sex_id",
+    "gender_identity_id",
+    "age_at_application",
+    "age_at_recruitment",
+    "migration_status_id",
+    "education_level_id",
+    "occupation_id",
+    "mother_tongue_id",
+    "residence_province_id",
+    "residence_canton_id",
+    "residence_district_id",
+    "relationship_to_trafficker_id",
+    "recruitment_province_id",
+    "recruitment_canton_id",
+    "recruitment_district_id",
+    "recruitment_country",
+)
+
+
 def export_rows(*, user, with_identity: bool) -> Iterator[dict]:
     """One dictionary per visible application, keyed by column key, values as the import accepts them (codes,
     district codes, ISO country codes, dd/mm/yyyy). Reads in chunks, a fixed number of queries per chunk."""
@@ -49,46 +77,18 @@ def export_rows(*, user, with_identity: bool) -> Iterator[dict]:
     ids = list(visible.values_list("id", flat=True))
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
-        apps = list(
-            Application.objects.filter(id__in=chunk)
-            .order_by("id")
-            .values(
-                "id",
-                "person_id",
-                "institution__code",
-                "case_reference",
-                "received_on",
-                "status",
-                "decided_on",
-                "sex_id",
-                "gender_identity_id",
-                "age_at_application",
-                "age_at_recruitment",
-                "migration_status_id",
-                "education_level_id",
-                "occupation_id",
-                "mother_tongue_id",
-                "residence_province_id",
-                "residence_canton_id",
-                "residence_district_id",
-                "relationship_to_trafficker_id",
-                "recruitment_province_id",
-                "recruitment_canton_id",
-                "recruitment_district_id",
-                "recruitment_country",
-            )
-        )
+        apps = list(visible.filter(id__in=chunk).values(*_EXPORT_VALUES))
         facts: dict[int, dict[str, list]] = {a["id"]: {} for a in apps}
         for name in M2M_FIELDS:
             target = _target_attname(name)
             for app_id, value in (
-                _through(name).objects.filter(application_id__in=chunk).values_list("application_id", target)
+                _through(name)._default_manager.filter(application_id__in=chunk).values_list("application_id", target)
             ):
                 facts[app_id].setdefault(name, []).append(
                     code_of.get(value, value) if name != "exploitation_districts" else value
                 )
         for name, model in COUNTRY_SETS.items():
-            for app_id, value in model.objects.filter(application_id__in=chunk).values_list(
+            for app_id, value in model._default_manager.filter(application_id__in=chunk).values_list(
                 "application_id", "country"
             ):
                 facts[app_id].setdefault(name, []).append(value)
@@ -188,4 +188,4 @@ def export_count(*, user) -> int:
 
 
 def identity_document_types() -> list[tuple[str, str]]:
-    return list(Identity.DocumentType.choices)
+    return [(value, str(label)) for value, label in Identity.DocumentType.choices]

@@ -2,7 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Institution
-from conatt_portal.forms import AccessibleFormMixin
+from conatt_portal.forms import AccessibleFormMixin, model_choice_field
 
 from .parsing import ImportFileError, check_upload
 
@@ -20,7 +20,9 @@ class ImportUploadForm(AccessibleFormMixin, forms.Form):
 
     def __init__(self, *args, institutions, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["institution"].queryset = Institution.objects.filter(pk__in=[i.pk for i in institutions])
+        model_choice_field(self, "institution").queryset = Institution.objects.filter(
+            pk__in=[i.pk for i in institutions]
+        )
         self.only_institution = institutions[0] if len(institutions) == 1 else None
         if self.only_institution is not None:
             # Nothing to choose: the officer's one institution, decided here, not by what the browser sends.

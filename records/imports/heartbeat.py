@@ -32,9 +32,11 @@ def heartbeat_write(job, *, phase: str, done: int, total: int) -> None:
 def heartbeat_read(job) -> tuple[dict | None, float | None]:
     """The last progress written and the time it was written (seconds since the epoch), or (None, None)."""
     path = heartbeat_path(job)
+    if path is None:
+        return None, None
     try:
         return json.loads(path.read_text()), path.stat().st_mtime
-    except (AttributeError, OSError, ValueError):
+    except (OSError, ValueError):
         return None, None
 
 

@@ -8,6 +8,8 @@ go through ``Resource.import_data``: row-by-row saves cannot meet the all-or-not
 seconds, so validation and the set-based write live in ``validation`` and ``services``.
 """
 
+from collections import OrderedDict
+
 from import_export import fields, resources
 
 from records.models import Application
@@ -26,7 +28,7 @@ class ApplicationRowResource(resources.Resource):
     def __init__(self, columns: list[Column]):
         super().__init__()
         self.columns = columns
-        self.fields = {c.key: _field(c) for c in columns}
+        self.fields = OrderedDict((c.key, _field(c)) for c in columns)
 
     @classmethod
     def for_user(cls, *, with_identity: bool, with_institution: bool = True):

@@ -20,8 +20,8 @@ def sample_rows(count: int, *, seed: int = 1, prefix: str = "EXP", start: int = 
     three accepted forms, so the forgiving paths are exercised too."""
     rng = random.Random(seed)
     codes: dict[str, list[tuple[str, str]]] = {}
-    for list_name, code, label_es in Code.objects.values_list("list", "code", "label_es"):
-        codes.setdefault(list_name, []).append((code, label_es))
+    for list_name, value, label_es in Code.objects.values_list("list", "code", "label_es"):
+        codes.setdefault(list_name, []).append((value, label_es))
     districts = list(District.objects.values_list("code", "canton_id"))
     nationalities = ["CR", "NI", "CO", "VE", "PA", "HN", "DO", "CU"]
 
@@ -110,7 +110,7 @@ def to_xlsx(rows: list[dict[str, object]], *, header_names: list[str] | None = N
     from openpyxl import Workbook
 
     workbook = Workbook()
-    sheet = workbook.active
+    sheet = workbook.worksheets[0]  # a new workbook's one sheet (``active`` may be None to the type checker)
     sheet.title = "solicitudes"
     names = header_names or (list(rows[0]) if rows else headers())
     sheet.append(names)

@@ -44,6 +44,7 @@ from records.models import (
     Person,
     Status,
 )
+from records.scopes import commit_hooks_unscoped
 
 from . import bulk, heartbeat
 from .columns import DECISION_KEYS
@@ -180,7 +181,9 @@ def _load_current(institution_id: int, references: list[str]) -> dict[str, _Curr
     an import compares, as tuples (no model instance, no dict per row), each list of keys sent as one parameter
     (``bulk.among``). Comparing an unchanged file then costs about what validating it costs (issue 19: 4x)."""
     app_rows = list(
-        Application.objects.filter(bulk.among(Application, "case_reference", references), institution_id=institution_id)
+        Application.all_objects.filter(
+            bulk.among(Application, "case_reference", references), institution_id=institution_id
+        )
         .order_by()
         .values_list("id", "person_id", *APP_FIELDS.values())
     )
@@ -224,7 +227,7 @@ def _load_rows(changed: list[tuple[Record, _Current]]) -> None:
         return
     by_id = {current.app_id: current for _record, current in changed}
     attnames = [attname for attname, _column in bulk.columns_of(Application)]
-    for app in Application.objects.filter(pk__in=list(by_id)).order_by().values(*attnames):
+    for app in Application.all_objects.filter(pk__in=list(by_id)).order_by().values(*attnames):
         by_id[app["id"]].app = app
     keys = dict(Person.objects.filter(pk__in=[c.person_id for c in by_id.values()]).values_list("id", "person_key"))
     for current in by_id.values():
@@ -324,7 +327,8 @@ def import_rows(
             if outcome.years:
                 transaction.on_commit(lambda: progress("recomputing", outcome.total, outcome.total), robust=True)
             # In the same transaction: the indicators learn of the change exactly when it is committed.
-            recompute_mark_changed(application_ids=outcome.application_ids, years=outcome.years)
+            with commit_hooks_unscoped():  # the recompute after the commit reads every record (records/scopes.py)
+                recompute_mark_changed(application_ids=outcome.application_ids, years=outcome.years)
             outcome.written = True
     except _RollBack:
         outcome.written = False
@@ -589,7 +593,7 @@ class _Writer:
         app_rows = [self._app_row(r, app_id=c.app["id"], person_id=c.app["person_id"], base=c.app) for r, c in changed]
         self.application_ids += [row["id"] for row in app_rows]
         update_fields = [*APP_FIELDS.values(), "birth_date_known", "submitted_at", "due_on", "version", "updated_at"]
-        Application.objects.bulk_update(
+        Application.all_objects.bulk_update(
             [Application(**{k: row[k] for k in ["id", *update_fields]}) for row in app_rows],
             [f.removesuffix("_id") for f in update_fields],
             batch_size=500,

@@ -86,15 +86,16 @@ def _add_dropdowns(sheet, code_rows: list[list[str]]) -> None:
 def template_xlsx(*, institution) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
 
     workbook = Workbook()
-    sheet = workbook.active
+    sheet = workbook.worksheets[0]  # a new workbook's one sheet (``active`` may be None to the type checker)
     sheet.title = "solicitudes"
     sheet.append(template_headers())
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for index, header in enumerate(template_headers(), start=1):
-        sheet.column_dimensions[sheet.cell(1, index).column_letter].width = max(14, len(header) + 2)
+        sheet.column_dimensions[get_column_letter(index)].width = max(14, len(header) + 2)
     sheet.freeze_panes = "A2"
 
     help_sheet = workbook.create_sheet("instrucciones")

@@ -13,6 +13,7 @@ import datetime
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
 from django.utils import timezone, translation
@@ -95,6 +96,23 @@ class Record:
         "exploitation_districts",
         "exploitation_countries",
     )
+    # The values the services read by name (the others are read through ``get``).
+    line: int
+    case_reference: str
+    received_on: datetime.date
+    status: str
+    decided_on: datetime.date | None
+    resolution_number: str | None
+    votes_in_favour: int | None
+    votes_against: int | None
+    abstentions: int | None
+    decision_reasons: str | None
+    document_type: str | None
+    document_number: str | None
+    birth_date: datetime.date | None
+    age_at_application: int | None
+    age_at_recruitment: int | None
+    recruitment_country: str | None
 
     def __init__(self, line: int):
         self.line = line
@@ -332,7 +350,7 @@ class RowValidator:
         self.present = frozenset(given)
         self.header = dict(zip((c.key for c in parsed.columns), parsed.headers, strict=False))
         self.geography = lookups.geography()
-        self.cells = [
+        self.cells: list[tuple[Column, str, dict | None]] = [
             (column, header, None if column.identity or column.kind == "text" else {})
             for column, header in zip(parsed.columns, parsed.headers, strict=False)
         ]
@@ -394,6 +412,7 @@ class RowValidator:
 
     def _convert(self, column: Column, raw, values: dict):
         kind = column.kind
+        value: Any  # a date, a code, a district, ... depending on the column's kind
         text = _text(raw) if kind != "date" else raw
         if column.required and (text is None or text == ""):
             raise _Invalid(_("a value is required"))

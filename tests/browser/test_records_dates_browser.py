@@ -44,7 +44,7 @@ def _page_for(browser, live_server, cast, user):
 
 def _stored(application: Application) -> dict:
     """Everything an edit can change: the application's columns, its facts and places, its identity row."""
-    application = Application.objects.get(pk=application.pk)
+    application = Application.all_objects.get(pk=application.pk)
     row = {
         f.attname: getattr(application, f.attname)
         for f in Application._meta.concrete_fields

@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from indicators import services
 from indicators.models import RecomputeRun
+from records.scopes import scopes_disabled
 
 
 class Command(BaseCommand):
@@ -15,8 +16,10 @@ class Command(BaseCommand):
             "--no-wait", action="store_true", help="Skip instead of waiting when another recompute is running."
         )
 
+    @scopes_disabled()  # the recompute reads every record, for no user (records/scopes.py)
     def handle(self, *args, full: bool = False, no_wait: bool = False, **options):
         wait = not no_wait
+        run: RecomputeRun | None
         try:
             if full:
                 run = services.recompute_full(wait=wait, trigger="command")

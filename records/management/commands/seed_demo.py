@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from records import demo
 from records.models import Application
+from records.scopes import scopes_disabled
 
 
 class Command(BaseCommand):
@@ -18,10 +19,11 @@ class Command(BaseCommand):
         parser.add_argument("--chunk-size", type=int, default=20_000, help="applications per transaction")
         parser.add_argument("--if-empty", action="store_true", help="do nothing when there are applications already")
 
+    @scopes_disabled()  # seeding writes and counts applications of every institution, for no user
     def handle(self, *args, applications: int, seed: int, chunk_size: int, if_empty: bool, **options):
         if applications < 0 or chunk_size < 1:
             raise CommandError("--applications must be >= 0 and --chunk-size >= 1.")
-        if if_empty and Application.objects.exists():
+        if if_empty and Application.all_objects.exists():
             self.stdout.write("seed_demo: applications exist already; nothing done (--if-empty).")
             return
         started = time.perf_counter()
