@@ -13,7 +13,7 @@ from django.utils.decorators import method_decorator
 
 from accounts import access
 
-from . import catalogue, trends
+from . import catalogue, exports, trends
 from .reporting import Report
 
 
@@ -29,6 +29,8 @@ class ReportChartView(BaseLineChartView):
             self.report: Report = catalogue.build(kwargs["slug"], request.user, filters, request.GET)
         except catalogue.ReportUnavailable as refused:  # invalid filters (InvalidFilters) or an unpublished table
             return JsonResponse({"error": str(refused)}, status=400)
+        # What the chart is, drawn into its PNG image (static/js/reports-charts.js) as the files state it.
+        self.about = exports.describe(self.report, slug=kwargs["slug"], filters=filters, query=request.GET)
         return super().get(request, *args, **kwargs)
 
     def get_labels(self):
@@ -63,6 +65,7 @@ class ReportChartView(BaseLineChartView):
         return context
 
     def render_to_response(self, context, **response_kwargs):
+        context = {**context, "about": self.about.as_json()}
         response = super().render_to_response(context)
         response["Cache-Control"] = "private, no-store"
         return response
