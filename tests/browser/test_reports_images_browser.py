@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from PIL import Image
@@ -32,7 +33,7 @@ def test_a_downloaded_chart_image_carries_its_title_filters_and_source(cast, liv
     page.on("pageerror", lambda error: errors.append(str(error)))
     base = live_server.url
     target = "/reports/disaggregations/sex/?year_from=2024&year_to=2024&nationality=NI"
-    page.goto(f"{base}/accounts/login/?next={target}")
+    page.goto(f"{base}/accounts/login/?next={quote(target)}")
     page.fill("#id_username", cast.analyst_a.username)
     page.fill("#id_password", PASSWORD)
     page.click("main button[type=submit]")
