@@ -41,6 +41,7 @@ from .forms import (
 )
 from .reporting import (
     NOT_SHOWN,
+    Figure,
     InvalidFilters,
     Report,
     ReportUnavailable,
@@ -54,6 +55,7 @@ from .reporting import (
     protect_table_report,
     rate_per_100k,
     ratio,
+    whole_number,
 )
 
 CACHE_SECONDS = 600
@@ -249,6 +251,72 @@ def _call(selector: Callable, **kwargs):
 
 def _one(key) -> object:
     return key[0] if isinstance(key, tuple) and len(key) == 1 else key
+
+
+# Totals: the same total is the same figure on every page. A table's cells can count a unit more than once (a
+# case with two forms of exploitation; a person with two accredited applications in a year recorded with two
+# different ages or institutions), so the sum of its cells is a different, larger count with a key of its own.
+# Its totals are therefore read as cells of their own: the measure's total within the filters (the overview's
+# figure), and for a cross-tab the one-way cells of its row and column dimensions.
+
+
+def _measure_total(measure_key: str, filters: Filters) -> int | None:
+    """The measure over the years shown, within the filters, each unit once per year (None where the filters
+    alone are not a published cell: the table then keeps the sum of its cells)."""
+    try:
+        by_year = selectors.measure_by_year(
+            measure=measure_key,
+            year_from=filters.year_from,
+            year_to=filters.year_to,
+            filters=_selector_filters(filters),
+        )
+    except ValueError:
+        return None
+    return sum(by_year.values())
+
+
+def _marginal(measure_key: str, dims: Sequence[str], filters: Filters) -> dict | None:
+    """The one-way (or two-way) cells of ``dims`` within the filters, keyed like a table's rows (a code, or a
+    pair of codes); None where that combination is not published."""
+    try:
+        counts = selectors.crosstab(
+            measure=measure_key,
+            dims=list(dims),
+            year_from=filters.year_from,
+            year_to=filters.year_to,
+            filters=_selector_filters(filters),
+        )
+    except ValueError:
+        return None
+    return {_one(key): n for key, n in counts.items()}
+
+
+def _own_totals(measure_key: str, row_dims: Sequence[str], col_dim: str, filters: Filters) -> dict:
+    """The totals of a cross-tab as cells of their own (``reporting.protect_table_report``'s ``totals``)."""
+    totals = {
+        "rows": _marginal(measure_key, row_dims, filters),
+        "columns": _marginal(measure_key, [col_dim], filters),
+        "grand": _measure_total(measure_key, filters),
+    }
+    return {name: value for name, value in totals.items() if value is not None}
+
+
+def total_note(measure_key: str, dims: Sequence[str]) -> str:
+    """Why the cells of a table of ``dims`` may add up to more than its totals (which count each unit once),
+    in the user's language; "" where they cannot."""
+    multi = [dimension_label(d).lower() for d in dims if _dimension(d).multi_valued]
+    if multi:
+        return _(
+            "A case with several values of %(dims)s counts under each of them, so the cells add up to more than "
+            "the totals, which count each case once (as the overview does)."
+        ) % {"dims": ", ".join(multi)}
+    if measure_key == "accredited_persons":
+        return _(
+            "The totals count each person once a year, as the overview does. A person with two accredited "
+            "applications in a year recorded with different values counts under each, so the cells can add up "
+            "to a little more."
+        )
+    return ""
 
 
 # --- Dashboard -----------------------------------------------------------------------------------------------
@@ -463,12 +531,6 @@ def _dimension_report(user, key: str, filters: Filters, query) -> Report:
     # A code no longer in its list (retired, or recounted as "not recorded") still holds its cells until the
     # next full recompute: list it rather than refuse the whole table.
     keys += sorted(present - set(keys))
-    dimension = _dimension(key)
-    note = (
-        _("A case with several values counts under each of them, so the rows add up to more than the cases.")
-        if dimension.multi_valued
-        else ""
-    )
     return protect_series_report(
         user,
         slug=f"dimension-{key}",
@@ -480,7 +542,8 @@ def _dimension_report(user, key: str, filters: Filters, query) -> Report:
         labels=dict(values),
         dimension_label=dimension_label(key),
         value_label=_measure_label(measure_key),
-        note=note,
+        note=total_note(measure_key, [key]),
+        total=_measure_total(measure_key, filters),
     )
 
 
@@ -514,13 +577,6 @@ def _crosstab_report(user, filters: Filters, query) -> Report:
         row_keys = [(a, b) for a in first for b in second]
         table_counts = {((key[0], key[1]), key[2]): n for key, n in counts.items()}
     labels = tuple(dict(dimension_values(dim)) for dim in row_dims)
-    multi = [dimension_label(d).lower() for d in chosen if _dimension(d).multi_valued]
-    note = (
-        _("A case with several values of %(dims)s counts under each of them, so totals count pairs, not cases.")
-        % {"dims": ", ".join(multi)}
-        if multi
-        else ""
-    )
     report = protect_table_report(
         user,
         slug="crosstab",
@@ -536,7 +592,8 @@ def _crosstab_report(user, filters: Filters, query) -> Report:
         row_dimensions=[dimension_label(d) for d in row_dims],
         labels=labels,
         col_labels=dict(dimension_values(col_dim)),
-        note=note,
+        note=total_note(measure_key, chosen),
+        totals=_own_totals(measure_key, row_dims, col_dim, filters),
     )
     if len(row_dims) == 2:
         report = _drop_empty_rows(report)
@@ -563,7 +620,10 @@ def _profiles_report(user, filters: Filters, query) -> Report:
         limit=None,
         measure="accredited_persons",
     )
-    counts = {tuple(row[:-1]): row[-1] for row in rows}
+    # A filter on one of the four dimensions keeps the combinations with that value: the same cells, so the
+    # same published values as without it (``applied_filters``: no other filter reaches this report).
+    wanted = [(i, filters.values[dim]) for i, dim in enumerate(PROFILE_SET) if dim in filters.values]
+    counts = {tuple(row[:-1]): row[-1] for row in rows if all(row[i] == code for i, code in wanted)}
     every = disclosure.protect_series(list(counts), counts, k=k, exact=exact)
     ranked = sorted(
         ((row[0].value, key) for key, row in zip(every.row_keys, every.cells, strict=True) if not row[0].hidden),
@@ -760,6 +820,8 @@ def _province_series(user, filters: Filters, geography: _Geography = RESIDENCE) 
         labels=dict(values),
         dimension_label=dimension_label(geography.province),
         value_label=_("Accredited victims"),
+        note=total_note(DEFAULT_MEASURE, [geography.province]),
+        total=_measure_total(DEFAULT_MEASURE, filters),
     )
 
 
@@ -946,7 +1008,8 @@ def _whole_percentage(part: ProtectedCell, whole: ProtectedCell) -> str:
     """A share in whole percent, capped at 100 (two perturbed counts of nearly the same records may cross)."""
     if part.value is None or whole.value is None or whole.value == 0:
         return NOT_SHOWN
-    return f"{min(100, round(100 * part.value / whole.value)):.0f} %"
+    share = min(100, round(100 * part.value / whole.value))
+    return Figure(f"{share:.0f} %", share / 100, "0%")
 
 
 def _quality_timeliness_report(user, filters: Filters) -> Report:
@@ -1094,7 +1157,7 @@ def _sdg_sex_age(user, filters: Filters) -> Report:
         derived=(
             (
                 _("Population"),
-                tuple(formats.number_format(p, force_grouping=True) if p else NOT_SHOWN for p in populations),
+                tuple(whole_number(p) if p else NOT_SHOWN for p in populations),
             ),
             (_("Victims per 100,000"), tuple(rates)),
         ),
@@ -1138,10 +1201,7 @@ def _sdg_form(user, filters: Filters) -> Report:
         derived=(
             (
                 _("Population"),
-                tuple(
-                    formats.number_format(totals[y], force_grouping=True) if totals.get(y) else NOT_SHOWN
-                    for y in years_shown
-                ),
+                tuple(whole_number(totals[y]) if totals.get(y) else NOT_SHOWN for y in years_shown),
             ),
             *derived,
         ),
@@ -1225,6 +1285,8 @@ def _breakdown_report(user, filters: Filters, query) -> Report:
             labels=labels[dims[0]],
             dimension_label=dimension_label(dims[0]),
             value_label=_measure_label(measure_key),
+            note=total_note(measure_key, dims),
+            total=_measure_total(measure_key, filters),
         )
     if len(dims) == 2:
         row_keys, table_counts = present(0), {(key[0], key[1]): n for key, n in counts.items()}
@@ -1241,6 +1303,8 @@ def _breakdown_report(user, filters: Filters, query) -> Report:
         row_dimensions=[dimension_label(d) for d in dims[:-1]],
         labels=tuple(labels[dim] for dim in dims[:-1]),
         col_labels=labels[dims[-1]],
+        note=total_note(measure_key, dims),
+        totals=_own_totals(measure_key, dims[:-1], dims[-1], filters),
     )
 
 
@@ -1284,6 +1348,58 @@ def _trends():
     return trends
 
 
+# --- What each report applies and counts (its pages' filter panel, its files' and charts' metadata) ---------
+
+
+def applied_filters(slug: str) -> frozenset[str] | None:
+    """The filters the report ``slug`` applies besides the years (which every report applies): ``None`` for
+    all of them. ``build`` hands a report only these, so what the page, its files and its chart say about the
+    filters is what the figures are. The canton maps are not named: they refuse any other filter instead."""
+    if slug == "profiles":
+        # The profiles are the cells of sex x age group x nationality x form: a value of one of the four
+        # selects some of those very cells; any other dimension is not in them.
+        return frozenset(PROFILE_SET)
+    if slug in INTERNATIONAL_SLUGS or slug == "flows":
+        # The international formats count every victim detected in the country, as the questionnaires ask;
+        # the flows are a cell set of the two places alone.
+        return frozenset()
+    return None
+
+
+def filters_not_applied_reason(slug: str) -> str:
+    """Why the report ``slug`` leaves some filters out, in the user's language ("" when it applies all)."""
+    if slug == "profiles":
+        return _(
+            "Profiles are counted from the table of sex, age group, nationality and form of exploitation "
+            "together, which holds no other dimension: only the years and those four filters apply here."
+        )
+    if slug in INTERNATIONAL_SLUGS:
+        return _(
+            "The international formats count every victim detected in the country, as the UNODC and SDG "
+            "questionnaires ask: only the years apply here."
+        )
+    if slug == "flows":
+        return _("Filters other than the years do not apply here.")
+    return ""
+
+
+def report_measures(slug: str, query) -> tuple[str, ...]:
+    """What the report ``slug`` counts (keys of ``MEASURES``), for the metadata of its files and charts."""
+    if slug == "by-year":
+        return DASHBOARD_MEASURES
+    if slug == "trend-headline":
+        return _trends().HEADLINE_MEASURES
+    if slug in ("timeliness", "quality-timeliness"):
+        return ("decided", "decided_within_deadline")
+    if slug == "quality-completeness":
+        return ("received",)
+    if slug in ("measure-by-year", "breakdown"):
+        return (_any_measure(query),)
+    if slug in ("crosstab", "trend") or slug.startswith("dimension-"):
+        return (measure_from(query),)
+    return (DEFAULT_MEASURE,)
+
+
 def _builder(slug: str) -> Callable:
     if slug.startswith("dimension-"):
         key = slug.removeprefix("dimension-")
@@ -1304,6 +1420,7 @@ def build(slug: str, user, filters: Filters, query: Mapping) -> Report:
     user), the filters and query, the language of the labels and the indicator version (data_as_of), so a
     recompute is seen at once and a coordinator's exact table is never served to an analyst."""
     builder = _builder(slug)
+    filters = filters.restricted_to(applied_filters(slug))
     exact, k = audience(user)
     key = _cache_key("report", slug, exact, k, filters.querystring(), _query_key(query))
     cached = cache.get(key)

@@ -13,7 +13,7 @@ from django.utils.decorators import method_decorator
 
 from accounts import access
 
-from . import catalogue, drilldown, trends
+from . import catalogue, drilldown, exports, trends
 from .reporting import Report
 
 
@@ -32,6 +32,8 @@ class ReportChartView(BaseLineChartView):
         # Where a click on each value leads: the same addresses as the table's links.
         self.links = drilldown.links(self.report, filters=filters, query=request.GET)
         self.filters = filters
+        # What the chart is, drawn into its PNG image (static/js/reports-charts.js) as the files state it.
+        self.about = exports.describe(self.report, slug=kwargs["slug"], filters=filters, query=request.GET)
         return super().get(request, *args, **kwargs)
 
     def get_labels(self):
@@ -71,6 +73,7 @@ class ReportChartView(BaseLineChartView):
         return context
 
     def render_to_response(self, context, **response_kwargs):
+        context = {**context, "about": self.about.as_json()}
         response = super().render_to_response(context)
         response["Cache-Control"] = "private, no-store"
         return response

@@ -334,11 +334,18 @@ def protect_series(
     *,
     k: int | None = None,
     exact: bool = False,
+    total: int | None = None,
 ) -> ProtectedTable:
     """A one-way disaggregation with its total, as a one-column table keyed ``SERIES_COLUMN``. Missing keys
-    count as 0."""
+    count as 0. ``total``, when given, is the total's own count (see :func:`protect_table`)."""
     return protect_table(
-        keys, [SERIES_COLUMN], {(key, SERIES_COLUMN): n for key, n in counts.items()}, k=k, exact=exact
+        keys,
+        [SERIES_COLUMN],
+        {(key, SERIES_COLUMN): n for key, n in counts.items()},
+        k=k,
+        exact=exact,
+        col_totals={SERIES_COLUMN: total} if total is not None else None,
+        grand_total=total,
     )
 
 
@@ -349,18 +356,35 @@ def protect_table(
     *,
     k: int | None = None,
     exact: bool = False,
+    row_totals: Mapping[Hashable, int] | None = None,
+    col_totals: Mapping[Hashable, int] | None = None,
+    grand_total: int | None = None,
 ) -> ProtectedTable:
     """A two-way table of counts with its row totals, column totals and grand total, each entry published by
     :func:`protect_count` (totals as cells of their own: their true count, their own key).
 
     A three-way cross-tab is passed with pairs of the first two dimensions as row keys. ``counts`` maps
     ``(row_key, col_key)`` to a count; missing pairs count as 0, and a key outside the table is an error
-    rather than a silently wrong total."""
+    rather than a silently wrong total.
+
+    By default a total is the sum of its cells. Where a unit can sit in several cells (a case with two forms
+    of exploitation; a person with two accredited applications recorded differently), the sum counts it more
+    than once: ``row_totals``, ``col_totals`` (by key; a missing key counts 0) and ``grand_total`` then give
+    the totals' own counts (the cells of the units counted once), so that the same total is the same figure on
+    every page."""
     rows = _unique_keys(row_keys, "row")
     cols = _unique_keys(col_keys, "column")
     k = _resolve_k(k)
     grid = _grid(rows, cols, counts)
     m, n = len(rows), len(cols)
+    for i, key in enumerate(rows):
+        if row_totals is not None:
+            grid[i][n] = _own_total(row_totals.get(key, 0), repr(key))
+    for j, key in enumerate(cols):
+        if col_totals is not None:
+            grid[m][j] = _own_total(col_totals.get(key, 0), repr(key))
+    if grand_total is not None:
+        grid[m][n] = _own_total(grand_total, "the grand total")
 
     def publish(i: int, j: int) -> ProtectedCell:
         return protect_count(grid[i][j], k=k, exact=exact)
@@ -466,6 +490,11 @@ def _grid(
         grid[m][j] += count
         grid[m][n] += count
     return grid
+
+
+def _own_total(count: int, where: str) -> int:
+    _check_count(count, where)
+    return count
 
 
 def _resolve_k(k: int | None) -> int:

@@ -95,6 +95,25 @@ class Filters:
     def dimension_filters(self) -> dict[str, str]:
         return dict(self.values)
 
+    def restricted_to(self, names: frozenset[str] | None) -> Filters:
+        """The filters a report applies: the years always, the institution and the dimensions only where
+        ``names`` holds them (``None``: every filter applies)."""
+        if names is None:
+            return self
+        return Filters(
+            year_from=self.year_from,
+            year_to=self.year_to,
+            institution=self.institution if INSTITUTION in names else None,
+            values={key: value for key, value in self.values.items() if key in names},
+        )
+
+    def left_out(self, names: frozenset[str] | None) -> list[tuple[str, str]]:
+        """The (name, value) pairs set in the address that a report applying only ``names`` leaves out."""
+        if names is None:
+            return []
+        kept = set(self.restricted_to(names).as_query())
+        return [pair for pair in self.as_query() if pair not in kept]
+
 
 class ReportFilterForm(AccessibleFormMixin, forms.Form):
     """Year range, institution and one value of any profile dimension. Unknown values are errors in the

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
+from django.utils import formats
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
@@ -220,16 +221,49 @@ def changes_along(cells: Sequence[ProtectedCell]) -> tuple[Change, ...]:
     return tuple(change(cell, cells[i - 1] if i else None) for i, cell in enumerate(cells))
 
 
+class Figure(str):
+    """The text of a derived figure (a rate, a share, a median, a population) that also carries its number, so
+    that a spreadsheet export stores a number where the page shows text such as "380 000" or "12.5 %".
+    It is the text everywhere else (templates, CSV, JSON)."""
+
+    number: int | float
+    number_format: str
+
+    def __new__(cls, text: str, number: int | float, number_format: str = "General"):
+        self = super().__new__(cls, text)
+        self.number = number
+        self.number_format = number_format
+        return self
+
+    def __reduce__(self):
+        return (Figure, (str(self), self.number, self.number_format))
+
+    @property
+    def plain(self) -> str:
+        """The figure as a machine reads it in CSV: a whole number without grouping, a decimal with a point,
+        a percentage as shown ("12.5 %")."""
+        if isinstance(self.number, int):
+            return str(self.number)
+        return str(self)
+
+
 def percentage(part: ProtectedCell, whole: ProtectedCell, *, places: int = 1) -> str:
     """``part`` as a percentage of ``whole``, or NOT_SHOWN when either is hidden or the whole is zero."""
     if part.value is None or whole.value is None or whole.value == 0:
         return NOT_SHOWN
-    return format_decimal(Decimal(100 * part.value) / Decimal(whole.value), places=places) + " %"
+    shown = format_decimal(Decimal(100 * part.value) / Decimal(whole.value), places=places)
+    return Figure(f"{shown} %", float(Decimal(shown) / 100), "0." + "0" * places + "%" if places else "0%")
 
 
 def format_decimal(value: Decimal, *, places: int = 1) -> str:
     quantum = Decimal(1).scaleb(-places)
-    return str(value.quantize(quantum, rounding=ROUND_HALF_UP))
+    text = str(value.quantize(quantum, rounding=ROUND_HALF_UP))
+    return Figure(text, float(text), "0." + "0" * places if places else "0")
+
+
+def whole_number(n: int) -> str:
+    """A whole number as the page shows it (grouped in the user's language), carrying the number itself."""
+    return Figure(formats.number_format(n, force_grouping=True), int(n), "#,##0")
 
 
 # --- Building reports from exact counts -----------------------------------------------------------------------
@@ -247,10 +281,12 @@ def protect_series_report(
     dimension_label: str,
     value_label: str,
     note: str = "",
+    total: int | None = None,
 ) -> Report:
-    """A one-way disaggregation with its total, protected for ``user``."""
+    """A one-way disaggregation with its total, protected for ``user``. ``total`` is the total's own count
+    where the rows may count a unit more than once (see ``disclosure.protect_table``)."""
     exact, k = audience(user)
-    table = disclosure.protect_series(keys, {key: counts.get(key, 0) for key in keys}, k=k, exact=exact)
+    table = disclosure.protect_series(keys, {key: counts.get(key, 0) for key in keys}, k=k, exact=exact, total=total)
     return Report(
         slug=slug,
         title=title,
@@ -278,10 +314,23 @@ def protect_table_report(
     col_labels: Mapping[Hashable, str],
     value_label: str = "",
     note: str = "",
+    totals: Mapping | None = None,
 ) -> Report:
-    """A two-way table (rows may be tuples of up to two dimensions), protected with its totals for ``user``."""
+    """A two-way table (rows may be tuples of up to two dimensions), protected with its totals for ``user``.
+    ``totals``, where the cells may count a unit more than once, holds the totals' own counts:
+    ``{"rows": {key: n}, "columns": {key: n}, "grand": n}`` (any of them; see ``disclosure.protect_table``)."""
     exact, k = audience(user)
-    table = disclosure.protect_table(row_keys, col_keys, counts, k=k, exact=exact)
+    totals = totals or {}
+    table = disclosure.protect_table(
+        row_keys,
+        col_keys,
+        counts,
+        k=k,
+        exact=exact,
+        row_totals=totals.get("rows"),
+        col_totals=totals.get("columns"),
+        grand_total=totals.get("grand"),
+    )
     return Report(
         slug=slug,
         title=title,

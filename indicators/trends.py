@@ -20,7 +20,6 @@ from django.utils.translation import gettext as _
 
 from . import catalogue, selectors
 from .catalogue import ReportUnavailable
-from .dimensions import DIMENSIONS
 from .forms import DimensionChoice, Filters
 from .reporting import Change, Report, changes_along, protect_measures_by_year, protect_table_report
 
@@ -118,13 +117,19 @@ def trend_report(user, filters: Filters, query) -> Report:
         row_keys = [(a, b) for a in codes[0] for b in codes[1]]
         table_counts = {((key[1], key[2]), key[0]): n for key, n in counts.items() if key[0] in years}
         labels = tuple(dict(catalogue.dimension_values(dim)) for dim in dims)
-    multi = [catalogue.dimension_label(d).lower() for d in dims if DIMENSIONS[d].multi_valued]
-    note = (
-        _("A case with several values of %(dims)s counts under each of them, so totals count pairs, not cases.")
-        % {"dims": ", ".join(multi)}
-        if multi
-        else ""
-    )
+    note = catalogue.total_note(measure_key, dims)
+    # Each year's total is the measure's own cell for that year (the overview's figure), not the sum of the
+    # rows, which can count a case or a person more than once (see catalogue.total_note).
+    try:
+        per_year = selectors.measure_by_year(
+            measure=measure_key,
+            year_from=filters.year_from,
+            year_to=filters.year_to,
+            filters=catalogue._selector_filters(filters),
+        )
+        totals = {"columns": per_year, "grand": sum(n for year, n in per_year.items() if year in years)}
+    except ValueError:
+        totals = None
     report = protect_table_report(
         user,
         slug="trend",
@@ -142,6 +147,7 @@ def trend_report(user, filters: Filters, query) -> Report:
         col_labels={y: str(y) for y in years},
         value_label=catalogue._measure_label(measure_key),
         note=note,
+        totals=totals,
     )
     table = report.table
     if measure_key in catalogue.STOCK_MEASURES:

@@ -20,7 +20,7 @@ from accounts import access
 from accounts.models import AccessEvent
 
 from . import catalogue, disclosure, drilldown, exports, trends
-from .forms import IntersectionForm, ReportFilterForm
+from .forms import INSTITUTION, IntersectionForm, ReportFilterForm
 from .reporting import InvalidFilters, Report
 
 can_view_reports = access.require(access.can_view_reports)
@@ -93,9 +93,37 @@ def refused_page(request, title, message: str):
     return response
 
 
-def _context(request, *, page: str, title: str, intro: str = "", form: ReportFilterForm | None = None, **extra):
+def _context(
+    request,
+    *,
+    page: str,
+    title: str,
+    intro: str = "",
+    form: ReportFilterForm | None = None,
+    report_slug: str | None = None,
+    **extra,
+):
+    """The page's context. ``report_slug`` names the report whose filters the panel shows: where it applies
+    only some of them (``catalogue.applied_filters``), the others are disabled with the reason, left out of
+    the panel's count and listed as not applied (their values stay in the address for the other pages)."""
     exact, k = catalogue.audience(request.user)
     filters = form.filters() if form is not None else None
+    applies = catalogue.applied_filters(report_slug) if report_slug else None
+    not_applied = []
+    if form is not None and filters is not None and applies is not None and report_slug:
+        reason = catalogue.filters_not_applied_reason(report_slug)
+        for name in form.dimension_keys + [INSTITUTION]:
+            if name not in applies:
+                # Disabled in the page only (a disabled form field would show its initial value, not the
+                # address's); the panel carries the value on in a hidden input.
+                form.fields[name].widget.attrs["disabled"] = True
+                form.fields[name].help_text = _("Does not apply here.")
+        left_out = dict(filters.left_out(applies))
+        not_applied = [
+            f"{form.fields[name].label}: {dict(getattr(form.fields[name], 'choices', ())).get(value, value)}"
+            for name, value in left_out.items()
+        ]
+        extra.setdefault("filters_reason", reason)
     context = {
         "page_cache_key": catalogue.page_cache_key(request, page),
         "page_cache_seconds": catalogue.CACHE_SECONDS,
@@ -106,7 +134,8 @@ def _context(request, *, page: str, title: str, intro: str = "", form: ReportFil
         "k": k,
         "k_minus_1": k - 1,
         "filter_form": form,
-        "filters_active": filters.active_count if filters else 0,
+        "filters_active": filters.restricted_to(applies).active_count if filters else 0,
+        "filters_not_applied": not_applied,
         "query_string": filters.querystring() if filters else "",
         "report_nav": [
             {"url": reverse(f"indicators:{name}"), "label": label, "active": name == page} for name, label in _PAGES
@@ -387,9 +416,10 @@ def profiles(request):
             title=_("Profiles of accredited victims"),
             intro=_(
                 "The most frequent combinations of sex, age group, nationality and form of exploitation among "
-                "accredited victims. Only the years apply here."
+                "accredited victims."
             ),
             form=form,
+            report_slug="profiles",
             rb=_block("profiles", request, filters, export_query=filters.querystring(), show_shares=True),
         ),
     )
@@ -510,9 +540,10 @@ def international(request):
             title=_("International formats"),
             intro=_(
                 "Tables shaped for UNODC's Global Report on Trafficking in Persons (GLOTIP) questionnaire and for "
-                "SDG indicator 16.2.2. Only the years apply here."
+                "SDG indicator 16.2.2."
             ),
             form=form,
+            report_slug=catalogue.INTERNATIONAL_SLUGS[0],
             blocks=[_block(slug, request, filters, export_query=query) for slug in catalogue.INTERNATIONAL_SLUGS],
         ),
     )
@@ -523,11 +554,13 @@ def export(request, slug: str, fmt: str):
     if fmt not in exports.FORMATS:
         raise Http404
     try:
-        report = catalogue.build(slug, request.user, _filter_form(request).filters(), request.GET)
+        filters = _filter_form(request).filters()
+        report = catalogue.build(slug, request.user, filters, request.GET)
     except catalogue.ReportUnavailable as refused:  # invalid filters (InvalidFilters) or an unpublished table
         return HttpResponseBadRequest(str(refused), content_type="text/plain; charset=utf-8")
     access.log_access(request, AccessEvent.Action.EXPORT, object_type="report", object_id=slug, detail=fmt)
-    return exports.respond(report, fmt, data_as_of=catalogue.data_as_of_display())
+    about = exports.describe(report, slug=slug, filters=filters, query=request.GET)
+    return exports.respond(report, fmt, about=about)
 
 
 def _join(*parts: str) -> str:

@@ -20,9 +20,10 @@ The model (the unknowns, and why every figure is a known linear function of them
   groups counts once in each age group but once in the year's total. An application with two forms counts
   under each form, the "not recorded" form cell holds the applications without any, and the cells of a form
   breakdown add up to at least the cases, not to them.
-* A total is what the table publishes: the sum of its cells' true counts (with their keys), so the total
-  of a form breakdown counts an application once per form, and a persons total by sex counts a person once
-  per sex recorded. Every such figure is the same linear function of the unknowns, so the attacker needs
+* A total is a cell of its own (issue 15: the same total is the same figure on every page): a breakdown's
+  grand total is the measure within the filters, a row or column total the one-way cell of that value, so
+  the total of a form breakdown counts each case once, not once per form, and a persons total by sex counts
+  a person once a year. Every such figure is the same linear function of the unknowns, so the attacker needs
   none of the identities written out: persons <= accredited applications in every cell, persons of a range of
   years = the sum of each year's, a form cell <= the total, decided = accredited + not accredited, filter =
   part of the whole all follow from the model.
@@ -274,22 +275,23 @@ def _collect(user, release: Release) -> list[tuple[dict, str, int, str]]:
 
 
 def _read(table, dims, vector_of, add) -> None:
-    """Every cell and total of a breakdown: a cell is the vector of its codes, a total the sum of its cells'."""
+    """Every cell and total of a breakdown: a cell is the vector of its codes; a total is a cell of its own
+    (the measure within the filters, the one-way cell of a row or a column), as ``catalogue`` publishes it so
+    that the same total is the same figure everywhere, not the sum of the cells, which counts a person with
+    two age groups, or a case with two forms, more than once."""
     if len(dims) == 1:
-        cells = [
-            add(vector_of({dims[0]: key}), row[0].display) for key, row in zip(table.row_keys, table.cells, strict=True)
-        ]
-        add(_sum(cells), table.col_totals[0].display)
+        for key, row in zip(table.row_keys, table.cells, strict=True):
+            add(vector_of({dims[0]: key}), row[0].display)
+        add(vector_of({}), table.col_totals[0].display)
         return
-    grid = [
-        [add(vector_of({dims[0]: key, dims[1]: col}), c.display) for col, c in zip(table.col_keys, row, strict=True)]
-        for key, row in zip(table.row_keys, table.cells, strict=True)
-    ]
-    for vectors, total in zip(grid, table.row_totals, strict=True):
-        add(_sum(vectors), total.display)
-    for j, total in enumerate(table.col_totals):
-        add(_sum(row[j] for row in grid), total.display)
-    add(_sum(itertools.chain.from_iterable(grid)), table.grand_total.display)
+    for key, row in zip(table.row_keys, table.cells, strict=True):
+        for col, c in zip(table.col_keys, row, strict=True):
+            add(vector_of({dims[0]: key, dims[1]: col}), c.display)
+    for key, total in zip(table.row_keys, table.row_totals, strict=True):
+        add(vector_of({dims[0]: key}), total.display)
+    for col, total in zip(table.col_keys, table.col_totals, strict=True):
+        add(vector_of({dims[1]: col}), total.display)
+    add(vector_of({}), table.grand_total.display)
 
 
 def _bounds(display: str, deviation: int) -> tuple[int, int]:

@@ -7,7 +7,6 @@ only the countries that occur) names that column in its header instead of "Conta
 
 from __future__ import annotations
 
-import csv
 import html
 import io
 import re
@@ -19,6 +18,7 @@ from openpyxl import load_workbook
 from indicators import services as indicator_services
 from records.models import Code, CodeList, Status
 from tests.api_support import fresh_throttles, token_client
+from tests.export_support import csv_table
 from tests.indicator_factories import application
 from tests.report_data import reset_report_caches
 
@@ -69,8 +69,7 @@ EXPECTED_ROWS = {
 
 
 def _csv_rows(content: bytes) -> list[list[str]]:
-    rows = list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
-    return rows[: rows.index([])]  # the notes follow the blank line
+    return csv_table(content)  # the metadata rows ("# ...") lead the file
 
 
 def _xlsx_rows(content: bytes) -> list[list[str]]:

@@ -16,6 +16,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from indicators import disclosure, selectors
+from tests.export_support import csv_table
 from tests.report_data import GIRLS_NI_SOCIAL_2024, K
 
 PAGES = [
@@ -103,13 +104,8 @@ def small_values_in_chart(payload: dict) -> list:
 
 
 def csv_cells(content: bytes) -> list[str]:
-    rows = list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
-    table = []
-    for row in rows[1:]:
-        if not row:
-            break  # the notes follow the blank line
-        table.append(row)
-    return [c for row in table for c in row[1:]]
+    """The table's cells (not its header nor its labels); the metadata rows lead the file."""
+    return [c for row in csv_table(content)[1:] for c in row[1:]]
 
 
 # Each test walks every output of its kind.
@@ -153,7 +149,13 @@ def test_exports_hold_no_small_count(data):
         # A trend's "Cambio AAAA" columns hold differences of two published values, not counts.
         header = next(sheet.iter_rows(min_row=3, max_row=3))
         changes = {c.column for c in header if str(c.value or "").startswith("Cambio")}
-        numbers = [c.value for row in rows for c in row[1:] if isinstance(c.value, int) and c.column not in changes]
+        # Shares are numbers with a percentage format (1 is 100 %), not counts.
+        numbers = [
+            c.value
+            for row in rows
+            for c in row[1:]
+            if isinstance(c.value, int) and c.column not in changes and not c.number_format.endswith("%")
+        ]
         assert [n for n in numbers if 1 <= n < K] == [], slug
 
 
@@ -390,13 +392,7 @@ def test_the_same_figure_is_the_same_on_the_page_chart_csv_xlsx_and_api(data):
     expected = {key: str(published(n)) if published(n) is not None else f"<{K}" for key, n in exact.items()}
     girls = expected[("F", "12-17")]
 
-    csv_rows = list(
-        csv.reader(
-            io.StringIO(
-                client.get(reverse("indicators:export", args=["crosstab", "csv"]) + query).content.decode("utf-8-sig")
-            )
-        )
-    )
+    csv_rows = csv_table(client.get(reverse("indicators:export", args=["crosstab", "csv"]) + query).content)
     header = csv_rows[0]
     female = next(r for r in csv_rows if r[0] in ("Mujer", "Female"))
     assert female[header.index(next(h for h in header if h in ("12 a 17 años", "12 to 17 years")))] == girls

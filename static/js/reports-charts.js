@@ -5,7 +5,8 @@
  * served from static/vendor (no CDN, no inline script: CSP script-src 'self').
  * Hidden values arrive as null with their display text ("<5"), which the tooltips show as they are; bar and
  * line charts draw them as hatched marks labelled "<5", with a legend entry, never as a bar or point at 0.
- * A button with data-download-chart="<canvas id>" saves that canvas as a PNG.
+ * A button with data-download-chart="<canvas id>" saves that canvas as a PNG, with the chart's title, measure,
+ * years, filters, protection, data date and source (the payload's "about") written above and below it.
  */
 (function () {
   "use strict";
@@ -599,6 +600,7 @@
         return response.json();
       })
       .then(function (payload) {
+        canvas.chartAbout = payload.about || null;
         var empty =
           (payload.datasets && payload.labels && payload.labels.length === 0) ||
           (payload.cells && payload.cells.length === 0) ||
@@ -628,13 +630,91 @@
       });
   }
 
+  // Lines of text that fit in maxWidth (at the context's current font), broken at spaces.
+  function wrap(ctx, line, maxWidth) {
+    var words = String(line).split(" ");
+    var lines = [];
+    var current = "";
+    words.forEach(function (word) {
+      var next = current ? current + " " + word : word;
+      if (current && ctx.measureText(next).width > maxWidth) {
+        lines.push(current);
+        current = word;
+      } else {
+        current = next;
+      }
+    });
+    if (current) {
+      lines.push(current);
+    }
+    return lines;
+  }
+
+  // The image a person downloads says what it shows, as the CSV and XLSX files do: the title, the measure,
+  // years and filters above the chart; the protection, the data date and the source below it. The chart on
+  // the page is left as it is: the text is composed with it on a canvas of its own.
+  function chartImage(canvas, about) {
+    var scale = canvas.clientWidth ? canvas.width / canvas.clientWidth : 1;
+    var pad = 12 * scale;
+    var width = canvas.width;
+    var measure = document.createElement("canvas").getContext("2d");
+    var blocks = [];
+    function add(lines, size, weight, colour) {
+      measure.font = weight + " " + size * scale + "px system-ui, sans-serif";
+      var wrapped = [];
+      lines.forEach(function (line) {
+        wrapped = wrapped.concat(wrap(measure, line, width - 2 * pad));
+      });
+      blocks.push({ lines: wrapped, size: size * scale, font: measure.font, colour: colour });
+    }
+    add([about.title], 16, "bold", "#212529");
+    add(about.summary || [], 12, "normal", "#212529");
+    var headerBlocks = blocks.length;
+    add([about.protection, about.source], 11, "normal", "#495057");
+    function height(list) {
+      return list.reduce(function (sum, block) {
+        return sum + block.lines.length * block.size * 1.35;
+      }, 0);
+    }
+    var top = pad + height(blocks.slice(0, headerBlocks)) + pad / 2;
+    var bottom = pad / 2 + height(blocks.slice(headerBlocks)) + pad;
+    var image = document.createElement("canvas");
+    image.width = width;
+    image.height = Math.ceil(top + canvas.height + bottom);
+    var ctx = image.getContext("2d");
+    ctx.fillStyle = "#ffffff";
+    ctx.fillRect(0, 0, image.width, image.height);
+    ctx.drawImage(canvas, 0, top);
+    var drawn = [];
+    function drawBlocks(list, y) {
+      list.forEach(function (block) {
+        ctx.font = block.font;
+        ctx.fillStyle = block.colour;
+        ctx.textBaseline = "top";
+        ctx.textAlign = "left";
+        block.lines.forEach(function (line) {
+          ctx.fillText(line, pad, y);
+          drawn.push(line);
+          y += block.size * 1.35;
+        });
+      });
+    }
+    drawBlocks(blocks.slice(0, headerBlocks), pad);
+    drawBlocks(blocks.slice(headerBlocks), top + canvas.height + pad / 2);
+    // What was written on the image, for the browser tests.
+    image.textLines = drawn;
+    return image;
+  }
+
   function downloadPng(button) {
     var canvas = document.getElementById(button.getAttribute("data-download-chart"));
     if (!canvas) {
       return;
     }
+    var image = canvas.chartAbout ? chartImage(canvas, canvas.chartAbout) : canvas;
+    button.imageLines = image.textLines || [];
     var link = document.createElement("a");
-    link.href = canvas.toDataURL("image/png");
+    link.href = image.toDataURL("image/png");
     link.download = (button.getAttribute("data-filename") || canvas.id) + ".png";
     document.body.appendChild(link);
     link.click();
