@@ -8,8 +8,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from . import access
 
 # Paths a user who still owes a second factor may reach: the two-factor pages themselves, logout, the language
-# switch and static files.
-_OPEN_PREFIXES = ("/accounts/two-factor/", "/accounts/logout/", "/i18n/", "/static/", "/healthz")
+# switch, static files and the public statistics (open without login, the same for everyone).
+_OPEN_PREFIXES = ("/accounts/two-factor/", "/accounts/logout/", "/i18n/", "/static/", "/healthz", "/estadisticas/")
 
 
 class RequireTwoFactorMiddleware:

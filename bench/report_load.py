@@ -12,6 +12,10 @@ analyst, starts gunicorn, runs the load and stops gunicorn. 20 simulated analyst
 
 Prints one JSON document: per page p50/p95/p99 (ms), request count and error rate; the floor; and whether the
 targets hold (dashboard p95 <= 150 ms and <= 3x the floor, no errors). No assertion: figures go to the docs.
+
+``--scenario public`` measures the public statistics page instead: anonymous visitors (``--users 50``) open
+/estadisticas/, its CSV files, its map data and its protection page, and call /healthz in the same run; the
+targets are public page p95 <= 50 ms and <= 2x the floor, no errors.
 """
 
 from __future__ import annotations
@@ -125,6 +129,46 @@ class Analyst(HttpUser):
         self.client.get("/reports/export/crosstab.csv?dims=sex&dims=age_group", name="export CSV")
 
 
+PUBLIC_TABLES = [
+    "public-headline",
+    "public-sex",
+    "public-child-adult",
+    "public-exploitation-form",
+    "public-nationality-region",
+    "public-province-map",
+    "public-sdg-16-2-2",
+]
+
+
+class Visitor(HttpUser):
+    """An anonymous visitor of the public statistics: no login, the same page for everyone."""
+
+    wait_time = between(1, 3)
+
+    def on_start(self):
+        LOGGED_IN["n"] += 1
+
+    @task(6)
+    def public_page(self):
+        self.client.get("/estadisticas/", name="public page")
+
+    @task(4)
+    def floor(self):
+        self.client.get("/healthz", name="healthz (floor)")
+
+    @task(2)
+    def public_csv(self):
+        self.client.get(f"/estadisticas/{random.choice(PUBLIC_TABLES)}.csv", name="public CSV")
+
+    @task(1)
+    def public_map(self):
+        self.client.get("/estadisticas/mapa.json", name="public map data")
+
+    @task(1)
+    def public_protection(self):
+        self.client.get("/estadisticas/proteccion/", name="public protection page")
+
+
 def server_env(args) -> dict:
     env = dict(os.environ)
     env.update(
@@ -183,8 +227,18 @@ def stop(process: subprocess.Popen) -> None:
         os.killpg(process.pid, signal.SIGKILL)
 
 
-def warm_up(host: str) -> None:
+def warm_up(host: str, scenario: str = "analysts") -> None:
     """One pass over the pages before measuring, so the figures are of a running service, not a cold start."""
+    if scenario == "public":
+        Visitor.host = host
+        user = Visitor(Environment(user_classes=[Visitor], host=host))
+        for _ in range(3):  # every gunicorn worker builds nothing: the page is in the shared cache after one
+            user.public_page()
+            user.public_map()
+            user.public_protection()
+        for table in PUBLIC_TABLES:
+            user.client.get(f"/estadisticas/{table}.csv", name="warm-up")
+        return
     Analyst.host = host
     env = Environment(user_classes=[Analyst], host=host)
     user = Analyst(env)
@@ -194,8 +248,8 @@ def warm_up(host: str) -> None:
         getattr(user, name)()
 
 
-def measure(host: str, users: int, duration: int) -> dict:
-    env = Environment(user_classes=[Analyst], host=host)
+def measure(host: str, users: int, duration: int, user_class=None) -> dict:
+    env = Environment(user_classes=[user_class or Analyst], host=host)
     runner = env.create_local_runner()
     runner.start(users, spawn_rate=users)
     # Twenty logins at once (PBKDF2 on purpose slow) are not report traffic: measure from the moment every
@@ -246,6 +300,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8103)
     parser.add_argument("--workers", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--scenario", choices=["analysts", "public"], default="analysts")
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         raise SystemExit("Set DATABASE_URL to the PostgreSQL database that holds the benchmark data.")
@@ -256,10 +311,14 @@ def main() -> None:
     host = f"http://127.0.0.1:{args.port}"
     server = start_gunicorn(args, env)
     try:
-        warm_up(host)
-        result = measure(host, args.users, args.duration)
+        warm_up(host, args.scenario)
+        result = measure(host, args.users, args.duration, Visitor if args.scenario == "public" else Analyst)
     finally:
         stop(server)
+
+    if args.scenario == "public":
+        print(json.dumps(public_report(args, env, applications, result), indent=2))
+        return
 
     dashboard = result["pages"].get("dashboard", {})
     floor = result["pages"].get("healthz (floor)", {})
@@ -284,6 +343,30 @@ def main() -> None:
         **result,
     }
     print(json.dumps(report, indent=2))
+
+
+def public_report(args, env: dict, applications: int, result: dict) -> dict:
+    page = result["pages"].get("public page", {})
+    floor_p95 = result["pages"].get("healthz (floor)", {}).get("p95_ms")
+    page_p95 = page.get("p95_ms")
+    return {
+        "benchmark": "report_load (public)",
+        "applications": applications,
+        "users": args.users,
+        "wait_s": [1, 3],
+        "duration_s": args.duration,
+        "server": f"gunicorn {args.workers} workers x {args.threads} threads, PostgreSQL, cache "
+        + ("Redis" if env.get("REDIS_URL") else "local memory"),
+        "floor_p95_ms": floor_p95,
+        "public_page_p95_ms": page_p95,
+        "public_page_p95_over_floor": round(page_p95 / floor_p95, 2) if page_p95 and floor_p95 else None,
+        "targets": {
+            "public_page_p95_le_50ms": bool(page_p95 is not None and page_p95 <= 50),
+            "public_page_p95_le_2x_floor": bool(page_p95 and floor_p95 and page_p95 <= 2 * floor_p95),
+            "no_errors": result["total_error_rate"] == 0,
+        },
+        **result,
+    }
 
 
 if __name__ == "__main__":

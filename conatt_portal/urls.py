@@ -10,6 +10,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("records/", include("records.urls")),
     path("reports/", include("indicators.urls")),
+    path("estadisticas/", include("indicators.public_urls")),
     path("estimation/", include("estimation.urls")),
     path("api/", include("conatt_portal.api_urls")),
     path("admin/", admin.site.urls),

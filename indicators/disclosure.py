@@ -51,6 +51,12 @@ from typing import Literal
 
 Status = Literal["shown", "primary", "blank"]
 
+# Who a protected figure is published for. The perturbation is the same for both (the same cell publishes the
+# same value everywhere); only the threshold below which a value is shown as "<k" differs.
+Audience = Literal["analysts", "public"]
+ANALYSTS: Audience = "analysts"
+PUBLIC: Audience = "public"
+
 SHOWN: Status = "shown"
 # Perturbed (or, for coordinators, true) value from 1 to k-1: shown as "<k".
 PRIMARY: Status = "primary"
@@ -153,6 +159,21 @@ class ProtectedTable:
             cells=tuple(self.cells[i] for i in keep),
             row_totals=tuple(self.row_totals[i] for i in keep),
             col_totals=self.col_totals,
+            grand_total=self.grand_total,
+            k=self.k,
+            exact=self.exact,
+        )
+
+    def columns(self, indices: Iterable[int]) -> ProtectedTable:
+        """The same table with only the columns at ``indices`` (row totals and the grand total unchanged:
+        dropping published columns publishes less, and every figure keeps its value)."""
+        keep = list(indices)
+        return ProtectedTable(
+            row_keys=self.row_keys,
+            col_keys=tuple(self.col_keys[j] for j in keep),
+            cells=tuple(tuple(row[j] for j in keep) for row in self.cells),
+            row_totals=self.row_totals,
+            col_totals=tuple(self.col_totals[j] for j in keep),
             grand_total=self.grand_total,
             k=self.k,
             exact=self.exact,
@@ -495,6 +516,21 @@ def _grid(
 def _own_total(count: int, where: str) -> int:
     _check_count(count, where)
     return count
+
+
+def threshold(audience: Audience = ANALYSTS) -> int:
+    """The threshold k of an audience, read from the settings at call time: ``DISCLOSURE_K`` for analysts (and
+    every logged-in role that does not see exact counts), ``DISCLOSURE_K_PUBLIC`` for the public statistics page
+    and every other output open without login. Never lower than the analysts' threshold: a public figure must
+    not show a value an analyst sees hidden."""
+    from django.conf import settings
+
+    analysts = _resolve_k(settings.DISCLOSURE_K)
+    if audience == ANALYSTS:
+        return analysts
+    if audience == PUBLIC:
+        return max(_resolve_k(settings.DISCLOSURE_K_PUBLIC), analysts)
+    raise ValueError(f"unknown audience {audience!r}")
 
 
 def _resolve_k(k: int | None) -> int:

@@ -15,7 +15,6 @@ from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.conf import settings
 from django.utils import formats
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
@@ -41,12 +40,30 @@ class InvalidFilters(ReportUnavailable):
     without quoting the values sent."""
 
 
+class PublicAudience:
+    """Who the public statistics page is built for: everyone, logged in or not, the same page for all. Passed
+    to the catalogue in place of a user (``PUBLIC``); it holds no role, so nothing reads it as a person."""
+
+    is_authenticated = False
+    is_anonymous = True
+    pk = None
+
+    def __repr__(self) -> str:
+        return "PUBLIC"
+
+
+PUBLIC = PublicAudience()
+
+
 def audience(user) -> tuple[bool, int]:
-    """(exact, k) for ``user``: coordinators see exact counts; every other role sees counts protected at k.
+    """(exact, k) for ``user``: coordinators see exact counts; every other role sees counts protected at k
+    (``disclosure.threshold``); the public audience (``PUBLIC``) at the public threshold, never exact.
 
     Fails closed: an anonymous user or one without a role is protected like an analyst (views refuse them
     before this point anyway)."""
-    return access.sees_exact_counts(user), settings.DISCLOSURE_K
+    if user is PUBLIC:
+        return False, disclosure.threshold(disclosure.PUBLIC)
+    return access.sees_exact_counts(user), disclosure.threshold(disclosure.ANALYSTS)
 
 
 @dataclass(frozen=True)
