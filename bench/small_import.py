@@ -101,7 +101,7 @@ def main() -> None:
     if connection.vendor != "postgresql":
         raise SystemExit("Set DATABASE_URL to a scratch PostgreSQL database.")
     load_before = os.getloadavg()
-    top_up(args.applications, seed=args.seed, have=Application.objects.count())
+    top_up(args.applications, seed=args.seed, have=Application.all_objects.count())
     institution = Institution.objects.get(code=INSTITUTION)
     user, _ = User.objects.get_or_create(username="bench.small-import")
     membership_bootstrap(user=user, institution=institution, role="officer")

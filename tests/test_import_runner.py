@@ -117,7 +117,7 @@ def test_a_runner_names_its_step_to_every_page_also_while_it_recomputes_after_th
     database.load()
     job.refresh_from_db()
     assert job.status == ImportJob.Status.DONE and job.count_new == 30
-    assert Application.objects.filter(institution=cast.institution_a).count() == 30
+    assert Application.all_objects.filter(institution=cast.institution_a).count() == 30
 
 
 def test_in_embedded_mode_a_large_file_leaves_the_request_at_once_for_a_runner_process(

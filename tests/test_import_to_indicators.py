@@ -27,7 +27,7 @@ def _import(cast, count: int):
 
 def test_an_import_marks_the_applications_it_wrote(cast):
     outcome = _import(cast, 3)
-    written = set(Application.objects.values_list("pk", flat=True))
+    written = set(Application.all_objects.values_list("pk", flat=True))
     assert outcome.written and len(written) == 3 and set(outcome.application_ids) == written
     assert set(PendingRecompute.objects.values_list("application_id", flat=True)) == written
     assert indicator_services.pending_years() == []
@@ -43,7 +43,7 @@ def test_a_reimport_with_changes_marks_the_changed_applications(cast):
     )
     PendingRecompute.objects.all().delete()
     for i in (1, 2):
-        sex = Application.objects.get(case_reference=rows[i]["referencia_caso"]).sex.code
+        sex = Application.all_objects.get(case_reference=rows[i]["referencia_caso"]).sex.code
         rows[i] = dict(rows[i], sexo="M" if sex != "M" else "F")
     outcome = imports.import_rows(
         parsed=parsing.open_parsed(samples.to_csv(rows), name="data.csv"),
@@ -52,7 +52,7 @@ def test_a_reimport_with_changes_marks_the_changed_applications(cast):
         write=True,
     )
     changed = set(
-        Application.objects.filter(
+        Application.all_objects.filter(
             case_reference__in=[rows[1]["referencia_caso"], rows[2]["referencia_caso"]]
         ).values_list("pk", flat=True)
     )

@@ -82,7 +82,7 @@ def _xlsx_rows(content: bytes) -> list[list[str]]:
 def _html_rows(content: bytes) -> list[list[str]]:
     table = re.search(r'data-testid="table-crosstab".*?</table>', content.decode(), re.S).group(0)
     return [
-        [html.unescape(c).strip() for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)]
+        [html.unescape(re.sub(r"<[^>]+>", "", c)).strip() for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)]
         for row in re.findall(r"<tr>(.*?)</tr>", table, re.S)
     ]
 
