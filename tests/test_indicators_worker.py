@@ -6,7 +6,6 @@ import time
 from datetime import date
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from django.core.cache import cache
 from django.db import transaction
 from django.test import override_settings
@@ -15,6 +14,7 @@ from indicators import selectors, services
 from indicators.models import RecomputeRun
 from records.models import Status
 
+from .celery_support import running_celery_worker
 from .indicator_factories import application
 
 
@@ -36,7 +36,7 @@ def test_saves_reach_the_indicators_through_a_worker_once_per_burst(cast, celery
     cache.delete(services.DEBOUNCE_KEY)
     application(institution=cast.institution_a, received_on=date(2024, 3, 4), status=Status.SUBMITTED)
     services.recompute_full()
-    with start_worker(celery_conf, perform_ping_check=False, pool="solo", shutdown_timeout=30):
+    with running_celery_worker(celery_conf):
         # A burst of five saves, each in its own transaction, as five officers clicking "save".
         for day in range(5):
             with transaction.atomic():

@@ -6,7 +6,6 @@ from __future__ import annotations
 import time
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from django.core.cache import cache
 from django.test import override_settings
 
@@ -15,6 +14,7 @@ from indicators import services as indicator_services
 from indicators.models import PendingRecompute
 from records.models import Decision
 
+from .celery_support import running_celery_worker
 from .records_factories import decide, make_application
 
 
@@ -65,7 +65,7 @@ def test_a_decision_reaches_the_indicators_through_a_real_worker(cast, celery_co
     celery_conf.conf.task_always_eager = False
     cache.delete(indicator_services.DEBOUNCE_KEY)
     indicator_services.recompute_full()
-    with start_worker(celery_conf, perform_ping_check=False, pool="solo", shutdown_timeout=30):
+    with running_celery_worker(celery_conf):
         application = make_application(cast, state="UNDER_REVIEW")
         year = application.received_on.year
         decide(cast, application, outcome=Decision.Outcome.ACCREDITED)

@@ -53,38 +53,24 @@ def _login(page, base: str, user) -> None:
     page.wait_for_url(re.compile(r"^[^?]*/reports/$"))
 
 
-def _click_bar(page, canvas_id: str, label: str) -> None:
-    """Click the middle of the bar of ``label`` in the chart drawn on ``canvas_id``."""
+def _click_mark(page, canvas_id: str, label: str) -> None:
+    """Click the middle of the mark of ``label`` (a bar, or a map area at its centroid as chartjs-chart-geo
+    projects it) in the chart drawn on ``canvas_id``.
+
+    The canvas is brought into view and left to settle first: a responsive chart redraws itself a frame after
+    its box changes (a scroll bar appearing, a note above it), and a point read before that misses its mark."""
+    canvas = page.locator(f"#{canvas_id}")
+    canvas.scroll_into_view_if_needed()
+    page.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
     point = page.evaluate(
         """([id, label]) => {
-            const canvas = document.getElementById(id);
-            const chart = Chart.getChart(canvas);
+            const chart = Chart.getChart(document.getElementById(id));
             const index = chart.data.labels.indexOf(label);
-            const bar = chart.getDatasetMeta(0).data[index];
-            const box = canvas.getBoundingClientRect();
-            const centre = bar.getCenterPoint();
-            return {x: box.left + centre.x, y: box.top + centre.y};
+            return chart.getDatasetMeta(0).data[index].getCenterPoint(true);
         }""",
         [canvas_id, label],
     )
-    page.mouse.click(point["x"], point["y"])
-
-
-def _click_area(page, canvas_id: str, name: str) -> None:
-    """Click inside the map area called ``name`` (its centroid, as chartjs-chart-geo projects it)."""
-    point = page.evaluate(
-        """([id, name]) => {
-            const canvas = document.getElementById(id);
-            const chart = Chart.getChart(canvas);
-            const index = chart.data.labels.indexOf(name);
-            const area = chart.getDatasetMeta(0).data[index];
-            const box = canvas.getBoundingClientRect();
-            const centre = area.getCenterPoint();
-            return {x: box.left + centre.x, y: box.top + centre.y};
-        }""",
-        [canvas_id, name],
-    )
-    page.mouse.click(point["x"], point["y"])
+    canvas.click(position={"x": point["x"], "y": point["y"]})
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -111,7 +97,7 @@ def test_an_analyst_drills_down_from_a_cell_a_bar_and_a_province(cast, live_serv
     # A bar of the chart opens the same report filtered to its value.
     page.goto(f"{base}/reports/disaggregations/nationality/")
     _wait_for_charts(page)
-    _click_bar(page, "chart-dimension-nationality", "Nicaragua")
+    _click_mark(page, "chart-dimension-nationality", "Nicaragua")
     page.wait_for_url(re.compile(r".*nationality=NI.*"))
     _wait_for_charts(page)
     _shot(page, "02-nationality-filtered")
@@ -121,7 +107,7 @@ def test_an_analyst_drills_down_from_a_cell_a_bar_and_a_province(cast, live_serv
     # The overview's bar of a year opens that year.
     page.goto(f"{base}/reports/")
     _wait_for_charts(page)
-    _click_bar(page, "chart-by-year", "2024")
+    _click_mark(page, "chart-by-year", "2024")
     page.wait_for_url(re.compile(r".*year_from=2024&year_to=2024.*"))
 
     # The maps: Limón (one hidden person) is one area with its own figure, none of its cantons is drawn.
@@ -136,7 +122,7 @@ def test_an_analyst_drills_down_from_a_cell_a_bar_and_a_province(cast, live_serv
     page.locator("#chart-map-canton").screenshot(path=str(ARTIFACTS / "drilldown-04-canton-map.png"))
 
     # From a province to its cantons: click San José on the province map.
-    _click_area(page, "chart-map-province", "San José")
+    _click_mark(page, "chart-map-province", "San José")
     page.wait_for_url(re.compile(r".*zoom=1.*"))
     _wait_for_charts(page)
     zoomed = page.evaluate("() => document.getElementById('chart-map-canton').drawnAreas")
