@@ -19,9 +19,10 @@ from django.test import RequestFactory
 
 from indicators import catalogue
 from tests.api_support import fresh_throttles, token_client
-from tests.report_data import K, seed_report_data
 
-pytestmark = pytest.mark.django_db
+# The data set is recomputed once for the module (tests/conftest.py::report_data_module); each test runs in a
+# savepoint of it, on one xdist worker.
+pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("report_data_filters")]
 
 # The pages, chart data and files of three reports (one per kind of builder: measures by year, one dimension,
 # a cross-tab), each with the query string its page gives it.
@@ -58,11 +59,9 @@ def refusal(names: list[str]) -> str:
 
 
 @pytest.fixture
-def data(cast, settings):
-    settings.DISCLOSURE_K = K
-    seed_report_data(cast)
+def data(report_data):
     fresh_throttles()
-    return cast
+    return report_data
 
 
 def _join(*parts: str) -> str:

@@ -21,17 +21,20 @@ from scipy.optimize import linprog
 from indicators import catalogue, disclosure, selectors
 from indicators.forms import Filters
 from tests.export_support import csv_table
-from tests.report_data import K, seed_report_data
+from tests.report_data import K
 
 YEARS = [2023, 2024, 2025]
 PROFILE_KEYS = {d.key for d in catalogue.profile_dimensions()}
 
 
+# The data set is recomputed once for the module (tests/conftest.py::report_data_module); each test runs in a
+# savepoint of it, on one xdist worker.
+pytestmark = pytest.mark.xdist_group("report_data_trends")
+
+
 @pytest.fixture
-def data(cast, settings):
-    settings.DISCLOSURE_K = K
-    seed_report_data(cast)
-    return cast
+def data(report_data):
+    return report_data
 
 
 def published(count) -> disclosure.ProtectedCell:
