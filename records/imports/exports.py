@@ -15,7 +15,7 @@ from records.models import Code, Decision, Identity
 
 from .columns import Column, template_columns
 from .resources import ApplicationRowResource
-from .services import COUNTRY_SETS, IDENTITY_FIELDS, M2M_FIELDS, _target_attname, _through
+from .services import COUNTRY_SETS, IDENTITY_FIELDS, M2M_FIELDS, target_column, through_model
 from .validation import FORMULA_STARTS
 
 CHUNK = 2000
@@ -80,10 +80,8 @@ def export_rows(*, user, with_identity: bool) -> Iterator[dict]:
         apps = list(visible.filter(id__in=chunk).values(*_EXPORT_VALUES))
         facts: dict[int, dict[str, list]] = {a["id"]: {} for a in apps}
         for name in M2M_FIELDS:
-            target = _target_attname(name)
-            for app_id, value in (
-                _through(name)._default_manager.filter(application_id__in=chunk).values_list("application_id", target)
-            ):
+            links = through_model(name)._default_manager.filter(application_id__in=chunk)
+            for app_id, value in links.values_list("application_id", target_column(name)):
                 facts[app_id].setdefault(name, []).append(
                     code_of.get(value, value) if name != "exploitation_districts" else value
                 )

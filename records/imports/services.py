@@ -123,11 +123,14 @@ def _m2m(name: str):
     return Application._meta.get_field(name)
 
 
-def _through(name: str):
+# The link tables of the multi-valued facts, public because the import's export reads them the same way.
+def through_model(name: str):
+    """The link table of the many-to-many fact ``name`` (application id -> code)."""
     return _m2m(name).remote_field.through
 
 
-def _target_attname(name: str) -> str:
+def target_column(name: str) -> str:
+    """The column of ``through_model(name)`` that holds the code."""
     return _m2m(name).m2m_reverse_name()
 
 
@@ -199,8 +202,8 @@ def _load_current(institution_id: int, references: list[str]) -> dict[str, _Curr
     multi: list[dict[int, tuple]] = []
     with connection.cursor() as cursor:
         for name in MULTI_FIELDS:
-            model = COUNTRY_SETS.get(name) or _through(name)
-            target = "country" if name in COUNTRY_SETS else _target_attname(name)
+            model = COUNTRY_SETS.get(name) or through_model(name)
+            target = "country" if name in COUNTRY_SETS else target_column(name)
             query = model.objects.filter(bulk.among(model, "application", ids)).order_by()
             # Integers and codes, which need no conversion: read straight from the cursor, not row by row
             # through the ORM (about 11 rows per application).
@@ -506,8 +509,8 @@ class _Writer:
         # the statement costs to run.
         chunk_history = ", ".join(str(int(pk)) for pk in history_ids.values()) or "NULL"
         for name in M2M_FIELDS:
-            through = _through(name)
-            target = _target_attname(name)
+            through = through_model(name)
+            target = target_column(name)
             links = [(app_id, value) for app_id, record in pairs for value in getattr(record, name)]
             if not links:
                 continue
@@ -649,7 +652,7 @@ class _Writer:
         # Facts: replaced as a whole, then snapshotted with the new history row.
         app_ids = [c.app["id"] for _r, c in changed]
         for name in M2M_FIELDS:
-            _through(name).objects.filter(application_id__in=app_ids).delete()
+            through_model(name).objects.filter(application_id__in=app_ids).delete()
         for model in COUNTRY_SETS.values():
             model.objects.filter(application_id__in=app_ids).delete()
         history_ids = bulk.reserve_ids(self.history, len(app_rows))
