@@ -158,3 +158,27 @@ def user_two_factor_reset(*, by: User, user: User, ip: str | None = None) -> int
         if user.email:
             _tell(user, "two_factor_reset", {"by": by})
     return removed
+
+
+# --- The user's own second factor ------------------------------------------------------------------------------
+
+
+def two_factor_device_pending(*, user: User) -> TOTPDevice:
+    """The authenticator ``user`` is enrolling: the unconfirmed one from an earlier visit (so a reload shows the
+    same QR code the phone may already hold), or a new one with a fresh secret."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="authenticator", confirmed=False)
+    return device
+
+
+def two_factor_confirm(*, user: User, device: TOTPDevice, code: str) -> bool:
+    """Confirm ``user``'s pending ``device`` with a ``code`` from it. Returns whether the code was right; a wrong
+    code changes nothing."""
+    if device.user_id != user.pk or device.confirmed:
+        raise PermissionDenied
+    if not device.verify_token(code):
+        return False
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    return True

@@ -82,7 +82,3 @@ def api_token_authenticate(key: str) -> ApiToken | None:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         token.last_used_at = now
     return token
-
-
-def tokens_of(*, user):
-    return ApiToken.objects.filter(user=user)

@@ -17,9 +17,8 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from . import access, services, tokens
+from . import access, selectors, services, tokens
 from .forms import ApiTokenForm, LoginForm, PortalPasswordChangeForm, PortalSetPasswordForm, TokenForm
 from .models import ApiToken
 
@@ -85,16 +84,12 @@ def _qr_svg(uri: str) -> str:
 @require_http_methods(["GET", "POST"])
 def two_factor_setup(request):
     """Enrol a TOTP device: show the QR code (and the key for manual entry), confirm with one code."""
-    if TOTPDevice.objects.filter(user=request.user, confirmed=True).exists():
+    if selectors.two_factor_enrolled(user=request.user):
         return redirect("accounts:two_factor_verify")
-    device = TOTPDevice.objects.filter(user=request.user, confirmed=False).first()
-    if device is None:
-        device = TOTPDevice.objects.create(user=request.user, name="authenticator", confirmed=False)
+    device = services.two_factor_device_pending(user=request.user)
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if device.verify_token(form.cleaned_data["otp_token"]):
-            device.confirmed = True
-            device.save(update_fields=["confirmed"])
+        if services.two_factor_confirm(user=request.user, device=device, code=form.cleaned_data["otp_token"]):
             otp_login(request, device)
             messages.success(request, _("Two-factor authentication is now active for your account."))
             return redirect(_safe_next(request))
@@ -117,7 +112,7 @@ def two_factor_verify(request):
         return redirect(_safe_next(request))
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        for device in TOTPDevice.objects.filter(user=request.user, confirmed=True):
+        for device in selectors.confirmed_devices(user=request.user):
             if device.verify_token(form.cleaned_data["otp_token"]):
                 otp_login(request, device)
                 return redirect(_safe_next(request))
@@ -151,7 +146,7 @@ def api_tokens(request):
     context = {
         "form": form,
         "new_key": new_key,
-        "tokens": tokens.tokens_of(user=request.user),
+        "tokens": selectors.api_tokens_of(user=request.user),
         "now": timezone.now(),
     }
     return render(request, "accounts/tokens.html", context, status=status)

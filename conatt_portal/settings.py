@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "records",
     "indicators",
     "estimation",
+    "operations",
 ]
 
 MIDDLEWARE = [

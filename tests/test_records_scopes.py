@@ -18,7 +18,7 @@ from records.scopes import ScopeError, scopes_disabled
 from .records_factories import make_application
 
 BASE_DIR = Path(settings.BASE_DIR)
-SOURCE_DIRS = ("accounts", "records", "indicators", "estimation", "conatt_portal")
+SOURCE_DIRS = ("accounts", "records", "indicators", "estimation", "operations", "conatt_portal")
 # The default manager reached by any name: Application.objects, type(application).objects, ...
 _OBJECTS = re.compile(
     r"\b(?:Application|type\(\s*application\s*\)|application\.__class__"

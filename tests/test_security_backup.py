@@ -12,7 +12,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.utils.module_loading import import_string
 
-from accounts.backup import manifest_path
+from operations.backup import manifest_path
 from accounts.models import AccessEvent, User
 
 from .security_helpers import table_checksums

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from accounts.backup import BackupError, restore_create
+from operations.backup import BackupError, restore_create
 
 
 class Command(BaseCommand):

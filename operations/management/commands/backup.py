@@ -6,7 +6,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from accounts.backup import BackupError, backup_create, manifest_path
+from operations.backup import BackupError, backup_create, manifest_path
 
 
 class Command(BaseCommand):
