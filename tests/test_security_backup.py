@@ -12,8 +12,8 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.utils.module_loading import import_string
 
-from operations.backup import manifest_path
 from accounts.models import AccessEvent, User
+from operations.backup import manifest_path
 
 from .security_helpers import table_checksums
 

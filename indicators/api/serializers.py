@@ -166,3 +166,48 @@ class TrendQuerySerializer(TrendHeadlineQuerySerializer):
 
     def validate_dims(self, value):
         return [n.strip() for n in value.split(",") if n.strip()]
+
+
+class ReportQuerySerializer(TrendHeadlineQuerySerializer):
+    measure = serializers.ChoiceField(choices=list(COUNT_MEASURES), required=False)
+    zoom = serializers.RegexField(
+        r"^[0-9]{1,2}$", required=False, help_text=_("A province's code: its cantons alone (canton maps).")
+    )
+
+
+class ReportRowSerializer(RowSerializer):
+    derived = serializers.ListField(
+        child=serializers.CharField(), help_text=_("The derived columns' values (shares, medians, rates), as shown.")
+    )
+
+
+class AboutSerializer(serializers.Serializer):
+    title = serializers.CharField()
+    measure = serializers.CharField()
+    years = serializers.CharField()
+    filters = serializers.CharField()
+    filters_not_applied = serializers.CharField(help_text=_("Filters of the request this report does not apply."))
+    data_as_of = serializers.CharField()
+    version = serializers.CharField()
+    protection = serializers.CharField()
+    definition = serializers.CharField()
+    note = serializers.CharField()
+    source = serializers.CharField()  # type: ignore[assignment]  # a field named as Field.source; DRF pops it
+
+
+class ReportSerializer(serializers.Serializer):
+    slug = serializers.CharField()
+    title = serializers.CharField()
+    measures = MeasureSerializer(many=True)
+    row_dimensions = serializers.ListField(child=serializers.CharField(), help_text=_("Their labels."))
+    columns = CodeLabelSerializer(many=True)
+    derived_columns = serializers.ListField(child=serializers.CharField())
+    rows = ReportRowSerializer(many=True)
+    column_totals = ProtectedCellSerializer(many=True, allow_null=True)
+    grand_total = ProtectedCellSerializer(allow_null=True)
+    derived_totals = serializers.ListField(child=serializers.CharField())
+    additive = serializers.BooleanField()
+    chart = serializers.CharField(help_text=_("How the pages draw it: series, matrix, sankey, choropleth, none..."))
+    about = AboutSerializer(help_text=_("What the exports state about the table: the same words."))
+    disclosure_threshold = serializers.IntegerField()
+    exact = serializers.BooleanField()

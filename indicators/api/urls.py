@@ -9,4 +9,5 @@ urlpatterns = [
     path("indicators/crosstab/", views.CrosstabView.as_view(), name="api-indicators-crosstab"),
     path("indicators/trend/", views.TrendView.as_view(), name="api-indicators-trend"),
     path("indicators/trend-headline/", views.TrendHeadlineView.as_view(), name="api-indicators-trend-headline"),
+    path("indicators/reports/<slug:slug>/", views.ReportView.as_view(), name="api-indicators-report"),
 ]

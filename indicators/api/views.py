@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.api.permissions import CanViewReports
-from indicators import catalogue, dimensions, reporting, selectors, trends
+from indicators import catalogue, dimensions, exports, reporting, selectors, trends
 from indicators.disclosure import SERIES_COLUMN, ProtectedCell
 
 from . import serializers
@@ -292,3 +292,74 @@ class TrendHeadlineView(_IndicatorView):
         query = _validated(serializers.TrendHeadlineQuerySerializer, request)
         report, filters = _build(request, "trend-headline", measure=None, query=query)
         return Response(_trend(report, measure=None, row_dims=["measure"], query=query, filters=filters))
+
+
+def _report(report: reporting.Report, *, slug: str, about: exports.About, query) -> dict:
+    """Any report of the catalogue in one shape: the page's table as it is shown (its columns, rows, totals and
+    derived columns such as shares and rates) and what its files say about it."""
+    table = report.table
+    totals = report.show_totals_row
+    derived = [values for _label, values in report.derived]
+    return {
+        "slug": slug,
+        "title": report.title,
+        "measures": [_measure(name) for name in catalogue.report_measures(slug, query)],
+        "row_dimensions": [str(d) for d in report.row_dimensions],
+        "columns": [{"code": str(c), "label": report.col_label(c)} for c in table.col_keys],
+        "derived_columns": [str(label) for label, _values in report.derived],
+        "rows": [
+            {
+                **_row_head(report, key),
+                "cells": [_cell(c) for c in cells],
+                "total": _cell(total),
+                "derived": [str(values[i]) for values in derived],
+            }
+            for i, (key, cells, total) in enumerate(zip(table.row_keys, table.cells, table.row_totals, strict=True))
+        ],
+        "column_totals": [_cell(c) for c in table.col_totals] if totals else None,
+        "grand_total": _cell(table.grand_total) if totals else None,
+        "derived_totals": [str(v) for v in report.derived_totals],
+        "additive": report.additive,
+        "chart": str(report.extra.get("chart", "series")),
+        "about": {name: str(value) for name, value in vars(about).items()},
+        "disclosure_threshold": table.k,
+        "exact": table.exact,
+    }
+
+
+class ReportView(_IndicatorView):
+    @extend_schema(
+        tags=[TAG],
+        summary=_lazy("Any report of the portal's pages, by its name"),
+        description=_lazy(
+            "The table of a report page as the page shows it, built by the same report catalogue and disclosure "
+            "control as the pages, charts and files: the flows between places (flows), profiles (profiles), the "
+            "maps (map-province, map-canton, map-recruitment-canton, ?zoom=<province>), data quality "
+            "(quality-completeness, quality-timeliness), the international formats (glotip-forms, "
+            "glotip-citizenship, sdg-16-2-2-sex-age, sdg-16-2-2-form), relations (relation-means, ...), countries, "
+            "timeliness, the overview by year (by-year) and each disaggregation (dimension-<name>). Filters as "
+            "in the other answers; a report that applies only some of them says which it left out (about)."
+        ),
+        parameters=[
+            OpenApiParameter("measure", OpenApiTypes.STR, enum=list(catalogue.COUNT_MEASURES), required=False),
+            OpenApiParameter("zoom", OpenApiTypes.STR, required=False),
+            *_COMMON_PARAMETERS[1:],
+            *_FILTER_PARAMETERS,
+        ],
+        responses=serializers.ReportSerializer,
+    )
+    def get(self, request, slug: str):
+        query = _validated(serializers.ReportQuerySerializer, request)
+        report_query = QueryDict(mutable=True)
+        for name in ("measure", "zoom"):
+            if name in query:
+                report_query[name] = query[name]
+        try:
+            filters = catalogue.api_filters(
+                request.query_params, year_from=query.get("year_from"), year_to=query.get("year_to")
+            )
+            report = catalogue.build(slug, request.user, filters, report_query)
+        except catalogue.ReportUnavailable as refused:  # invalid filters (InvalidFilters) or an unpublished table
+            raise exceptions.ValidationError({"detail": str(refused)}) from None
+        about = exports.describe(report, slug=slug, filters=filters, query=report_query)
+        return Response(_report(report, slug=slug, about=about, query=report_query))
