@@ -15,13 +15,11 @@ from typing import Any
 import numpy as np
 
 from . import bootstrap, loglinear
+from .codes import FEW_LISTS, NO_ESTIMATE, SPARSE  # noqa: F401  (the stable codes, estimation/codes.py)
 from .loglinear import CaptureTable
 
 MIN_OVERLAP_PERSONS = 10
 
-FEW_LISTS = "few_lists"
-SPARSE = "sparse_overlaps"
-NO_ESTIMATE = "no_estimate"
 
 STRATA = [
     ("sex:F", lambda sex, child: sex == "F"),

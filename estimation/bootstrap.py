@@ -18,11 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import norm
 
+from .codes import BCA, METHODS, PERCENTILE  # noqa: F401  (the stable codes, estimation/codes.py)
 from .loglinear import DEFAULT_P_THRESHOLD, CaptureTable, stepwise_estimate
-
-PERCENTILE = "percentile"
-BCA = "bca"
-METHODS = (BCA, PERCENTILE)
 
 
 @dataclass

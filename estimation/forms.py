@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Institution
 from conatt_portal.forms import AccessibleFormMixin, choice_field
 
-from .bootstrap import BCA, PERCENTILE
+from .codes import BCA, PERCENTILE
 
 
 class PeriodForm(AccessibleFormMixin, forms.Form):

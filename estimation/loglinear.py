@@ -36,14 +36,11 @@ from scipy.stats import norm
 from statsmodels.genmod.families import Poisson
 from statsmodels.genmod.generalized_linear_model import GLM
 
+# Reasons a model is skipped, as stable codes (the pages translate them).
+from .codes import FIT_FAILED, NOT_EXIST, NOT_EXIST_NOR_IDENTIFIABLE, NOT_IDENTIFIABLE  # noqa: F401
+
 Pair = tuple[int, int]
 DEFAULT_P_THRESHOLD = 0.02
-
-# Reasons a model is skipped, as stable codes (the pages translate them).
-NOT_EXIST = "not_exist"
-NOT_IDENTIFIABLE = "not_identifiable"
-NOT_EXIST_NOR_IDENTIFIABLE = "not_exist_nor_identifiable"
-FIT_FAILED = "fit_failed"
 
 
 @dataclass(frozen=True)

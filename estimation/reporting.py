@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts import access
 
-from . import analysis, loglinear, selectors
+from . import codes, selectors
 from .models import EstimationRun
 
 STRATUM_LABELS = {
@@ -25,12 +25,12 @@ STRATUM_LABELS = {
 }
 
 SKIP_REASONS = {
-    loglinear.NOT_EXIST: gettext_lazy("skipped: the maximum likelihood estimate does not exist for these data"),
-    loglinear.NOT_IDENTIFIABLE: gettext_lazy("skipped: the model's parameters are not identifiable"),
-    loglinear.NOT_EXIST_NOR_IDENTIFIABLE: gettext_lazy(
+    codes.NOT_EXIST: gettext_lazy("skipped: the maximum likelihood estimate does not exist for these data"),
+    codes.NOT_IDENTIFIABLE: gettext_lazy("skipped: the model's parameters are not identifiable"),
+    codes.NOT_EXIST_NOR_IDENTIFIABLE: gettext_lazy(
         "skipped: the estimate does not exist and the parameters are not identifiable"
     ),
-    loglinear.FIT_FAILED: gettext_lazy("skipped: the fit did not converge"),
+    codes.FIT_FAILED: gettext_lazy("skipped: the fit did not converge"),
 }
 
 
@@ -39,12 +39,12 @@ METHOD_LABELS = {"bca": "BCa", "percentile": gettext_lazy("percentile")}
 
 def refusal_message(refusal: dict) -> str:
     code = refusal.get("code")
-    if code == analysis.FEW_LISTS:
+    if code == codes.FEW_LISTS:
         return _(
             "No estimate: it needs at least three lists (referring institutions) with people in the period, and "
             "there are %(lists)s. Choose a longer period or merge fewer institutions."
         ) % {"lists": refusal.get("lists", 0)}
-    if code == analysis.SPARSE:
+    if code == codes.SPARSE:
         return _(
             "No estimate: the lists barely overlap. Only %(overlapping)s persons were referred by more than one "
             "institution (at least %(minimum)s are needed), so the data cannot say how many nobody saw."

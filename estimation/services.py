@@ -17,7 +17,7 @@ from django.utils import timezone
 from accounts import access
 from conatt_portal.runners import heartbeat_limit, process_mode, start_runner_process
 
-from . import analysis, bootstrap, selectors
+from . import codes, selectors
 from .models import EstimationRun
 
 logger = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ def estimation_request(
     replications: int = 1000,
     seed: int = 2024,
     p_threshold: float = 0.02,
-    interval_method: str = bootstrap.BCA,
+    interval_method: str = codes.BCA,
 ) -> tuple[EstimationRun, bool]:
     """Read the period's capture histories and queue a run for them, or return the run that already holds (or
     is computing) the same inputs. Returns (run, created). The task is queued when the transaction commits."""
@@ -50,7 +50,7 @@ def estimation_request(
         raise PermissionDenied
     if year_from > year_to:
         raise ValueError("year_from after year_to")
-    if interval_method not in bootstrap.METHODS:
+    if interval_method not in codes.METHODS:
         raise ValueError(f"unknown interval method {interval_method!r}")
     captured = selectors.capture_input(year_from=year_from, year_to=year_to, merge=merge, min_list_size=min_list_size)
     inputs = captured.as_json()
@@ -160,6 +160,10 @@ def estimation_execute(*, run_id: int) -> EstimationRun | None:
         if percent >= last[0] + 2 or percent == 100 or time.monotonic() - last[1] >= 10:
             last[0], last[1] = percent, time.monotonic()
             EstimationRun.objects.filter(pk=run.pk).update(progress=min(percent, 99), heartbeat_at=timezone.now())
+
+    # The models need numpy, scipy and statsmodels: imported here, by the process that runs the estimate (a
+    # worker, or the runner process of the embedded mode), so the web process does not carry them to show pages.
+    from . import analysis
 
     try:
         result = analysis.analyse(
