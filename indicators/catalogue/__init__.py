@@ -25,10 +25,10 @@ from django.utils.functional import Promise
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
-from . import disclosure, selectors
-from .dimensions import COMPLETENESS_FIELDS, DIMENSIONS, MEASURES, NOT_RECORDED, PROFILE, PROFILE_SET, cell_set_key
-from .disclosure import ProtectedCell
-from .forms import (
+from .. import disclosure, selectors
+from ..dimensions import COMPLETENESS_FIELDS, DIMENSIONS, MEASURES, NOT_RECORDED, PROFILE, PROFILE_SET, cell_set_key
+from ..disclosure import ProtectedCell
+from ..forms import (
     FIXED_FILTERS,
     INSTITUTION,
     YEAR_FROM,
@@ -39,7 +39,7 @@ from .forms import (
     ReportFilterForm,
     refusal_message,
 )
-from .reporting import (
+from ..reporting import (
     NOT_SHOWN,
     Figure,
     InvalidFilters,
@@ -1343,7 +1343,7 @@ _BUILDERS: dict[str, Callable] = {
 
 def _trends():
     # indicators.trends builds on this module's helpers, so it is imported when first asked for.
-    from . import trends
+    from .. import trends
 
     return trends
 
