@@ -263,7 +263,7 @@ def test_the_sdg_rate_says_when_population_is_missing_and_uses_the_published_cou
         population=2_000_000,
     )
     indicator_services.recompute_full()  # a new version: the cached release is not reused
-    catalogue._version_seen = (0.0, None)
+    catalogue.caching._version_seen = (0.0, None)
     release = public.release()
     sdg = release.table("public-sdg-16-2-2").report
     persons_2023 = release.table("public-headline").report.table.cell(PERSONS, 2023)
@@ -296,7 +296,7 @@ def test_the_page_is_cached_until_a_recompute(report_data, client, monkeypatch):
         )
     assert _main(client.get("/estadisticas/").content.decode()) == _main(first)
     indicator_services.recompute_full()
-    catalogue._version_seen = (0.0, None)  # the version is re-read every 2 s per process; do not wait
+    catalogue.caching._version_seen = (0.0, None)  # the version is re-read every 2 s per process; do not wait
     after = client.get("/estadisticas/").content.decode()
     assert builds == [1]
     men_2023 = public.release().table("public-sex").report.table.cell("M", 2023)
