@@ -23,7 +23,21 @@ from . import catalogue, disclosure, drilldown, exports, trends
 from .forms import INSTITUTION, IntersectionForm, ReportFilterForm
 from .reporting import InvalidFilters, Report
 
-can_view_reports = access.require(access.can_view_reports)
+
+def can_view_reports(view):
+    """Decorate a report view (page, chart data, file): the reports' role check, then a report or dimension
+    the catalogue does not hold (``catalogue.UnknownReport``, from a slug or a name in the address) is 404,
+    as any address that names nothing. The one place the report views map it."""
+
+    @wraps(view)
+    def known_reports_only(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except catalogue.UnknownReport:
+            raise Http404 from None
+
+    return access.require(access.can_view_reports)(known_reports_only)
+
 
 _PAGES = [
     ("dashboard", gettext_lazy("Overview")),

@@ -10,7 +10,6 @@ from functools import lru_cache
 from itertools import combinations
 
 from django.core.cache import cache
-from django.http import Http404
 from django.utils.translation import gettext as _
 
 from .. import selectors
@@ -42,11 +41,16 @@ NOT_CROSSABLE = ("residence_district", "residence_canton", "recruitment_canton")
 # --- Dimensions and measures as the pages offer them ---------------------------------------------------------
 
 
+class UnknownReport(LookupError):
+    """The address names a report or a dimension the catalogue does not hold. A domain error, not an HTTP one:
+    the views answer it with 404 (``indicators.views.can_view_reports``, the indicators API's ``_build``)."""
+
+
 def _dimension(key: str):
     try:
         return DIMENSIONS[key]
     except KeyError:
-        raise Http404 from None
+        raise UnknownReport(key) from None
 
 
 def dimension_label(key: str) -> str:

@@ -9,14 +9,13 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.core.cache import cache
-from django.http import Http404
 from django.utils.translation import gettext as _
 
 from ..dimensions import PROFILE_SET
 from ..forms import Filters
 from ..reporting import Report, ReportUnavailable, audience
 from . import breakdowns, international, maps, overview, profiles, quality
-from .base import DEFAULT_MEASURE, _any_measure, measure_from, profile_dimensions
+from .base import DEFAULT_MEASURE, UnknownReport, _any_measure, measure_from, profile_dimensions
 from .caching import CACHE_SECONDS, _cache_key
 from .international import INTERNATIONAL_SLUGS
 from .maps import CANTON_MAPS, ZOOM
@@ -125,16 +124,16 @@ def _builder(slug: str) -> Builder:
     if slug.startswith("dimension-"):
         key = slug.removeprefix("dimension-")
         if key not in {d.key for d in profile_dimensions()}:
-            raise Http404
+            raise UnknownReport(slug)
         return partial(breakdowns.dimension_report, key=key)
     try:
         return BUILDERS[slug]
     except KeyError:
-        raise Http404 from None
+        raise UnknownReport(slug) from None
 
 
 def build(slug: str, user, filters: Filters, query: Mapping) -> Report:
-    """The report ``slug`` for ``user``, filtered as asked; 404 for a name the catalogue does not hold;
+    """The report ``slug`` for ``user``, filtered as asked; UnknownReport for a name the catalogue does not hold;
     ReportUnavailable (with the reason) for a combination that is not published.
 
     Reports are cached by what they depend on: the name, the audience (exact, or protected at k; never the
