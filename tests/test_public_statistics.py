@@ -304,6 +304,29 @@ def test_the_page_is_cached_until_a_recompute(report_data, client, monkeypatch):
     assert _main(after) != _main(first)
 
 
+def test_the_page_whose_cache_is_cleared_while_it_renders_keeps_its_figures(report_data, client, monkeypatch):
+    """One layer of page cache (``public_views.statistics``): the content a request found is what it shows, even
+    when the cache is emptied before the template renders (with a look at the template fragment first, then a
+    render without the release, that page had no figures)."""
+    from django.core.cache import cache
+
+    from indicators import public_views
+
+    first = client.get("/estadisticas/").content.decode()
+    render = public_views.render
+
+    def render_after_eviction(*args, **kwargs):
+        cache.clear()
+        return render(*args, **kwargs)
+
+    monkeypatch.setattr(public_views, "render", render_after_eviction)
+    during = client.get("/estadisticas/").content.decode()
+    monkeypatch.undo()
+    assert 'data-testid="data-as-of"' in _main(first)
+    assert _main(during) == _main(first)
+    assert _main(client.get("/estadisticas/").content.decode()) == _main(first)
+
+
 def test_the_page_has_no_inline_script_or_style(report_data, client):
     for url in ("/estadisticas/", reverse("public:protection")):
         response = client.get(url)
