@@ -4,10 +4,11 @@ filters (parsed here for every output), the years with data, the call that turns
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import replace
 from functools import lru_cache
 from itertools import combinations
+from typing import Any
 
 from django.core.cache import cache
 from django.utils.translation import gettext as _
@@ -215,7 +216,7 @@ def _call(selector: Callable, **kwargs):
         raise ReportUnavailable(str(refused)) from None
 
 
-def _one(key) -> object:
+def _one(key: Any) -> Any:
     return key[0] if isinstance(key, tuple) and len(key) == 1 else key
 
 
@@ -288,7 +289,7 @@ def total_note(measure_key: str, dims: Sequence[str]) -> str:
 STOCK_MEASURES = ("pending",)
 
 
-def _year_span(years_shown: Sequence[int]) -> str:
+def _year_span(years_shown: Sequence[Hashable]) -> str:
     if not years_shown:
         return "—"
     if years_shown[0] == years_shown[-1]:

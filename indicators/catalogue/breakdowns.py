@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
+from typing import Any
 
 from django.utils.translation import gettext as _
 
@@ -37,7 +38,7 @@ from .base import (
     total_note,
 )
 
-# --- One dimension, cross-tabs, profiles ---------------------------------------------------------------------
+# --- One dimension, cross-tabs -------------------------------------------------------------------------------
 
 
 def dimension_report(user, filters: Filters, query: Mapping, *, key: str) -> Report:
@@ -77,7 +78,7 @@ def dimension_report(user, filters: Filters, query: Mapping, *, key: str) -> Rep
 def crosstab_report(user, filters: Filters, query) -> Report:
     form = IntersectionForm(query, dimensions=crossable_dimensions())
     if not form.is_valid():
-        raise ReportUnavailable(" ".join(form.errors.get("dims", [])) or _("Pick two or three dimensions."))
+        raise ReportUnavailable(" ".join(map(str, form.errors.get("dims", []))) or _("Pick two or three dimensions."))
     chosen = form.cleaned_data["dims"]
     measure_key = measure_from(query)
     counts = _call(
@@ -96,6 +97,7 @@ def crosstab_report(user, filters: Filters, query) -> Report:
         listed = [v for v, _l in values if len(values) <= 40 or v in present]
         return listed + sorted(present - set(listed))  # codes that left their list, as in dimension_report
 
+    row_keys: list[Any]  # codes, or pairs of codes for a three-way table
     if len(row_dims) == 1:
         row_keys = codes(row_dims[0])
         table_counts = {(key[0], key[1]): n for key, n in counts.items()}
@@ -199,6 +201,7 @@ def breakdown_report(user, filters: Filters, query) -> Report:
             note=total_note(measure_key, dims),
             total=_measure_total(measure_key, filters),
         )
+    row_keys: list[Any]  # codes, or pairs of codes for three dimensions
     if len(dims) == 2:
         row_keys, table_counts = present(0), {(key[0], key[1]): n for key, n in counts.items()}
     else:

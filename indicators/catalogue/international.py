@@ -3,8 +3,9 @@ population), yearly, over every victim detected in the country."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from dataclasses import replace
+from typing import Any
 
 from django.utils.translation import gettext as _
 
@@ -12,8 +13,6 @@ from .. import selectors
 from ..forms import Filters
 from ..reporting import NOT_SHOWN, Report, protect_series_report, protect_table_report, rate_per_100k, whole_number
 from .base import DEFAULT_MEASURE, _call, _drop_empty_rows, _years_shown, dimension_label, dimension_values
-
-# --- International formats -----------------------------------------------------------------------------------
 
 INTERNATIONAL_SLUGS = ("glotip-forms", "glotip-citizenship", "sdg-16-2-2-sex-age", "sdg-16-2-2-form")
 
@@ -106,7 +105,7 @@ def sdg_sex_age_report(user, filters: Filters, query: Mapping) -> Report:
         dimension_label="",
         value_label=_("Accredited victims"),
     )
-    population = _population()
+    population: Mapping[Any, int] = _population()  # looked up by the table's row keys
     trimmed = series.table.without_empty_rows()
     populations = [population.get(key) for key in trimmed.row_keys]
     rates = [rate_per_100k(row[0], pop) for row, pop in zip(trimmed.cells, populations, strict=True)]
@@ -144,8 +143,8 @@ def sdg_form_report(user, filters: Filters, query: Mapping) -> Report:
         labels={y: str(y) for y in years_shown},
         col_labels=dict(forms_),
     )
-    population = _population()
-    totals = {y: sum(n for (yy, _s, _a), n in population.items() if yy == y) for y in years_shown}
+    population: Mapping[Any, int] = _population()  # looked up by the table's row keys
+    totals: dict[Hashable, int] = {y: sum(n for (yy, _s, _a), n in population.items() if yy == y) for y in years_shown}
     # Rates replace the counts here: one rate per published count, hidden where the count is.
     rates = tuple(
         tuple(rate_per_100k(cell, totals.get(year)) for cell in row)

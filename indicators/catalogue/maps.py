@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from typing import cast
 
 from django.templatetags.static import static
 from django.utils.functional import Promise
@@ -27,8 +28,6 @@ from .base import (
     dimension_values,
     total_note,
 )
-
-# --- Maps ----------------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -205,7 +204,7 @@ def canton_map(user, filters: Filters, query: Mapping, *, geography: _Geography)
     report = replace(report, note=note, extra={"chart": "choropleth", "geo": _canton_geo(areas, whole)})
     if zoom is None:
         return report
-    keep = [i for i, key in enumerate(report.table.row_keys) if province_of[key] == zoom]
+    keep = [i for i, key in enumerate(report.table.row_keys) if province_of[cast(str, key)] == zoom]
     return _zoomed(report, keep, zoom, provinces.row_label(zoom), province_cells[zoom])
 
 

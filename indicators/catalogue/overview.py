@@ -32,8 +32,6 @@ from .base import (
 )
 from .caching import CACHE_SECONDS, _cache_key
 
-# --- Dashboard -----------------------------------------------------------------------------------------------
-
 
 @dataclass(frozen=True)
 class Kpi:

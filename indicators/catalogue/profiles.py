@@ -4,7 +4,7 @@ countries of exploitation."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from dataclasses import replace
 
 from django.utils.translation import gettext as _
@@ -33,10 +33,16 @@ def profiles_report(user, filters: Filters, query) -> Report:
     # A filter on one of the four dimensions keeps the combinations with that value: the same cells, so the
     # same published values as without it (``applied_filters``: no other filter reaches this report).
     wanted = [(i, filters.values[dim]) for i, dim in enumerate(PROFILE_SET) if dim in filters.values]
-    counts = {tuple(row[:-1]): row[-1] for row in rows if all(row[i] == code for i, code in wanted)}
+    counts: dict[Hashable, int] = {
+        tuple(row[:-1]): row[-1] for row in rows if all(row[i] == code for i, code in wanted)
+    }
     every = disclosure.protect_series(list(counts), counts, k=k, exact=exact)
     ranked = sorted(
-        ((row[0].value, key) for key, row in zip(every.row_keys, every.cells, strict=True) if not row[0].hidden),
+        (
+            (row[0].value, key)
+            for key, row in zip(every.row_keys, every.cells, strict=True)
+            if not row[0].hidden and row[0].value is not None
+        ),
         key=lambda item: (-item[0], item[1]),
     )
     keys = [key for _value, key in ranked[:PROFILES_LISTED]]

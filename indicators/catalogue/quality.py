@@ -22,8 +22,6 @@ from ..reporting import (
 )
 from .base import _call, dimension_values
 
-# --- Data quality --------------------------------------------------------------------------------------------
-
 
 def completeness_report(user, filters: Filters, query: Mapping) -> Report:
     rows = _call(selectors.completeness, year_from=filters.year_from, year_to=filters.year_to)

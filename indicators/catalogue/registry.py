@@ -22,7 +22,7 @@ from .maps import CANTON_MAPS, ZOOM
 from .overview import DASHBOARD_MEASURES
 from .profiles import RELATION_SLUGS
 
-# --- The catalogue -------------------------------------------------------------------------------------------
+# --- The builders, by slug -----------------------------------------------------------------------------------
 
 # Every builder has one signature, ``builder(user, filters, query) -> Report``; those that serve several slugs
 # (a canton map per geography, a relation per case fact, a disaggregation per dimension) get their parameter
@@ -156,7 +156,7 @@ def build(slug: str, user, filters: Filters, query: Mapping) -> Report:
 
 
 def _query_key(query: Mapping) -> str:
-    pairs = []
+    pairs: list[tuple[str, str]] = []
     for name in ("measure", "dims", ZOOM):
         values = query.getlist(name) if hasattr(query, "getlist") else ([query[name]] if name in query else [])
         pairs.extend((name, v) for v in values)
