@@ -185,28 +185,32 @@ def _dashboard(user, filters: Filters) -> Overview:
         ),
     ]
     if timeliness is not None and timeliness.table.row_keys:
-        decided_total, within_total = timeliness.table.col_totals
-        kpis.append(
-            Kpi(
-                key="within_deadline",
-                label=_("Decided within 7 business days, %(years)s") % {"years": years_text},
-                display=ratio(within_total, decided_total),
-                definition=_(
-                    "Share of the applications decided in the years shown that were decided within the legal "
-                    "deadline of 7 business days (Ley 9095)."
-                ),
-            )
-        )
-        medians = dict(timeliness.derived)[_("Median business days")]
-        kpis.append(
-            Kpi(
-                key="median_days",
-                label=_("Median business days to decision, %(year)s") % {"year": last_year},
-                display=medians[-1],
-                definition=_(
-                    "Half of the applications decided in the year took at most this many business days from "
-                    "receipt to the ERI's decision. Hidden when the number of decisions is."
-                ),
-            )
-        )
+        kpis += _timeliness_kpis(timeliness, years_text, last_year)
     return Overview(kpis=kpis, by_year=by_year, timeliness=timeliness, timeliness_unavailable=timeliness_unavailable)
+
+
+def _timeliness_kpis(timeliness: Report, years_text: str, last_year) -> list[Kpi]:
+    """The headline figures of the time to decision: the share decided within the deadline over the years
+    shown, and the median of the last year (the same cells as the timeliness table)."""
+    decided_total, within_total = timeliness.table.col_totals
+    medians = dict(timeliness.derived)[_("Median business days")]
+    return [
+        Kpi(
+            key="within_deadline",
+            label=_("Decided within 7 business days, %(years)s") % {"years": years_text},
+            display=ratio(within_total, decided_total),
+            definition=_(
+                "Share of the applications decided in the years shown that were decided within the legal "
+                "deadline of 7 business days (Ley 9095)."
+            ),
+        ),
+        Kpi(
+            key="median_days",
+            label=_("Median business days to decision, %(year)s") % {"year": last_year},
+            display=medians[-1],
+            definition=_(
+                "Half of the applications decided in the year took at most this many business days from "
+                "receipt to the ERI's decision. Hidden when the number of decisions is."
+            ),
+        ),
+    ]
