@@ -11,13 +11,12 @@ from chartjs.views.lines import BaseLineChartView
 from django.http import JsonResponse
 from django.utils.decorators import method_decorator
 
-from accounts import access
-
 from . import catalogue, drilldown, exports, trends
 from .reporting import Report
+from .views import can_view_reports
 
 
-@method_decorator(access.require(access.can_view_reports), name="dispatch")
+@method_decorator(can_view_reports, name="dispatch")
 class ReportChartView(BaseLineChartView):
     """Labels and datasets for a bar or line chart of one report (django-chartjs's line/bar JSON shape:
     ``{"labels": [...], "datasets": [{"label", "data"}]}``), plus each value's display text. Reports drawn

@@ -47,7 +47,10 @@ from bisect import bisect_right
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Literal
+from typing import (
+    Any,
+    Literal,
+)  # Mapping[Any, ...]: Mapping is invariant in its key, and keys are codes, tuples or years
 
 Status = Literal["shown", "primary", "blank"]
 
@@ -351,7 +354,7 @@ def protect_count(n: int, *, k: int | None = None, exact: bool = False) -> Prote
 
 def protect_series(
     keys: Iterable[Hashable],
-    counts: Mapping[Hashable, int],
+    counts: Mapping[Any, int],
     *,
     k: int | None = None,
     exact: bool = False,
@@ -377,8 +380,8 @@ def protect_table(
     *,
     k: int | None = None,
     exact: bool = False,
-    row_totals: Mapping[Hashable, int] | None = None,
-    col_totals: Mapping[Hashable, int] | None = None,
+    row_totals: Mapping[Any, int] | None = None,
+    col_totals: Mapping[Any, int] | None = None,
     grand_total: int | None = None,
 ) -> ProtectedTable:
     """A two-way table of counts with its row totals, column totals and grand total, each entry published by
@@ -424,7 +427,7 @@ def protect_table(
 
 def protect_columns(
     row_keys: Iterable[Hashable],
-    columns: Sequence[tuple[Hashable, Mapping[Hashable, int]]],
+    columns: Sequence[tuple[Hashable, Mapping[Any, int]]],
     *,
     k: int | None = None,
     exact: bool = False,

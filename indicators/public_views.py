@@ -8,7 +8,6 @@ protected figures like anyone else."""
 from __future__ import annotations
 
 from django.core.cache import cache
-from django.core.cache.utils import make_template_fragment_key
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.cache import patch_cache_control
@@ -18,7 +17,6 @@ from django.views.decorators.http import require_safe
 from . import disclosure, public
 from .reporting import PUBLIC, audience
 
-PAGE_FRAGMENT = "public_page"
 # Browsers may keep a public answer a minute. Private, not public: each page carries the visitor's CSRF token
 # (the language form), which a shared cache must not hand to someone else. A logged-in user's answers are
 # no-store (accounts.middleware.NoStoreMiddleware), whatever is set here.
@@ -60,24 +58,24 @@ def _key_figures(release: public.PublicRelease) -> dict:
 @require_safe
 def statistics(request):
     """The page. Its content is rendered once per indicator version and language (``public.cache_key``) and
-    reused for every visitor; the release is built only when that content is not cached."""
+    reused for every visitor; the release is built only when that content is not cached. The content is read
+    once and handed to the template (``{% page_content %}``, as the report pages do), so content evicted
+    while the page renders cannot give a page without its figures."""
     key = public.cache_key("page")
     _exact, k = audience(PUBLIC)
-    context = {
-        "page_title": _("Public statistics on trafficking in persons"),
-        "page_cache_key": key,
-        "page_cache_seconds": public.CACHE_SECONDS,
-        "k": k,
-        "k_minus_1": k - 1,
-    }
-    if cache.get(make_template_fragment_key(PAGE_FRAGMENT, [key])) is None:
-        release = public.release()
-        context.update(
-            release=release,
-            key_figures=_key_figures(release),
-            tables=[_table_context(table) for table in release.tables],
-        )
-    return _browser_cache(render(request, "public/statistics.html", context))
+    context = {"page_title": _("Public statistics on trafficking in persons"), "k": k, "k_minus_1": k - 1}
+    content = cache.get(key)
+    if content is not None:
+        return _browser_cache(render(request, "public/statistics.html", {**context, "page_content": content}))
+    release = public.release()
+    context.update(
+        release=release,
+        key_figures=_key_figures(release),
+        tables=[_table_context(table) for table in release.tables],
+    )
+    response = render(request, "public/statistics.html", context)
+    cache.set(key, request.rendered_page_content, public.CACHE_SECONDS)
+    return _browser_cache(response)
 
 
 def _table(slug: str) -> public.PublicTable:

@@ -14,6 +14,9 @@ from __future__ import annotations
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from typing import (
+    Any,
+)  # keys of Mapping[Any, ...]: Mapping is invariant in its key, and keys are codes, tuples or years
 
 from django.utils import formats
 from django.utils.translation import gettext as _
@@ -81,8 +84,8 @@ class Report:
     definition: str
     table: ProtectedTable
     row_dimensions: tuple[str, ...]
-    row_labels: Mapping[Hashable, str] | tuple[Mapping[Hashable, str], ...]
-    col_labels: Mapping[Hashable, str]
+    row_labels: Mapping[Any, str] | tuple[Mapping[Any, str], ...]
+    col_labels: Mapping[Any, str]
     value_label: str = ""
     additive: bool = True
     note: str = ""
@@ -293,8 +296,8 @@ def protect_series_report(
     title: str,
     definition: str,
     keys: Sequence[Hashable],
-    counts: Mapping[Hashable, int],
-    labels: Mapping[Hashable, str] | tuple[Mapping[Hashable, str], ...],
+    counts: Mapping[Any, int],
+    labels: Mapping[Any, str] | tuple[Mapping[Any, str], ...],
     dimension_label: str,
     value_label: str,
     note: str = "",
@@ -327,8 +330,8 @@ def protect_table_report(
     col_keys: Sequence[Hashable],
     counts: Mapping[tuple[Hashable, Hashable], int],
     row_dimensions: Sequence[str],
-    labels: Mapping[Hashable, str] | tuple[Mapping[Hashable, str], ...],
-    col_labels: Mapping[Hashable, str],
+    labels: Mapping[Any, str] | tuple[Mapping[Any, str], ...],
+    col_labels: Mapping[Any, str],
     value_label: str = "",
     note: str = "",
     totals: Mapping | None = None,
@@ -367,8 +370,8 @@ def protect_measures_by_year(
     slug: str,
     title: str,
     definition: str,
-    years: Sequence[int],
-    measures: Sequence[tuple[str, str, Mapping[int, int]]],
+    years: Sequence[Hashable],
+    measures: Sequence[tuple[str, str, Mapping[Any, int]]],
     year_label: str,
     without_total: Sequence[str] = (),
 ) -> Report:

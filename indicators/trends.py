@@ -8,7 +8,7 @@ trend publishes the same perturbed value. The change from the previous year is t
 published values (``reporting.change``), never of the true counts, and a hidden value gives a hidden change:
 differencing a trend with the other pages yields nothing the published figures did not already give.
 
-Registered in the catalogue as ``trend`` and ``trend-headline`` (see ``catalogue._BUILDERS``), so the page,
+Registered in the catalogue as ``trend`` and ``trend-headline`` (see ``catalogue.registry.BUILDERS``), so the page,
 its chart data, its CSV/XLSX and the API share these builders."""
 
 from __future__ import annotations

@@ -9,7 +9,6 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.cache import cache
-from django.core.cache.utils import make_template_fragment_key
 from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import render
 from django.urls import reverse
@@ -23,7 +22,21 @@ from . import catalogue, disclosure, drilldown, exports, trends
 from .forms import INSTITUTION, IntersectionForm, ReportFilterForm
 from .reporting import InvalidFilters, Report
 
-can_view_reports = access.require(access.can_view_reports)
+
+def can_view_reports(view):
+    """Decorate a report view (page, chart data, file): the reports' role check, then a report or dimension
+    the catalogue does not hold (``catalogue.UnknownReport``, from a slug or a name in the address) is 404,
+    as any address that names nothing. The one place the report views map it."""
+
+    @wraps(view)
+    def known_reports_only(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except catalogue.UnknownReport:
+            raise Http404 from None
+
+    return access.require(access.can_view_reports)(known_reports_only)
+
 
 _PAGES = [
     ("dashboard", gettext_lazy("Overview")),
@@ -40,8 +53,13 @@ _PAGES = [
 
 def cached_page(page: str, template: str, title):
     """Serve a page whose report content is already rendered (see page_cache_key) without rebuilding its
-    context: only the title and the key are needed around the cached fragment. ``title`` is the page title
-    or a function of the view's keyword arguments."""
+    context: only the title is needed around the cached content. ``title`` is the page title or a function of
+    the view's keyword arguments.
+
+    The one layer of the page cache: the content is read here once and handed to the template
+    (``{% page_content %}``, indicators/templatetags/report_pages.py), or the view renders it from its full
+    context and it is stored here once the page has answered 200. Nothing looks the content up twice, so an
+    entry evicted in between cannot give (or store) a page without its figures."""
 
     def decorator(view):
         @wraps(view)
@@ -53,14 +71,14 @@ def cached_page(page: str, template: str, title):
             except InvalidFilters as refused:
                 return refused_page(request, page_title, str(refused))
             key = catalogue.page_cache_key(request, page)
-            if cache.get(make_template_fragment_key("reports_page", [key])) is None:
-                return view(request, *args, **kwargs)
-            context = {
-                "page_title": page_title,
-                "page_cache_key": key,
-                "page_cache_seconds": catalogue.CACHE_SECONDS,
-            }
-            return render(request, template, context)
+            content = cache.get(key)
+            if content is not None:
+                return render(request, template, {"page_title": page_title, "page_content": content})
+            response = view(request, *args, **kwargs)
+            rendered = getattr(request, "rendered_page_content", None)
+            if response.status_code == 200 and rendered is not None:
+                cache.set(key, rendered, catalogue.CACHE_SECONDS)
+            return response
 
         return wrapped
 
@@ -125,8 +143,6 @@ def _context(
         ]
         extra.setdefault("filters_reason", reason)
     context = {
-        "page_cache_key": catalogue.page_cache_key(request, page),
-        "page_cache_seconds": catalogue.CACHE_SECONDS,
         "page_title": title,
         "page_intro": intro,
         "data_as_of": catalogue.data_as_of_display(),

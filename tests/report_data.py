@@ -104,4 +104,4 @@ def reset_report_caches() -> None:
     from indicators import catalogue
 
     cache.clear()
-    catalogue._version_seen = (0.0, None)
+    catalogue.caching._version_seen = (0.0, None)

@@ -263,7 +263,7 @@ def test_the_sdg_rate_says_when_population_is_missing_and_uses_the_published_cou
         population=2_000_000,
     )
     indicator_services.recompute_full()  # a new version: the cached release is not reused
-    catalogue._version_seen = (0.0, None)
+    catalogue.caching._version_seen = (0.0, None)
     release = public.release()
     sdg = release.table("public-sdg-16-2-2").report
     persons_2023 = release.table("public-headline").report.table.cell(PERSONS, 2023)
@@ -296,12 +296,35 @@ def test_the_page_is_cached_until_a_recompute(report_data, client, monkeypatch):
         )
     assert _main(client.get("/estadisticas/").content.decode()) == _main(first)
     indicator_services.recompute_full()
-    catalogue._version_seen = (0.0, None)  # the version is re-read every 2 s per process; do not wait
+    catalogue.caching._version_seen = (0.0, None)  # the version is re-read every 2 s per process; do not wait
     after = client.get("/estadisticas/").content.decode()
     assert builds == [1]
     men_2023 = public.release().table("public-sex").report.table.cell("M", 2023)
     assert men_2023.value is not None and men_2023.value >= 30
     assert _main(after) != _main(first)
+
+
+def test_the_page_whose_cache_is_cleared_while_it_renders_keeps_its_figures(report_data, client, monkeypatch):
+    """One layer of page cache (``public_views.statistics``): the content a request found is what it shows, even
+    when the cache is emptied before the template renders (with a look at the template fragment first, then a
+    render without the release, that page had no figures)."""
+    from django.core.cache import cache
+
+    from indicators import public_views
+
+    first = client.get("/estadisticas/").content.decode()
+    render = public_views.render
+
+    def render_after_eviction(*args, **kwargs):
+        cache.clear()
+        return render(*args, **kwargs)
+
+    monkeypatch.setattr(public_views, "render", render_after_eviction)
+    during = client.get("/estadisticas/").content.decode()
+    monkeypatch.undo()
+    assert 'data-testid="data-as-of"' in _main(first)
+    assert _main(during) == _main(first)
+    assert _main(client.get("/estadisticas/").content.decode()) == _main(first)
 
 
 def test_the_page_has_no_inline_script_or_style(report_data, client):

@@ -57,6 +57,8 @@ def test_report_url_by_role(cast, who, name, kwargs, query):
     [
         "/reports/disaggregations/not-a-dimension/",
         "/reports/chart/not-a-report/",
+        "/reports/chart/dimension-not-a-dimension/",
+        "/reports/export/dimension-not-a-dimension.csv",
         "/reports/export/not-a-report.csv",
         "/reports/export/by-year.pdf",
     ],

@@ -347,6 +347,32 @@ def test_cached_pages_never_cross_audiences(data):
 
 
 @pytest.mark.django_db
+def test_a_page_whose_cache_is_cleared_while_it_renders_keeps_its_figures(data, monkeypatch):
+    """The page cache is one layer (indicators.views.cached_page): the content a request found is the content
+    it shows. With two layers (a look at the template fragment, then a render without the figures' context), a
+    fragment evicted in between gave a page without figures, and cached it for ten minutes."""
+    from django.core.cache import cache
+
+    from indicators import views
+
+    client = data.client_for(data.analyst_a)
+    first = client.get("/reports/").content.decode()
+    render = views.render
+
+    def render_after_eviction(*args, **kwargs):
+        cache.clear()
+        return render(*args, **kwargs)
+
+    monkeypatch.setattr(views, "render", render_after_eviction)
+    during = client.get("/reports/").content.decode()
+    monkeypatch.undo()
+    after = client.get("/reports/").content.decode()
+    assert 'data-testid="kpi-received"' in first
+    for page in (during, after):
+        assert page.split('<main id="main"')[1] == first.split('<main id="main"')[1]
+
+
+@pytest.mark.django_db
 def test_sdg_rate_uses_the_population_an_admin_entered(data):
     from records.models import Code, CodeList, Population
 

@@ -81,6 +81,8 @@ def _build(request, slug: str, *, measure: str | None, query: dict, dims: list[s
         report = catalogue.build(slug, request.user, report_filters, report_query)
     except catalogue.ReportUnavailable as refused:  # invalid filters (InvalidFilters) or an unpublished table
         raise exceptions.ValidationError({"detail": str(refused)}) from None
+    except catalogue.UnknownReport:
+        raise exceptions.NotFound from None
     filters = {name: request.query_params[name] for name in dimensions.DIMENSIONS if name in request.query_params}
     return report, filters
 
