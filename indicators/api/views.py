@@ -361,6 +361,8 @@ class ReportView(_IndicatorView):
                 request.query_params, year_from=query.get("year_from"), year_to=query.get("year_to")
             )
             report = catalogue.build(slug, request.user, filters, report_query)
+        except catalogue.UnknownReport:
+            raise exceptions.NotFound from None
         except catalogue.ReportUnavailable as refused:  # invalid filters (InvalidFilters) or an unpublished table
             raise exceptions.ValidationError({"detail": str(refused)}) from None
         about = exports.describe(report, slug=slug, filters=filters, query=report_query)

@@ -44,7 +44,8 @@ NOT_CROSSABLE = ("residence_district", "residence_canton", "recruitment_canton")
 
 class UnknownReport(LookupError):
     """The address names a report or a dimension the catalogue does not hold. A domain error, not an HTTP one:
-    the views answer it with 404 (``indicators.views.can_view_reports``, the indicators API's ``_build``)."""
+    the views answer it with 404 (``indicators.views.can_view_reports``, the indicators API's ``_build`` and
+    ``ReportView``)."""
 
 
 def _dimension(key: str):
