@@ -78,76 +78,87 @@ def export_rows(*, user, with_identity: bool) -> Iterator[dict]:
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
         apps = list(visible.filter(id__in=chunk).values(*_EXPORT_VALUES))
-        facts: dict[int, dict[str, list]] = {a["id"]: {} for a in apps}
-        for name in M2M_FIELDS:
-            links = through_model(name)._default_manager.filter(application_id__in=chunk)
-            for app_id, value in links.values_list("application_id", target_column(name)):
-                facts[app_id].setdefault(name, []).append(
-                    code_of.get(value, value) if name != "exploitation_districts" else value
-                )
-        for name, model in COUNTRY_SETS.items():
-            for app_id, value in model._default_manager.filter(application_id__in=chunk).values_list(
-                "application_id", "country"
-            ):
-                facts[app_id].setdefault(name, []).append(value)
-        # The resolution in force of each decided application, so an export imports back unchanged.
-        resolutions = {
-            d["application_id"]: d
-            for d in Decision.objects.filter(application_id__in=chunk, superseded_by__isnull=True)
-            .order_by("recorded_at", "id")
-            .values("application_id", "resolution_number", "votes_in_favour", "votes_against", "abstentions", "reasons")
-        }
-        identities = {}
-        if identity_ids:
-            wanted = [a["person_id"] for a in apps if a["id"] in identity_ids]
-            identities = {
-                i["person_id"]: i
-                for i in Identity.objects.filter(person_id__in=wanted).values("person_id", *IDENTITY_FIELDS)
-            }
+        facts = _facts_of(chunk, code_of)
+        resolutions = _resolutions_of(chunk)
+        identities = _identities_of([a["person_id"] for a in apps if a["id"] in identity_ids])
         for app in apps:
-            row = {
-                "institution": app["institution__code"],
-                "case_reference": app["case_reference"],
-                "received_on": _date(app["received_on"]),
-                "status": app["status"],
-                "decided_on": _date(app["decided_on"]),
-                "age_at_application": app["age_at_application"] if app["age_at_application"] is not None else "",
-                "age_at_recruitment": app["age_at_recruitment"] if app["age_at_recruitment"] is not None else "",
-                "mother_tongue": app["mother_tongue_id"] or "",
-                "residence_province": app["residence_province_id"] or "",
-                "residence_canton": app["residence_canton_id"] or "",
-                "residence_district": app["residence_district_id"] or "",
-                "recruitment_province": app["recruitment_province_id"] or "",
-                "recruitment_canton": app["recruitment_canton_id"] or "",
-                "recruitment_district": app["recruitment_district_id"] or "",
-                "recruitment_country": app["recruitment_country"] or "",
-            }
-            resolution = resolutions.get(app["id"])
-            if resolution:
-                row |= {
-                    "resolution_number": resolution["resolution_number"],
-                    "votes_in_favour": resolution["votes_in_favour"],
-                    "votes_against": resolution["votes_against"],
-                    "abstentions": resolution["abstentions"],
-                    "decision_reasons": resolution["reasons"],
-                }
-            for key in (
-                "sex",
-                "gender_identity",
-                "migration_status",
-                "education_level",
-                "occupation",
-                "relationship_to_trafficker",
-            ):
-                row[key] = code_of.get(app[f"{key}_id"], "")
-            for name in (*M2M_FIELDS, *COUNTRY_SETS):
-                row[name] = MULTI_JOIN.join(sorted(str(v) for v in facts[app["id"]].get(name, [])))
+            row = _row(app, code_of, facts[app["id"]], resolutions.get(app["id"]))
             if with_identity:
                 identity = identities.get(app["person_id"]) if app["id"] in identity_ids else None
                 for key in IDENTITY_FIELDS:
                     value = identity.get(key) if identity else ""
                     row[key] = _date(value) if key == "birth_date" else (value or "")
             yield {key: spreadsheet_safe(value) for key, value in row.items()}
+
+
+def _facts_of(chunk: list[int], code_of: dict) -> dict[int, dict[str, list]]:
+    """The multi-valued facts and country sets of the applications ``chunk``: {application id: {name: values}}."""
+    facts: dict[int, dict[str, list]] = {app_id: {} for app_id in chunk}
+    for name in M2M_FIELDS:
+        links = through_model(name)._default_manager.filter(application_id__in=chunk)
+        for app_id, value in links.values_list("application_id", target_column(name)):
+            facts[app_id].setdefault(name, []).append(
+                code_of.get(value, value) if name != "exploitation_districts" else value
+            )
+    for name, model in COUNTRY_SETS.items():
+        countries = model._default_manager.filter(application_id__in=chunk)
+        for app_id, value in countries.values_list("application_id", "country"):
+            facts[app_id].setdefault(name, []).append(value)
+    return facts
+
+
+def _resolutions_of(chunk: list[int]) -> dict[int, dict]:
+    """The resolution in force of each decided application, so an export imports back unchanged."""
+    return {
+        d["application_id"]: d
+        for d in Decision.objects.filter(application_id__in=chunk, superseded_by__isnull=True)
+        .order_by("recorded_at", "id")
+        .values("application_id", "resolution_number", "votes_in_favour", "votes_against", "abstentions", "reasons")
+    }
+
+
+def _identities_of(person_ids: list[int]) -> dict[int, dict]:
+    if not person_ids:
+        return {}
+    rows = Identity.objects.filter(person_id__in=person_ids).values("person_id", *IDENTITY_FIELDS)
+    return {i["person_id"]: i for i in rows}
+
+
+_CODED = ("sex", "gender_identity", "migration_status", "education_level", "occupation", "relationship_to_trafficker")
+
+
+def _row(app: dict, code_of: dict, facts: dict[str, list], resolution: dict | None) -> dict:
+    """One application's columns, identity left out."""
+    row = {
+        "institution": app["institution__code"],
+        "case_reference": app["case_reference"],
+        "received_on": _date(app["received_on"]),
+        "status": app["status"],
+        "decided_on": _date(app["decided_on"]),
+        "age_at_application": app["age_at_application"] if app["age_at_application"] is not None else "",
+        "age_at_recruitment": app["age_at_recruitment"] if app["age_at_recruitment"] is not None else "",
+        "mother_tongue": app["mother_tongue_id"] or "",
+        "residence_province": app["residence_province_id"] or "",
+        "residence_canton": app["residence_canton_id"] or "",
+        "residence_district": app["residence_district_id"] or "",
+        "recruitment_province": app["recruitment_province_id"] or "",
+        "recruitment_canton": app["recruitment_canton_id"] or "",
+        "recruitment_district": app["recruitment_district_id"] or "",
+        "recruitment_country": app["recruitment_country"] or "",
+    }
+    if resolution:
+        row |= {
+            "resolution_number": resolution["resolution_number"],
+            "votes_in_favour": resolution["votes_in_favour"],
+            "votes_against": resolution["votes_against"],
+            "abstentions": resolution["abstentions"],
+            "decision_reasons": resolution["reasons"],
+        }
+    for key in _CODED:
+        row[key] = code_of.get(app[f"{key}_id"], "")
+    for name in (*M2M_FIELDS, *COUNTRY_SETS):
+        row[name] = MULTI_JOIN.join(sorted(str(v) for v in facts.get(name, [])))
+    return row
 
 
 def export_csv(*, user, with_identity: bool) -> Iterator[str]:
