@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
+from typing import Any
 
 from django.db.models import QuerySet
 
@@ -107,7 +108,7 @@ def _facts_of(chunk: list[int], code_of: dict) -> dict[int, dict[str, list]]:
     return facts
 
 
-def _resolutions_of(chunk: list[int]) -> dict[int, dict]:
+def _resolutions_of(chunk: list[int]) -> dict[int, Any]:
     """The resolution in force of each decided application, so an export imports back unchanged."""
     return {
         d["application_id"]: d
@@ -127,7 +128,7 @@ def _identities_of(person_ids: list[int]) -> dict[int, dict]:
 _CODED = ("sex", "gender_identity", "migration_status", "education_level", "occupation", "relationship_to_trafficker")
 
 
-def _row(app: dict, code_of: dict, facts: dict[str, list], resolution: dict | None) -> dict:
+def _row(app: dict, code_of: dict, facts: dict[str, list], resolution: Any) -> dict:
     """One application's columns, identity left out."""
     row = {
         "institution": app["institution__code"],

@@ -417,15 +417,7 @@ class RowValidator:
         if column.required and (text is None or text == ""):
             raise _Invalid(_("a value is required"))
         if kind == "text":
-            if text.startswith("="):
-                # A formula saved as text (CSV): refused like a formula cell, and it must never reach an export.
-                raise _Invalid(_("the cell holds a formula; formulas are not evaluated, paste the values instead"))
-            if text[:1] == "'" and text[1:2] in FORMULA_STARTS:
-                text = text[1:]  # the export's protective quote (see exports.spreadsheet_safe)
-            limit = _MAX_LENGTH.get(column.key)
-            if limit and len(text) > limit:
-                raise _Invalid(_("the value is longer than %(max)s characters") % {"max": limit})
-            return text
+            return self._plain_text(column, text)
         if kind == "date":
             value = parse_date(raw, echo=not column.identity)
             if value and column.key in CASE_DATES:
@@ -434,13 +426,7 @@ class RowValidator:
         if not text:
             return () if column.multi else ("" if kind in ("country", "document_type") else None)
         if kind == "int":
-            try:
-                number = float(text.replace(",", "."))
-            except ValueError:
-                number = 0.5  # a float: int.is_integer only exists from Python 3.12
-            if not number.is_integer() or abs(number) > 10**6:
-                raise _Invalid(_("'%(value)s' is not a whole number") % {"value": text})
-            return int(number)  # its range is checked with the row (records.validation)
+            return self._whole_number(text)
         if kind == "code":
             return self._code(column, text)
         if kind == "codes":
@@ -462,19 +448,58 @@ class RowValidator:
                     % {"value": text, "institution": self.institution.code}
                 )
             return self.institution.pk
-        if kind == "province":
+        if kind in ("province", "canton", "district", "districts"):
+            return self._place(column, text, values)
+        if kind == "country":
+            return self._country(text)
+        if kind == "countries":
+            return tuple(sorted({self._country(part) for part in _split(text)}))
+        if kind == "language":
+            value = self.lookups.languages.get(normalise(text))
+            if value is None or value is AMBIGUOUS:
+                raise _Invalid(_("'%(value)s' is not a known language") % {"value": text})
+            return value
+        raise AssertionError(kind)
+
+    @staticmethod
+    def _plain_text(column: Column, text: str) -> str:
+        if text.startswith("="):
+            # A formula saved as text (CSV): refused like a formula cell, and it must never reach an export.
+            raise _Invalid(_("the cell holds a formula; formulas are not evaluated, paste the values instead"))
+        if text[:1] == "'" and text[1:2] in FORMULA_STARTS:
+            text = text[1:]  # the export's protective quote (see exports.spreadsheet_safe)
+        limit = _MAX_LENGTH.get(column.key)
+        if limit and len(text) > limit:
+            raise _Invalid(_("the value is longer than %(max)s characters") % {"max": limit})
+        return text
+
+    @staticmethod
+    def _whole_number(text: str) -> int:
+        try:
+            number = float(text.replace(",", "."))
+        except ValueError:
+            number = 0.5  # a float: int.is_integer only exists from Python 3.12
+        if not number.is_integer() or abs(number) > 10**6:
+            raise _Invalid(_("'%(value)s' is not a whole number") % {"value": text})
+        return int(number)  # its range is checked with the row (records.validation)
+
+    def _place(self, column: Column, text: str, values: dict):
+        """A province, canton or district (or several districts), by code or name; a district within the
+        row's canton when the row names one."""
+        value: Any
+        if column.kind == "province":
             value = self.lookups.provinces.get(normalise(text))
             if value is None or value is AMBIGUOUS:
                 raise _Invalid(_("'%(value)s' is not a province") % {"value": text})
             return value
-        if kind == "canton":
+        if column.kind == "canton":
             value = self.lookups.cantons.get(normalise(text))
             if value is None:
                 raise _Invalid(_("'%(value)s' is not a canton") % {"value": text})
             if value is AMBIGUOUS:
                 raise _Invalid(_("'%(value)s' names several cantons: give its code") % {"value": text})
             return value
-        if kind == "district":
+        if column.kind == "district":
             canton = values.get(CANTON_OF[column.key])
             if canton:
                 value = self.lookups.districts_in_canton.get(canton, {}).get(normalise(text))
@@ -489,7 +514,7 @@ class RowValidator:
             if value is AMBIGUOUS:
                 raise _Invalid(_("'%(value)s' names several districts: give its code or the canton") % {"value": text})
             return value
-        if kind == "districts":
+        if column.kind == "districts":
             found = []
             for part in _split(text):
                 value = self.lookups.districts.get(normalise(part))
@@ -499,16 +524,7 @@ class RowValidator:
                     raise _Invalid(_("'%(value)s' names several districts: give its code") % {"value": part})
                 found.append(value)
             return tuple(sorted(set(found)))
-        if kind == "country":
-            return self._country(text)
-        if kind == "countries":
-            return tuple(sorted({self._country(part) for part in _split(text)}))
-        if kind == "language":
-            value = self.lookups.languages.get(normalise(text))
-            if value is None or value is AMBIGUOUS:
-                raise _Invalid(_("'%(value)s' is not a known language") % {"value": text})
-            return value
-        raise AssertionError(kind)
+        raise AssertionError(column.kind)
 
     def _plausible(self, value: datetime.date, raw) -> None:
         """A date of the case before the floor or after today is refused, saying what was read."""
