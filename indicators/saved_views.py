@@ -14,6 +14,7 @@ saved view's filters needs the report catalogue, which itself reads ``indicators
 
 from __future__ import annotations
 
+import unicodedata
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -53,7 +54,15 @@ QUERY_MAX_FIELDS = 60
 
 
 def _has_control_characters(text: str) -> bool:
-    return any(ord(c) < 32 or 127 <= ord(c) < 160 for c in text)
+    """Control characters, and the invisible format characters (zero-width spaces, direction overrides) that
+    would make a name in the list, or a link, read other than it is."""
+    return any(unicodedata.category(c) in ("Cc", "Cf") for c in text)
+
+
+def report_parameters() -> frozenset[str]:
+    """The parameters a report page reads from its address: the filter panel's fields, what to count, the
+    dimensions to cross and the province a map zooms to. A parameter a page starts to read belongs here too."""
+    return frozenset(catalogue.filter_form(None).fields) | {"measure", "dims", catalogue.ZOOM}
 
 
 def report_path_clean(path: str) -> str:
@@ -81,18 +90,21 @@ def report_path_clean(path: str) -> str:
 
 def report_query_clean(query: str) -> str:
     """The report parameters of ``query`` in one canonical form (blank fields dropped, as the filter form sends
-    them), or ValidationError: too long, control characters (in the address or once decoded), or filters the
-    report pages would refuse themselves (unknown years, values, measures or dimensions)."""
+    them), or ValidationError: too long, control characters (in the address or once decoded), a parameter no
+    report page reads, or filters the report pages would refuse themselves (unknown years, values, measures or
+    dimensions)."""
     query = (query or "").lstrip("?")
     if len(query) > QUERY_MAX_LENGTH:
         raise ValidationError({"query": _("The filters of this page are too long to be saved.")})
     try:
-        pairs = parse_qsl(query, max_num_fields=QUERY_MAX_FIELDS)
+        pairs = parse_qsl(query, keep_blank_values=True, max_num_fields=QUERY_MAX_FIELDS)
     except ValueError:
         raise ValidationError({"query": _("The filters of this page are too long to be saved.")}) from None
     if _has_control_characters(query) or any(_has_control_characters(k + v) for k, v in pairs):
         raise ValidationError({"query": _("The filters of this page hold characters that cannot be saved.")})
-    cleaned = urlencode(pairs)
+    if {k for k, _v in pairs} - report_parameters():
+        raise ValidationError({"query": _("The address of this page holds parameters that are not report filters.")})
+    cleaned = urlencode([(k, v) for k, v in pairs if v])
     if len(cleaned) > QUERY_MAX_LENGTH:
         raise ValidationError({"query": _("The filters of this page are too long to be saved.")})
     try:
@@ -106,10 +118,10 @@ def saved_view_name_clean(name: str) -> str:
     name = " ".join((name or "").split())  # no leading, trailing or repeated spaces in a list read by people
     if not name:
         raise ValidationError({"name": _("Give the view a name, so that you can find it again.")})
-    if len(name) > NAME_MAX_LENGTH or _has_control_characters(name):
-        raise ValidationError(
-            {"name": _("A name has at most %(max)d characters.") % {"max": NAME_MAX_LENGTH}},
-        )
+    if len(name) > NAME_MAX_LENGTH:
+        raise ValidationError({"name": _("A name has at most %(max)d characters.") % {"max": NAME_MAX_LENGTH}})
+    if _has_control_characters(name):
+        raise ValidationError({"name": _("The name holds characters that cannot be saved.")})
     return name
 
 

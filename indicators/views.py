@@ -676,9 +676,12 @@ def _saved_view_rows(request, views: list[SavedView]) -> list[dict]:
         except KeyError:
             return key
 
+    # In the filter panel's order (years first), then what is counted and crossed, then anything else.
+    order = {name: i for i, name in enumerate([*fields, "measure", "dims"])}
+
     def summary(query: str) -> list[str]:
         parts = []
-        for name, values in QueryDict(query).lists():
+        for name, values in sorted(QueryDict(query).lists(), key=lambda item: order.get(item[0], len(order))):
             if name in fields:
                 choices = dict(getattr(fields[name], "choices", ()))
                 parts.append(f"{fields[name].label}: {', '.join(str(choices.get(v, v)) for v in values)}")

@@ -5,6 +5,7 @@ report through their own rights. Over the report data set (tests/report_data.py)
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlencode
 
 import pytest
@@ -12,9 +13,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils.html import escape
 
-from indicators import saved_views
+from indicators import saved_views, views
 from indicators.models import SavedView
 from tests.report_data import K
+from tests.test_security_hostile_input import _UNESCAPED, HOSTILE
 
 pytestmark = pytest.mark.django_db
 
@@ -61,7 +63,9 @@ def test_a_report_is_saved_listed_opened_and_deleted(data, member):
     html = listing.content.decode()
     assert "Mis vistas guardadas" in html and "Recibidas 2024 por nacionalidad" in html
     assert "Desagregaciones: Nacionalidad" in html  # the report's title
-    assert "Desde el año: 2024" in html and "Qué contar:" in html  # the filters in the panel's words
+    assert '<th scope="col">Nombre</th>' in html and '<th scope="col">Filtros</th>' in html
+    # The filters in the panel's words and order: years first, then what is counted.
+    assert "Desde el año: 2024" in html and html.index("Desde el año") < html.index("Qué contar: Solicitudes")
     assert f'href="{escape(saved.url)}"' in html  # open
     assert f'value="http://testserver{escape(saved.url)}"' in html and "data-copy-link=" in html  # copy link
     assert 'src="/static/js/saved-views.js"' in html
@@ -84,10 +88,30 @@ def test_every_report_page_with_filters_offers_to_save_it(data):
         assert f'name="path" value="{reverse(f"indicators:{name}")}"' in html, name
 
 
-def test_the_form_carries_the_pages_own_address(data):
-    html = data.client_for(data.analyst_a).get("/reports/intersections/?dims=sex&dims=nationality").content.decode()
-    assert 'name="path" value="/reports/intersections/"' in html
-    assert 'name="query" value="dims=sex&amp;dims=nationality"' in html
+def test_the_form_carries_the_pages_own_address_and_the_users_own_token(data, monkeypatch):
+    """The second request is answered from the page cache (views.cached_page): the form, outside the cached
+    fragment, still carries this address and this user's CSRF token, never a cached one."""
+    url = "/reports/intersections/?dims=sex&dims=nationality"
+    first = data.client_for(data.analyst_a).get(url).content.decode()
+    second = data.client_for(data.analyst_b, enforce_csrf_checks=True)  # same audience: cached
+    # Served from the cache, the page's context is not built at all.
+    monkeypatch.setattr(views, "_context", lambda *args, **kwargs: pytest.fail("not served from the cache"))
+    cached = second.get(url)
+    for html in (first, cached.content.decode()):
+        assert 'name="path" value="/reports/intersections/"' in html
+        assert 'name="query" value="dims=sex&amp;dims=nationality"' in html
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', cached.content.decode()).group(1)
+    response = second.post(
+        CREATE,
+        {
+            "csrfmiddlewaretoken": token,
+            "name": "Cruce",
+            "path": "/reports/intersections/",
+            "query": "dims=sex&dims=nationality",
+        },
+    )
+    assert response.status_code == 302
+    assert SavedView.objects.get(owner=data.analyst_b).url == url
 
 
 @pytest.mark.parametrize(
@@ -96,6 +120,7 @@ def test_the_form_carries_the_pages_own_address(data):
         ("", "Dé un nombre a la vista"),
         ("   ", "Dé un nombre a la vista"),
         ("x" * 121, "como máximo 120 caracteres"),
+        ("Niñas\u202e4202", "caracteres que no se pueden guardar"),  # a right-to-left override
     ],
 )
 def test_a_missing_or_too_long_name_is_refused_in_spanish_and_the_report_kept(data, name, message):
@@ -166,6 +191,8 @@ def test_a_path_outside_the_reports_is_refused(data, path):
         ("&".join(f"a{i}=1" for i in range(100)), "demasiado largos"),
         ("year_from=1850", "Desde el año"),  # the report page itself would refuse it
         ("measure=nothing", "Qué contar"),
+        ("next=https://evil.example/", "parámetros que no son filtros"),
+        ("sex=F%E2%80%AE", "caracteres que no se pueden guardar"),  # a right-to-left override, once decoded
     ],
 )
 def test_a_query_that_is_not_report_parameters_is_refused(data, query, message):
@@ -244,3 +271,26 @@ def test_a_post_without_the_csrf_token_is_refused(data):
 
 def test_create_answers_post_only(data):
     assert data.client_for(data.analyst_a).get(CREATE + "?" + urlencode({"name": "x"})).status_code == 405
+
+
+@pytest.mark.parametrize("kind", sorted(HOSTILE))
+def test_hostile_strings_as_name_path_or_query_are_answered_safely(data, kind):
+    """Each hostile string (tests/test_security_hostile_input.py) as the name, the path or the query: never a
+    500, never rendered unescaped, and a path or a query that is not a report's is never saved."""
+    client = data.client_for(data.analyst_a)
+    value = HOSTILE[kind]
+    for fields in (
+        {"name": value, "path": NATIONALITY, "query": ""},
+        {"name": f"ruta {kind}", "path": value, "query": ""},
+        {"name": f"filtros {kind}", "path": NATIONALITY, "query": value},
+    ):
+        response = client.post(CREATE, fields, follow=True)
+        assert response.status_code in (200, 400), fields["name"][:20]  # 400: a NUL byte, refused before any view
+        html = response.content.decode()
+        assert all(raw not in html for raw in _UNESCAPED)
+    saved = {view.name: view for view in SavedView.objects.filter(owner=data.analyst_a)}
+    assert f"ruta {kind}" not in saved and f"filtros {kind}" not in saved
+    listing = client.get(LIST).content.decode()
+    assert all(raw not in listing for raw in _UNESCAPED)
+    for view in saved.values():  # only a hostile name can have been kept, escaped, on a report's path
+        assert view.path == NATIONALITY and "\x00" not in view.name
