@@ -85,4 +85,11 @@ def test_analyst_saves_finds_copies_opens_and_deletes_a_view(cast, live_server, 
     page.wait_for_url(f"{base}/reports/saved/")
     assert page.locator("[data-testid=no-saved-views]").is_visible()
     assert not SavedView.objects.exists()
+
+    # On a phone the form wraps above the title, its box no wider than the screen.
+    page.set_viewport_size({"width": 390, "height": 800})
+    page.goto(base + report)
+    box = page.locator("#save-view-name").bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390
+    page.screenshot(path=str(ARTIFACTS / "saved-views-05-phone.png"))
     assert page.errors == []
