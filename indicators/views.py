@@ -12,11 +12,12 @@ from django.contrib import messages
 from django.core.cache import cache
 from django.core.cache.utils import make_template_fragment_key
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponseBadRequest, HttpResponseNotAllowed, QueryDict
+from django.http import Http404, HttpResponseBadRequest, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import Resolver404, resolve, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import access
 from accounts.models import AccessEvent
@@ -592,11 +593,10 @@ def saved_view_list(request):
 
 
 @can_view_reports
+@require_POST
 def saved_view_create(request):
     """Save the report the form was on (``templates/indicators/_save_view.html``) and go back to it, with the
     success or the refusal as a message: the report is never lost, and never left for another address."""
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
     path, query = request.POST.get("path", ""), request.POST.get("query", "")
     try:
         saved = saved_views.saved_view_create(
@@ -611,6 +611,7 @@ def saved_view_create(request):
 
 
 @can_view_reports
+@require_http_methods(["GET", "POST"])
 def saved_view_delete(request, pk: int):
     """Delete one of the user's saved views: GET asks for confirmation, POST deletes. Another user's saved view
     answers 404, like one that does not exist."""
@@ -625,8 +626,6 @@ def saved_view_delete(request, pk: int):
             raise Http404 from None
         messages.success(request, _('The saved view "%(name)s" was deleted.') % {"name": saved.name})
         return redirect("indicators:saved_views")
-    if request.method != "GET":
-        return HttpResponseNotAllowed(["GET", "POST"])
     return render(
         request,
         "indicators/saved_view_delete.html",
