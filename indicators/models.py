@@ -10,11 +10,15 @@ Three layers, all free of identity data (no names, documents, birth dates, conta
   a new version and makes it current in the same transaction, so readers never see half a recompute.
 * ``RecomputeRun``, ``PendingRecompute``, ``RecomputeLock``, ``BusinessDay``: the machinery (run history, the
   outbox of years to recompute, the lock that keeps two recomputes apart, the business-day calendar).
+
+And ``SavedView``, a user's named link to a report page with its filters (``indicators.saved_views``).
 """
 
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 from .dimensions import CELL_DIMENSION_COLUMNS
@@ -306,3 +310,36 @@ class BusinessDay(models.Model):
     class Meta:
         verbose_name = _("business day")
         verbose_name_plural = _("business days")
+
+
+class SavedView(models.Model):
+    """A report page with its filters, named by its owner to find it again (issue 15, point 10). Only a link:
+    whoever opens it sees the report through their own rights, so it grants nothing and holds nothing but
+    report parameters (aggregates' filters, never identity data). ``path`` is always a report page of the
+    ``indicators`` namespace and ``query`` its parameters, both checked by ``indicators.saved_views`` before
+    any row is written; only the owner lists, renames or deletes it."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.CASCADE, related_name="saved_views"
+    )
+    name = models.CharField(_("name"), max_length=120)
+    path = models.CharField(_("report"), max_length=200)
+    query = models.CharField(_("filters"), max_length=1000, blank=True)
+    created_at = models.DateTimeField(_("saved at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # "Mujeres 2024" and "mujeres 2024" would be the same name in a list read by people.
+            models.UniqueConstraint("owner", Lower("name"), name="ind_savedview_owner_name"),
+        ]
+        verbose_name = _("saved view")
+        verbose_name_plural = _("saved views")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def url(self) -> str:
+        """The report's address with its filters: what "open" follows and "copy link" shares."""
+        return f"{self.path}?{self.query}" if self.query else self.path

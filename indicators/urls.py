@@ -18,4 +18,7 @@ urlpatterns = [
     path("international/", views.international, name="international"),
     path("chart/<slug:slug>/", charts.ReportChartView.as_view(), name="chart"),
     path("export/<slug:slug>.<str:fmt>", views.export, name="export"),
+    path("saved/", views.saved_view_list, name="saved_views"),
+    path("saved/new/", views.saved_view_create, name="saved_view_create"),
+    path("saved/<int:pk>/delete/", views.saved_view_delete, name="saved_view_delete"),
 ]

@@ -86,6 +86,7 @@ _CASE = (
     "api-import-cancel",
     "api-import-confirm",
     "accounts:api_token_revoke",
+    "indicators:saved_view_delete",  # one user's saved view: anyone else, of any role, gets 404
 )
 INSTITUTION_OBJECT_URLS: dict[str, tuple[str, ...]] = dict.fromkeys(_CASE, ())
 # Patterns with ids or slugs whose object is not an institution's case, and why.
@@ -190,6 +191,7 @@ _PK_KIND = [
     ("records:import_", "import_job"),
     ("records:", "application"),
     ("accounts:api_token", "api_token"),
+    ("indicators:saved_view", "saved_view"),
     ("api-application", "application"),
     ("api-person", "person"),
     ("api-decision", "decision"),
@@ -210,6 +212,7 @@ def build_world(cast) -> World:
 
     from accounts.tokens import api_token_create
     from indicators import dimensions
+    from indicators.saved_views import saved_view_create
     from records.imports import samples
     from records.imports.models import ImportJob
     from records.models import Canton, Code, District, Language, Province
@@ -231,6 +234,7 @@ def build_world(cast) -> World:
         "decision": decided.decision.pk if hasattr(decided, "decision") else decided.decisions.first().pk,
         "import_job": ImportJob.objects.filter(user=cast.officer_a).latest("pk").pk,
         "api_token": token.pk,
+        "saved_view": saved_view_create(owner=cast.officer_a, name="matrix", path=reverse("indicators:dashboard")).pk,
         "estimation_run": estimation_run.pk,
         "code": Code.objects.order_by("pk").first().pk,
         "province": Province.objects.order_by("pk").first().pk,
@@ -323,6 +327,10 @@ TABLE: dict[str, dict] = {
     "indicators:protection": row(LOGIN, 403, 200, 200, 200, 200, 200),
     "indicators:chart": row(LOGIN, 403, 200, 200, 200, 200, 200),
     "indicators:export": row(LOGIN, 403, 200, 200, 200, 200, 200),
+    # Saved views: each user's own list; saving is a POST; the delete page is for the owner (officer_own's) only.
+    "indicators:saved_views": row(LOGIN, 403, 200, 200, 200, 200, 200),
+    "indicators:saved_view_create": row(LOGIN, 403, 405, 405, 405, 405, 405),
+    "indicators:saved_view_delete": row(LOGIN, 403, 200, 404, 404, 404, 404),
     # The public statistics: open to everyone, the same page for all.
     "public:statistics": row(200, 200, 200, 200, 200, 200, 200),
     "public:protection": row(200, 200, 200, 200, 200, 200, 200),

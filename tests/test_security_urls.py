@@ -152,7 +152,9 @@ def _missing_object_path(world, name, route, params) -> str:
     """The same URL with ids that exist nowhere."""
     saved = dict(world.ids)
     try:
-        world.ids.update(dict.fromkeys(("application", "person", "decision", "import_job", "api_token"), 987654321))
+        world.ids.update(
+            dict.fromkeys(("application", "person", "decision", "import_job", "api_token", "saved_view"), 987654321)
+        )
         return world.path_for(name, route, params)
     finally:
         world.ids.clear()
