@@ -18,4 +18,5 @@ urlpatterns = [
     path("international/", views.international, name="international"),
     path("chart/<slug:slug>/", charts.ReportChartView.as_view(), name="chart"),
     path("export/<slug:slug>.<str:fmt>", views.export, name="export"),
+    path("annual/<int:year>.pdf", views.annual_pdf, name="annual_pdf"),
 ]
