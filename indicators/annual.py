@@ -81,7 +81,8 @@ class Block:
     totals: list[str] | None = None
     label_count: int = 1
     wide: bool = False
-    has_hidden: bool = False
+    # The chart's legend sample of a hidden value, where the chart draws one ("" otherwise).
+    hidden_swatch: SafeString | str = ""
 
 
 @dataclass(frozen=True)
@@ -107,9 +108,6 @@ class AnnualReport:
     source: str
     generated_on: str
 
-    @property
-    def hidden_swatch(self) -> SafeString:
-        return svgcharts.hidden_swatch()
 
 
 def _block(entry: Entry, report: Report, *, index: int) -> Block:
@@ -127,7 +125,7 @@ def _block(entry: Entry, report: Report, *, index: int) -> Block:
         totals=report.totals_row() if report.show_totals_row else None,
         label_count=max(len(report.row_dimensions), 1),
         wide=len(header) > WIDE_COLUMNS,
-        has_hidden=report.has_hidden,
+        hidden_swatch=svgcharts.hidden_swatch(f"{index}") if any(bar.value is None for bar in bars) else "",
     )
 
 

@@ -107,11 +107,12 @@ def horizontal_bars(bars: Sequence[Bar], *, k: int, chart_id: str, title: str) -
     return mark_safe("".join(parts))  # noqa: S308 - every text above is escaped
 
 
-def hidden_swatch() -> SafeString:
-    """The legend's sample of the hatch that marks a hidden value."""
+def hidden_swatch(swatch_id: str) -> SafeString:
+    """The legend's sample of the hatch that marks a hidden value (``swatch_id`` unique in the document)."""
     return mark_safe(  # noqa: S308 - constant markup
         '<svg xmlns="http://www.w3.org/2000/svg" class="swatch" viewBox="0 0 18 10" width="18" height="10">'
-        '<defs><pattern id="hatch-legend" patternUnits="userSpaceOnUse" width="6" height="6" '
+        f'<defs><pattern id="swatch-{escape(swatch_id)}" patternUnits="userSpaceOnUse" width="6" height="6" '
         f'patternTransform="rotate(45)"><rect width="3" height="6" fill="{HIDDEN_COLOUR}"/></pattern></defs>'
-        f'<rect x="0.5" y="0.5" width="17" height="9" fill="url(#hatch-legend)" stroke="{HIDDEN_COLOUR}"/></svg>'
+        f'<rect x="0.5" y="0.5" width="17" height="9" fill="url(#swatch-{escape(swatch_id)})" '
+        f'stroke="{HIDDEN_COLOUR}"/></svg>'
     )

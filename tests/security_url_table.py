@@ -96,6 +96,7 @@ NOT_INSTITUTION_SCOPED: dict[str, str] = {
     "indicators:dimension": "aggregates under disclosure control",
     "indicators:chart": "aggregates under disclosure control",
     "indicators:export": "aggregates under disclosure control",
+    "indicators:annual_pdf": "aggregates under disclosure control",
     "public:csv": "public aggregates under disclosure control, the same for everyone",
     "api-indicator-dimension": "aggregates under disclosure control",
     "api-indicators-report": "aggregates under disclosure control",
@@ -209,7 +210,7 @@ def build_world(cast) -> World:
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     from accounts.tokens import api_token_create
-    from indicators import dimensions
+    from indicators import catalogue, dimensions
     from records.imports import samples
     from records.imports.models import ImportJob
     from records.models import Canton, Code, District, Language, Province
@@ -245,6 +246,9 @@ def build_world(cast) -> World:
         "fmt": "csv",
         "file_format": "csv",
         "name": next(iter(dimensions.DIMENSIONS)),
+        # The annual report's year: the world recomputes no indicators, so no year has any (404 after the
+        # rights are checked); tests/test_reports_annual.py has the PDFs of a year with data.
+        "year": max(catalogue.years(), default=2025),
     }
     world = World(cast=cast, ids=ids)
     world.clients = {role: cast.client_for(getattr(cast, m) if m else None) for role, m in CAST_MEMBER.items()}
@@ -323,6 +327,8 @@ TABLE: dict[str, dict] = {
     "indicators:protection": row(LOGIN, 403, 200, 200, 200, 200, 200),
     "indicators:chart": row(LOGIN, 403, 200, 200, 200, 200, 200),
     "indicators:export": row(LOGIN, 403, 200, 200, 200, 200, 200),
+    # Rights first (as every report page), then the year: the world has no indicators, so any year is 404.
+    "indicators:annual_pdf": row(LOGIN, 403, 404, 404, 404, 404, 404),
     # The public statistics: open to everyone, the same page for all.
     "public:statistics": row(200, 200, 200, 200, 200, 200, 200),
     "public:protection": row(200, 200, 200, 200, 200, 200, 200),
