@@ -109,7 +109,6 @@ class AnnualReport:
     generated_on: str
 
 
-
 def _block(entry: Entry, report: Report, *, index: int) -> Block:
     heading = str(entry.heading) if entry.heading else report.title
     bars = svgcharts.report_bars(report)
