@@ -178,3 +178,20 @@ def test_the_pdf_holds_aggregates_only(report_data):
     assert [value for value in identifiers if value and value in text] == []
     # Nor the words of a decision's reasons (free text).
     assert "Synthetic test decision" not in text
+
+
+@pytest.mark.django_db
+def test_weasyprint_fetches_nothing(report_data, monkeypatch):
+    with pytest.raises(ValueError, match="fetches nothing"):
+        annual.NoFetching().fetch("https://example.org/logo.png")
+    asked: list[str] = []
+    refuse = annual.NoFetching.fetch
+
+    def recording(self, url, headers=None):
+        asked.append(url)
+        return refuse(self, url, headers)
+
+    monkeypatch.setattr(annual.NoFetching, "fetch", recording)
+    built = annual.annual_report_build(year=YEAR, user=report_data.analyst_a)
+    assert annual.annual_report_pdf(built).startswith(b"%PDF")
+    assert asked == []  # the charts are inline and the stylesheet is passed in: nothing to fetch
