@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 import weasyprint
 from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
-from django.utils import timezone
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -106,7 +105,6 @@ class AnnualReport:
     data_as_of: str
     protection: str
     source: str
-    generated_on: str
 
 
 def _block(entry: Entry, report: Report, *, index: int) -> Block:
@@ -166,7 +164,6 @@ def annual_report_build(*, year: int, user) -> AnnualReport:
         data_as_of=catalogue.data_as_of_display(),
         protection=protection_text(exact=exact, k=k),
         source=exports.source(),
-        generated_on=timezone.localdate().isoformat(),
     )
 
 
