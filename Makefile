@@ -8,19 +8,27 @@ DEMO_APPLICATIONS ?= 3000
 # --dist loadgroup keeps the tests marked with one xdist_group on one worker (tests/conftest.py says which).
 PYTEST_WORKERS ?= auto
 
-.PHONY: run test setup deps-dev lint check serve demo-data clean-db
+.PHONY: run test setup deps-dev lint check serve demo-data clean-db pango
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
 $(VENV)/.runtime: requirements.txt | $(BIN)/activate
+	@$(MAKE) --no-print-directory pango
 	$(BIN)/pip install --quiet -r requirements.txt
 	touch $@
 
 $(VENV)/.dev: requirements-dev.txt requirements.txt | $(BIN)/activate
+	@$(MAKE) --no-print-directory pango
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@
+
+# WeasyPrint (the annual report's PDF) loads Debian's Pango at import; installed when missing and run as root.
+pango:
+	@ldconfig -p 2>/dev/null | grep -q libpangoft2-1.0 || [ "$$(id -u)" != 0 ] || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 \
+		>/dev/null) || echo "Pango could not be installed: the annual report's PDF needs libpango-1.0-0"
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund

@@ -469,6 +469,9 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "axes": {"level": "WARNING"},
+        # WeasyPrint (the annual report's PDF) logs every layout step at INFO.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
         # Request errors would print the request (URL, POST data); the portal's own handlers log ids only.
         "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
     },

@@ -21,4 +21,5 @@ urlpatterns = [
     path("saved/", views.saved_view_list, name="saved_views"),
     path("saved/new/", views.saved_view_create, name="saved_view_create"),
     path("saved/<int:pk>/delete/", views.saved_view_delete, name="saved_view_delete"),
+    path("annual/<int:year>.pdf", views.annual_pdf, name="annual_pdf"),
 ]

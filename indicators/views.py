@@ -11,7 +11,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponseBadRequest, QueryDict
+from django.http import Http404, HttpResponse, HttpResponseBadRequest, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import Resolver404, resolve, reverse
 from django.utils.translation import gettext as _
@@ -21,7 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts import access
 from accounts.models import AccessEvent
 
-from . import catalogue, disclosure, drilldown, exports, saved_views, trends
+from . import annual, catalogue, disclosure, drilldown, exports, saved_views, trends
 from .forms import INSTITUTION, IntersectionForm, ReportFilterForm
 from .models import SavedView
 from .reporting import InvalidFilters, Report
@@ -240,6 +240,7 @@ def dashboard(request):
             ),
             form=form,
             overview=overview,
+            annual_years=catalogue.years(),
             by_year=report_block(
                 overview.by_year,
                 export_query=query,
@@ -584,6 +585,22 @@ def export(request, slug: str, fmt: str):
     access.log_access(request, AccessEvent.Action.EXPORT, object_type="report", object_id=slug, detail=fmt)
     about = exports.describe(report, slug=slug, filters=filters, query=request.GET)
     return exports.respond(report, fmt, about=about)
+
+
+@can_view_reports
+def annual_pdf(request, year: int):
+    """The annual statistical report of ``year`` as a PDF (indicators.annual): the same protected figures as
+    the pages, for this user; logged as an export. A year without indicators is 404."""
+    if year not in catalogue.years():
+        raise Http404(_("There are no indicators for that year."))
+    report = annual.annual_report_build(year=year, user=request.user)
+    pdf = annual.annual_report_pdf(report)
+    access.log_access(
+        request, AccessEvent.Action.EXPORT, object_type="report", object_id="annual", detail=f"pdf {year}"
+    )
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{annual.filename(year)}"'
+    return response
 
 
 def _join(*parts: str) -> str:

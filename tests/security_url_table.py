@@ -97,6 +97,7 @@ NOT_INSTITUTION_SCOPED: dict[str, str] = {
     "indicators:dimension": "aggregates under disclosure control",
     "indicators:chart": "aggregates under disclosure control",
     "indicators:export": "aggregates under disclosure control",
+    "indicators:annual_pdf": "aggregates under disclosure control",
     "public:csv": "public aggregates under disclosure control, the same for everyone",
     "api-indicator-dimension": "aggregates under disclosure control",
     "api-indicators-report": "aggregates under disclosure control",
@@ -211,7 +212,7 @@ def build_world(cast) -> World:
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     from accounts.tokens import api_token_create
-    from indicators import dimensions
+    from indicators import catalogue, dimensions
     from indicators.saved_views import saved_view_create
     from records.imports import samples
     from records.imports.models import ImportJob
@@ -249,6 +250,9 @@ def build_world(cast) -> World:
         "fmt": "csv",
         "file_format": "csv",
         "name": next(iter(dimensions.DIMENSIONS)),
+        # The annual report's year: the world recomputes no indicators, so no year has any (404 after the
+        # rights are checked); tests/test_reports_annual.py has the PDFs of a year with data.
+        "year": max(catalogue.years(), default=2025),
     }
     world = World(cast=cast, ids=ids)
     world.clients = {role: cast.client_for(getattr(cast, m) if m else None) for role, m in CAST_MEMBER.items()}
@@ -331,6 +335,8 @@ TABLE: dict[str, dict] = {
     "indicators:saved_views": row(LOGIN, 403, 200, 200, 200, 200, 200),
     "indicators:saved_view_create": row(LOGIN, 403, 405, 405, 405, 405, 405),
     "indicators:saved_view_delete": row(LOGIN, 403, 200, 404, 404, 404, 404),
+    # Rights first (as every report page), then the year: the world has no indicators, so any year is 404.
+    "indicators:annual_pdf": row(LOGIN, 403, 404, 404, 404, 404, 404),
     # The public statistics: open to everyone, the same page for all.
     "public:statistics": row(200, 200, 200, 200, 200, 200, 200),
     "public:protection": row(200, 200, 200, 200, 200, 200, 200),
