@@ -45,7 +45,7 @@ ALL_OBJECTS_ALLOWED = {
 # Modules that use Application.objects and run only where a scope is open or scopes are disabled.
 OBJECTS_ALLOWED = {
     "accounts/access.py": "builds the visible querysets inside case_data_scope()",
-    "records/demo.py": "demo seeding, run by seed_demo and the benchmarks under scopes_disabled()",
+    "records/demo/seeding.py": "demo seeding, run by seed_demo and the benchmarks under scopes_disabled()",
     "indicators/recompute/runner.py": "the recompute, run by its tasks, command and admin under scopes_disabled()",
 }
 

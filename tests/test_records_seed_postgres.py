@@ -24,7 +24,7 @@ def test_bulk_load_on_postgresql_rebuilds_every_index(monkeypatch):
             return [row[0] for row in cursor.fetchall()]
 
     before = schema()
-    monkeypatch.setattr(demo, "BULK_THRESHOLD", 100)
+    monkeypatch.setattr(demo.seeding, "BULK_THRESHOLD", 100)
     with scopes_disabled():  # as the seed_demo command runs it (records/scopes.py)
         totals = demo.seed(applications=500, seed=3, chunk_size=200)
     assert totals["bulk"] is True
@@ -38,9 +38,9 @@ def test_bulk_load_on_postgresql_rebuilds_every_index(monkeypatch):
 def test_failed_bulk_load_leaves_nothing_behind(monkeypatch):
     from records import demo
 
-    monkeypatch.setattr(demo, "BULK_THRESHOLD", 100)
+    monkeypatch.setattr(demo.seeding, "BULK_THRESHOLD", 100)
     calls = {"n": 0}
-    real_write = demo._PostgresWriter.write
+    real_write = demo.ChunkWriter.write
 
     def failing_write(self, chunk):
         calls["n"] += 1
@@ -48,7 +48,7 @@ def test_failed_bulk_load_leaves_nothing_behind(monkeypatch):
             raise RuntimeError("disk full")
         return real_write(self, chunk)
 
-    monkeypatch.setattr(demo._PostgresWriter, "write", failing_write)
+    monkeypatch.setattr(demo.ChunkWriter, "write", failing_write)
     with pytest.raises(RuntimeError, match="disk full"), scopes_disabled():
         demo.seed(applications=600, seed=3, chunk_size=200)
     assert Application.all_objects.count() == 0

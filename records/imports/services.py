@@ -31,7 +31,7 @@ from django.utils.translation import pgettext_lazy
 
 from accounts.models import AccessEvent, Institution
 from indicators.recompute.outbox import recompute_mark_changed
-from records import facts
+from records import bulk, facts
 from records.deadlines import due_on as deadline_due_on
 from records.keys import person_key
 from records.models import (
@@ -46,7 +46,7 @@ from records.models import (
 )
 from records.scopes import commit_hooks_unscoped
 
-from . import bulk, heartbeat
+from . import heartbeat
 from .columns import DECISION_KEYS
 from .decisions import decision_problems, decision_row, needs_decision
 from .models import ImportJob
