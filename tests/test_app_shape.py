@@ -20,8 +20,15 @@ TASKS = {"indicators", "estimation", "records/imports"}
 TOOLS = {"operations": "management/commands"}  # backup and restore of the whole database
 
 
+def _has_module(app: str, part: str) -> bool:
+    """A module of the shape is a file or, once it has grown past about 500 lines (issue 18), a package of the
+    same name (``indicators/views/``, as NetBox's ``models/``): imported the same way, found in the same place."""
+    path = BASE_DIR / app / part
+    return path.exists() or (part.endswith(".py") and (path.with_suffix("") / "__init__.py").exists())
+
+
 def test_every_domain_app_has_the_same_shape():
-    missing = [f"{app}/{part}" for app in DOMAIN_APPS for part in SHAPE if not (BASE_DIR / app / part).exists()]
+    missing = [f"{app}/{part}" for app in DOMAIN_APPS for part in SHAPE if not _has_module(app, part)]
     assert missing == []
 
 

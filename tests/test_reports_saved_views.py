@@ -95,7 +95,7 @@ def test_the_form_carries_the_pages_own_address_and_the_users_own_token(data, mo
     first = data.client_for(data.analyst_a).get(url).content.decode()
     second = data.client_for(data.analyst_b, enforce_csrf_checks=True)  # same audience: cached
     # Served from the cache, the page's context is not built at all.
-    monkeypatch.setattr(views, "_context", lambda *args, **kwargs: pytest.fail("not served from the cache"))
+    monkeypatch.setattr(views.pages, "_context", lambda *args, **kwargs: pytest.fail("not served from the cache"))
     cached = second.get(url)
     for html in (first, cached.content.decode()):
         assert 'name="path" value="/reports/intersections/"' in html

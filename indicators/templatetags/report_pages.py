@@ -1,4 +1,4 @@
-"""The report pages' content block, the one layer of their page cache (``indicators.views.cached_page``).
+"""The report pages' content block, the one layer of their page cache (``indicators.views.base.cached_page``).
 
 ``{% page_content %}...{% endpage_content %}`` outputs the content the view found in the cache and put in the
 context as ``page_content``; without it, the block is rendered from the view's full context and handed to
