@@ -39,7 +39,8 @@ from simple_history.models import HistoricalRecords
 # Modules (paths from the project root) that may use Application.all_objects, and why.
 ALL_OBJECTS_ALLOWED = {
     "records/services.py": "row locks, the version bump and the case-reference check of writes already allowed",
-    "records/imports/services.py": "the bulk import's reads and writes of its own institution's applications",
+    "records/imports/compare.py": "the bulk import's reads of its own institution's stored applications",
+    "records/imports/write.py": "the bulk import's writes of its own institution's applications",
     "records/management/commands/seed_demo.py": "whether the database is empty (demo seeding)",
 }
 # Modules that use Application.objects and run only where a scope is open or scopes are disabled.

@@ -15,8 +15,8 @@ from accounts import access
 from records.models import Code, Decision, Identity
 
 from .columns import Column, template_columns
+from .compare import COUNTRY_SETS, IDENTITY_FIELDS, M2M_FIELDS, target_column, through_model
 from .resources import ApplicationRowResource
-from .services import COUNTRY_SETS, IDENTITY_FIELDS, M2M_FIELDS, target_column, through_model
 from .validation import FORMULA_STARTS
 
 CHUNK = 2000
