@@ -38,7 +38,8 @@ from simple_history.models import HistoricalRecords
 
 # Modules (paths from the project root) that may use Application.all_objects, and why.
 ALL_OBJECTS_ALLOWED = {
-    "records/services.py": "row locks, the version bump and the case-reference check of writes already allowed",
+    "records/services.py": "the version bump and the case-reference check of writes already allowed",
+    "records/writes.py": "the row lock every write to an application takes, after its caller's access check",
     "records/imports/compare.py": "the bulk import's reads of its own institution's stored applications",
     "records/imports/write.py": "the bulk import's writes of its own institution's applications",
     "records/management/commands/seed_demo.py": "whether the database is empty (demo seeding)",

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from typing import Any, NoReturn
+from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,22 +22,58 @@ from guardian.shortcuts import assign_perm, remove_perm
 
 from accounts import access
 from accounts.models import AccessEvent, Institution, Role
-from indicators.recompute.outbox import recompute_mark_dirty
 
 from . import deadlines, facts, keys, selectors, validation
+
+# The ERI's resolutions (decisions.py) and the refusals and steps every write shares (writes.py) are
+# re-exported: records.services stays the one entry point of writes to case records.
+from .decisions import current_decision, decision_correct, decision_record, vote_problem
 from .models import (
     CLOSED_STATUSES,
-    DECIDED_STATUSES,
     Application,
-    ApplicationEvent,
     ApplicationExploitationCountry,
     ApplicationNationality,
-    Decision,
     Identity,
     Person,
     Status,
 )
-from .scopes import commit_hooks_unscoped
+from .writes import (
+    ConcurrentEdit,
+    ServiceError,
+    TransitionRefused,
+    _event,
+    _indicators_stale,
+    _locked,
+    _refuse,
+    _require_coordinator,
+    _require_owner,
+)
+
+__all__ = [
+    "ConcurrentEdit",
+    "IDENTITY_FIELDS",
+    "InvalidValues",
+    "M2M_FIELDS",
+    "SCALAR_FIELDS",
+    "ServiceError",
+    "TransitionRefused",
+    "VIEW_PERMISSION",
+    "age_on",
+    "application_create",
+    "application_share",
+    "application_start_review",
+    "application_submit",
+    "application_unshare",
+    "application_update",
+    "application_withdraw",
+    "case_reference_taken",
+    "current_decision",
+    "decision_correct",
+    "decision_record",
+    "information_request",
+    "person_key_compute",
+    "vote_problem",
+]
 
 VIEW_PERMISSION = "records.view_application"
 
@@ -45,23 +81,6 @@ VIEW_PERMISSION = "records.view_application"
 SCALAR_FIELDS = facts.SCALAR_FIELDS
 M2M_FIELDS = facts.M2M_FIELDS
 IDENTITY_FIELDS = facts.IDENTITY_FIELDS
-
-
-class ServiceError(Exception):
-    """A refused write; ``message`` is for the user, ``code`` for tests and logs."""
-
-    def __init__(self, message: str, *, code: str):
-        super().__init__(message)
-        self.message = message
-        self.code = code
-
-
-class TransitionRefused(ServiceError):
-    pass
-
-
-class ConcurrentEdit(ServiceError):
-    pass
 
 
 class InvalidValues(ServiceError):
@@ -94,40 +113,6 @@ def person_key_compute(*, document_type: str, document_number: str) -> str:
 
 
 age_on = validation.age_on
-
-
-def _event(application: Application, *, user, from_status: str, to_status: str, comment: str = "") -> None:
-    ApplicationEvent.objects.create(
-        application=application, from_status=from_status, to_status=to_status, by=user, comment=comment
-    )
-    _indicators_stale(application_ids=[application.pk])
-
-
-def _indicators_stale(*, application_ids: Iterable[int]) -> None:
-    """Every write to an application ends here, inside its transaction: the indicator engine's outbox records
-    the change with it, and the recompute runs after the commit (in-process, or as a debounced Celery task)."""
-    with commit_hooks_unscoped():  # the recompute after the commit reads every record (records/scopes.py)
-        recompute_mark_dirty(application_ids=application_ids)
-
-
-def _locked(application: Application) -> Application:
-    """Re-read the application under a row lock, so two transitions cannot both start from the same status. The
-    caller obtained ``application`` through accounts.access; the lock reads the same row (records/scopes.py)."""
-    return Application.all_objects.select_for_update().get(pk=application.pk)
-
-
-def _refuse(message: str, code: str) -> NoReturn:
-    raise TransitionRefused(message, code=code)
-
-
-def _require_owner(user, application: Application) -> None:
-    if not access.owns(user, application):
-        raise PermissionDenied
-
-
-def _require_coordinator(user) -> None:
-    if not access.can_decide(user):
-        raise PermissionDenied
 
 
 def _apply_profile(application: Application, values: dict[str, Any], birth_date: dt.date | None, geography) -> None:
@@ -393,163 +378,6 @@ def information_request(*, user, application: Application, message: str) -> Appl
     current.save()
     _event(current, user=user, from_status=previous, to_status=Status.INFO_REQUESTED, comment=message.strip())
     return current
-
-
-# --- Decisions -----------------------------------------------------------------------------------------------
-
-
-def vote_problem(*, outcome: str, votes_in_favour: int, votes_against: int) -> str | None:
-    """The ERI decides by simple majority of the votes cast (abstentions do not count). Votes are cast on
-    accrediting: in favour means for accreditation. Returns why the vote does not carry ``outcome``, or None."""
-    if votes_in_favour + votes_against == 0:
-        return _("At least one member must vote in favour or against.")
-    if outcome == Decision.Outcome.ACCREDITED and votes_in_favour <= votes_against:
-        return _("Accreditation needs more votes in favour than against.")
-    if outcome == Decision.Outcome.NOT_ACCREDITED and votes_against <= votes_in_favour:
-        return _("Refusing accreditation needs more votes against than in favour.")
-    return None
-
-
-def _check_resolution(application: Application, *, resolution_number: str, resolution_date: dt.date, **votes):
-    if resolution_date > timezone.localdate():
-        _refuse(_("The resolution date cannot be in the future."), "future_date")
-    if resolution_date < application.received_on:
-        _refuse(_("The resolution cannot be dated before the application was received."), "before_receipt")
-    problem = vote_problem(**votes)
-    if problem:
-        _refuse(problem, "no_majority")
-    if Decision.objects.filter(resolution_number=resolution_number).exists():
-        _refuse(_("A resolution with this number is already recorded."), "duplicate_resolution")
-
-
-def _create_decision(**fields) -> Decision:
-    decision = Decision(**fields)
-    decision._history_user = fields["recorded_by"]
-    try:
-        with transaction.atomic():
-            decision.save()
-    except IntegrityError:
-        _refuse(_("A resolution with this number is already recorded."), "duplicate_resolution")
-    return decision
-
-
-@transaction.atomic
-def decision_record(
-    *,
-    user,
-    application: Application,
-    resolution_number: str,
-    resolution_date: dt.date,
-    votes_in_favour: int,
-    votes_against: int,
-    abstentions: int,
-    outcome: str,
-    reasons: str,
-) -> Decision:
-    """Record the ERI's reasoned technical resolution on a submitted application (taken into review first if it
-    was not). The decision makes the application read-only; a change needs ``decision_correct``."""
-    _require_coordinator(user)
-    current = _locked(application)
-    if current.status == Status.INFO_REQUESTED:
-        _refuse(_("The ERI is waiting for the institution's answer; decide after it is resubmitted."), "waiting")
-    if current.status not in (Status.SUBMITTED, Status.UNDER_REVIEW):
-        _refuse(
-            _("Only a submitted application can be decided; this one is %(status)s.")
-            % {"status": current.get_status_display()},
-            "not_decidable",
-        )
-    _check_resolution(
-        current,
-        resolution_number=resolution_number,
-        resolution_date=resolution_date,
-        outcome=outcome,
-        votes_in_favour=votes_in_favour,
-        votes_against=votes_against,
-    )
-    if current.status == Status.SUBMITTED:
-        _event(current, user=user, from_status=Status.SUBMITTED, to_status=Status.UNDER_REVIEW)
-    decision = _create_decision(
-        application=current,
-        kind=Decision.Kind.ORIGINAL,
-        resolution_number=resolution_number,
-        resolution_date=resolution_date,
-        votes_in_favour=votes_in_favour,
-        votes_against=votes_against,
-        abstentions=abstentions,
-        outcome=outcome,
-        reasons=reasons,
-        recorded_by=user,
-    )
-    current.status = outcome
-    current.decided_on = resolution_date
-    current.version += 1  # the row is locked: no lost update
-    current._history_user = user
-    current.save()
-    _event(current, user=user, from_status=Status.UNDER_REVIEW, to_status=outcome, comment=resolution_number)
-    return decision
-
-
-def current_decision(application: Application) -> Decision | None:
-    """The resolution in force: the latest one that no later resolution supersedes."""
-    return application.decisions.filter(superseded_by__isnull=True).order_by("-recorded_at", "-id").first()
-
-
-@transaction.atomic
-def decision_correct(
-    *,
-    user,
-    application: Application,
-    kind: str,
-    resolution_number: str,
-    resolution_date: dt.date,
-    votes_in_favour: int,
-    votes_against: int,
-    abstentions: int,
-    outcome: str,
-    reasons: str,
-) -> Decision:
-    """Change a decision by a new resolution (an appeal or a correction) that supersedes the one in force. The
-    earlier resolution stays on record; the application takes the new outcome. ``decided_on`` keeps the date of
-    the first decision, which is what time-to-decision measures."""
-    _require_coordinator(user)
-    current = _locked(application)
-    if current.status not in DECIDED_STATUSES:
-        _refuse(_("Only a decided application can be corrected or appealed."), "not_decided")
-    if kind not in (Decision.Kind.APPEAL, Decision.Kind.CORRECTION):
-        _refuse(_("A change of decision is an appeal or a correction."), "bad_kind")
-    in_force = current_decision(current)
-    if in_force is None:
-        _refuse(_("This application has no resolution on record to correct."), "no_decision")
-    _check_resolution(
-        current,
-        resolution_number=resolution_number,
-        resolution_date=resolution_date,
-        outcome=outcome,
-        votes_in_favour=votes_in_favour,
-        votes_against=votes_against,
-    )
-    if resolution_date < in_force.resolution_date:
-        _refuse(_("A new resolution cannot be dated before the resolution it changes."), "before_previous")
-    decision = _create_decision(
-        application=current,
-        kind=kind,
-        supersedes=in_force,
-        resolution_number=resolution_number,
-        resolution_date=resolution_date,
-        votes_in_favour=votes_in_favour,
-        votes_against=votes_against,
-        abstentions=abstentions,
-        outcome=outcome,
-        reasons=reasons,
-        recorded_by=user,
-    )
-    previous = current.status
-    current.status = outcome
-    current.version += 1  # the row is locked: no lost update
-    current._history_user = user
-    current.save()
-    _event(current, user=user, from_status=previous, to_status=outcome, comment=resolution_number)
-    return decision
 
 
 # --- Sharing -------------------------------------------------------------------------------------------------
