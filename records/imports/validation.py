@@ -12,25 +12,26 @@ from __future__ import annotations
 import datetime
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
-from django_countries import countries
 
 from records.facts import MULTI_VALUED_FIELDS, PLACES, place_fields
-from records.models import Canton, Code, CodeList, District, Identity, Language, Province, Status
-from records.validation import Geography, application_values_check, place_levels
+from records.models import CodeList, Status
+from records.validation import application_values_check, place_levels
 
 from .columns import CANTON_OF, MULTI_SEPARATORS, Column, normalise
+
+# The reference data (lookups.py) and the error log (errors.py) have modules of their own; the import's services,
+# the tests and the benchmarks name them from here, as before.
+from .errors import ErrorLog
+from .lookups import AMBIGUOUS, Lookups
 from .parsing import FormulaCell, ParsedFile, is_overflow
 
-MAX_STORED_ERRORS = 1000
 MAX_VOTES = 99  # as the decision form's
 FORMULA_STARTS = ("=", "+", "-", "@")
-AMBIGUOUS = object()
 EXCEL_EPOCH = datetime.date(1899, 12, 30)
 # A whole number in this range in a date cell is a year typed alone, not a serial day (those are days of 1905).
 YEAR_ALONE = (1800, 2200)
@@ -124,144 +125,6 @@ class Record:
 
 
 MULTI_FIELDS = MULTI_VALUED_FIELDS
-
-
-def _add(index: dict, key: str, value) -> None:
-    key = normalise(key)
-    if not key:
-        return
-    if key in index and index[key] != value:
-        index[key] = AMBIGUOUS
-    else:
-        index[key] = value
-
-
-@dataclass
-class Lookups:
-    """Every reference value an import may name, keyed by its normalised code and labels. Read once."""
-
-    codes: dict[str, dict[str, int]] = field(default_factory=dict)
-    code_lists_by_id: dict[int, str] = field(default_factory=dict)
-    status: dict[str, str] = field(default_factory=dict)
-    document_types: dict[str, str] = field(default_factory=dict)
-    provinces: dict[str, object] = field(default_factory=dict)
-    cantons: dict[str, object] = field(default_factory=dict)
-    canton_province: dict[str, str] = field(default_factory=dict)
-    district_canton: dict[str, str] = field(default_factory=dict)
-    districts_in_canton: dict[str, dict[str, object]] = field(default_factory=dict)
-    districts: dict[str, object] = field(default_factory=dict)
-    countries: dict[str, str] = field(default_factory=dict)
-    languages: dict[str, object] = field(default_factory=dict)
-    institution_names: dict[str, int] = field(default_factory=dict)
-
-    def geography(self) -> Geography:
-        return Geography(canton_of_district=self.district_canton, province_of_canton=self.canton_province)
-
-    @classmethod
-    def load(cls) -> Lookups:
-        lookups = cls()
-        for code_id, list_name, code, label_es, label_en in Code.objects.values_list(
-            "id", "list", "code", "label_es", "label_en"
-        ):
-            index = lookups.codes.setdefault(list_name, {})
-            # A code wins over a label of another code that happens to read the same.
-            for key in (label_en, label_es):
-                _add(index, key, code_id)
-            index[normalise(code)] = code_id
-            lookups.code_lists_by_id[code_id] = list_name
-        status_codes = dict(Code.objects.filter(list=CodeList.APPLICATION_STATUS).values_list("code", "label_es"))
-        for value, label in Status.choices:
-            for key in (value, str(label), status_codes.get(value, "")):
-                _add(lookups.status, key, value)
-            with translation.override("es"):
-                _add(lookups.status, str(label), value)
-        for value, label in Identity.DocumentType.choices:
-            for language in ("en", "es"):
-                with translation.override(language):
-                    _add(lookups.document_types, str(label), value)
-            lookups.document_types[normalise(value)] = value
-        # Names officers write, whatever the interface language's catalogue holds.
-        for extra, value in (
-            ("cedula", "national_id"),
-            ("cedula de identidad", "national_id"),
-            ("dimex", "dimex"),
-            ("pasaporte", "passport"),
-            ("documento de refugiado", "refugee_id"),
-            ("otro", "other"),
-            ("otro documento", "other"),
-            ("ninguno", "none"),
-            ("sin documento", "none"),
-        ):
-            lookups.document_types.setdefault(extra, value)
-        for code, name, iso in Province.objects.values_list("code", "name", "iso_3166_2"):
-            _add(lookups.provinces, name, code)
-            _add(lookups.provinces, iso, code)
-        for code in Province.objects.values_list("code", flat=True):
-            lookups.provinces[normalise(code)] = code
-        for code, name, province in Canton.objects.values_list("code", "name", "province_id"):
-            _add(lookups.cantons, name, code)
-            lookups.canton_province[code] = province
-        for code in lookups.canton_province:
-            lookups.cantons[normalise(code)] = code
-        for code, name, canton in District.objects.values_list("code", "name", "canton_id"):
-            lookups.district_canton[code] = canton
-            _add(lookups.districts_in_canton.setdefault(canton, {}), name, code)
-            _add(lookups.districts, name, code)
-        for code in lookups.district_canton:
-            lookups.districts[normalise(code)] = code
-            lookups.districts_in_canton[lookups.district_canton[code]][normalise(code)] = code
-        for language in ("en", "es"):
-            with translation.override(language):
-                for code, name in countries:
-                    _add(lookups.countries, name, code)
-        for code, _name in countries:
-            lookups.countries[normalise(code)] = code
-            alpha3 = countries.alpha3(code)
-            if alpha3:
-                lookups.countries[normalise(alpha3)] = code
-        for code, _iso1, name_en, name_es in Language.objects.values_list("code", "iso639_1", "name_en", "name_es"):
-            for key in (name_en, name_es):
-                _add(lookups.languages, key, code)
-        for code, iso1, _en, _es in Language.objects.values_list("code", "iso639_1", "name_en", "name_es"):
-            lookups.languages[normalise(code)] = code
-            if iso1:
-                lookups.languages[normalise(iso1)] = code
-        return lookups
-
-
-@dataclass
-class RowError:
-    row: int
-    column: str
-    message: str
-
-    def as_dict(self) -> dict:
-        return {"row": self.row, "column": self.column, "message": self.message}
-
-    def __str__(self) -> str:
-        if self.column:
-            return _("row %(row)s, column %(column)s: %(message)s") % {
-                "row": self.row,
-                "column": self.column,
-                "message": self.message,
-            }
-        return _("row %(row)s: %(message)s") % {"row": self.row, "message": self.message}
-
-
-@dataclass
-class ErrorLog:
-    """All errors are counted; the first MAX_STORED_ERRORS are kept with their row and column."""
-
-    items: list[RowError] = field(default_factory=list)
-    total: int = 0
-
-    def add(self, row: int, column: str, message: str) -> None:
-        self.total += 1
-        if len(self.items) < MAX_STORED_ERRORS:
-            self.items.append(RowError(row, column, message))
-
-    def __bool__(self) -> bool:
-        return self.total > 0
 
 
 class _Invalid(Exception):  # noqa: N818  (a result as much as an error: memoised per cell value)
