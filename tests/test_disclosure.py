@@ -4,6 +4,7 @@ perturbation over random counts and keys. The attack on a whole release is tests
 from __future__ import annotations
 
 import random
+import re
 from types import SimpleNamespace
 
 import pytest
@@ -230,3 +231,21 @@ def test_same_input_same_output_and_exact_mode_gives_the_input(values, k):
     assert first == again
     exact = protect_table(rows, ["c"], cells, k=k, exact=True)
     assert [row[0].value for row in exact.cells] == [n for n, _key in values]
+
+
+def test_the_package_is_the_only_entry_point_of_disclosure_control():
+    """indicators.disclosure is a package whose __init__ is its one entry point (docs/SECURITY.md): no module of
+    the project outside it imports its parts, so every aggregate output still passes through one module."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    package = root / "indicators" / "disclosure"
+    part = re.compile(r"disclosure\.perturbation\b|from\s+indicators\.disclosure\s+import\s+perturbation\b")
+    parts_imported = [
+        str(path.relative_to(root))
+        for folder in ("accounts", "records", "indicators", "estimation", "operations", "conatt_portal", "bench")
+        for path in (root / folder).rglob("*.py")
+        if not path.is_relative_to(package) and part.search(path.read_text(encoding="utf-8"))
+    ]
+    assert (package / "__init__.py").exists() and (package / "perturbation.py").exists()
+    assert parts_imported == []
