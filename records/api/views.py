@@ -6,29 +6,22 @@ permission classes of accounts.api.permissions)."""
 from django.core.exceptions import PermissionDenied
 from django.db.models import ForeignKey, Prefetch
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
-from django_countries import countries
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from accounts import access
-from accounts.api.permissions import ApplicationPermission, CanReadRecords, DecisionPermission, HasAnyRole
+from accounts.api.permissions import ApplicationPermission, CanReadRecords, DecisionPermission
 from accounts.models import AccessEvent
 from records import facts, services
 from records.forms import ApplicationForm, DecisionForm, initial_for
 from records.models import (
     Application,
-    Canton,
     Code,
-    CodeList,
     Decision,
     District,
-    Language,
     Person,
-    Province,
 )
 
 from . import filters, serializers
@@ -73,6 +66,10 @@ _CONFLICT_RESPONSE = OpenApiResponse(
 TAG_REFERENCE = "reference"
 TAG_RECORDS = "records"
 
+# Any path segment reaches the view (not only [^/.]+, the router's default), so a malformed id gets the
+# API's JSON 404 rather than Django's HTML page.
+ANY_SEGMENT = "[^/]+"
+
 _APPLICATION_M2M = list(facts.MULTI_VALUED_FIELDS)
 _APPLICATION_FK = [
     "institution",
@@ -94,113 +91,6 @@ def _with_relations(queryset):
         "nationalities",
     ]
     return queryset.select_related(*_APPLICATION_FK).prefetch_related(*prefetches)
-
-
-# --- Reference data ------------------------------------------------------------------------------------------
-
-
-# Any path segment reaches the view (not only [^/.]+, the router's default), so a malformed id gets the
-# API's JSON 404 rather than Django's HTML page.
-ANY_SEGMENT = "[^/]+"
-
-
-class _ReferenceViewSet(viewsets.ReadOnlyModelViewSet):
-    permission_classes = [HasAnyRole]
-    lookup_value_regex = ANY_SEGMENT
-
-
-@extend_schema_view(
-    list=extend_schema(
-        tags=[TAG_REFERENCE],
-        summary=_("Codes of the code lists"),
-        description=_(
-            "Values of the controlled vocabularies (forms of exploitation, means, sex, ...), with Spanish and "
-            "English labels and the ICCS and HTCDS crosswalks. A retired code (active=false) stays valid on old "
-            "records."
-        ),
-    ),
-    retrieve=extend_schema(tags=[TAG_REFERENCE], summary=_("One code")),
-)
-class CodeViewSet(_ReferenceViewSet):
-    queryset = Code.objects.all()
-    serializer_class = serializers.CodeSerializer
-    filterset_class = filters.CodeFilter
-    ordering_fields = ["list", "sort_order", "code"]
-    ordering = ["list", "sort_order", "code"]
-
-
-class CodeListView(APIView):
-    permission_classes = [HasAnyRole]
-
-    @extend_schema(
-        tags=[TAG_REFERENCE],
-        summary=_("The code lists"),
-        description=_("Names of the code lists, to use as ?list= on the codes endpoint."),
-        responses=serializers.CodeListSerializer(many=True),
-    )
-    def get(self, request):
-        data = [{"list": value, "label": str(label)} for value, label in CodeList.choices]
-        return Response(serializers.CodeListSerializer(data, many=True).data)
-
-
-@extend_schema_view(
-    list=extend_schema(tags=[TAG_REFERENCE], summary=pgettext_lazy("api", "Provinces")),
-    retrieve=extend_schema(tags=[TAG_REFERENCE], summary=_("One province")),
-)
-class ProvinceViewSet(_ReferenceViewSet):
-    queryset = Province.objects.all()
-    serializer_class = serializers.ProvinceSerializer
-    ordering_fields = ["code", "name"]
-    ordering = ["code"]
-
-
-@extend_schema_view(
-    list=extend_schema(tags=[TAG_REFERENCE], summary=pgettext_lazy("api", "Cantons")),
-    retrieve=extend_schema(tags=[TAG_REFERENCE], summary=_("One canton")),
-)
-class CantonViewSet(_ReferenceViewSet):
-    queryset = Canton.objects.all()
-    serializer_class = serializers.CantonSerializer
-    filterset_class = filters.CantonFilter
-    ordering_fields = ["code", "name"]
-    ordering = ["code"]
-
-
-@extend_schema_view(
-    list=extend_schema(tags=[TAG_REFERENCE], summary=pgettext_lazy("api", "Districts")),
-    retrieve=extend_schema(tags=[TAG_REFERENCE], summary=_("One district")),
-)
-class DistrictViewSet(_ReferenceViewSet):
-    queryset = District.objects.select_related("canton")
-    serializer_class = serializers.DistrictSerializer
-    filterset_class = filters.DistrictFilter
-    ordering_fields = ["code", "name"]
-    ordering = ["code"]
-
-
-@extend_schema_view(
-    list=extend_schema(tags=[TAG_REFERENCE], summary=_("Mother tongues (ISO 639-3)")),
-    retrieve=extend_schema(tags=[TAG_REFERENCE], summary=_("One language")),
-)
-class LanguageViewSet(_ReferenceViewSet):
-    queryset = Language.objects.all()
-    serializer_class = serializers.LanguageSerializer
-    ordering_fields = ["code", "name_es", "name_en"]
-    ordering = ["code"]
-
-
-class CountryListView(APIView):
-    permission_classes = [HasAnyRole]
-
-    @extend_schema(
-        tags=[TAG_REFERENCE],
-        summary=pgettext_lazy("api", "Countries"),
-        description=_("ISO 3166-1 countries, named in the language of the request."),
-        responses=serializers.CountrySerializer(many=True),
-    )
-    def get(self, request):
-        data = [{"code": code, "name": str(name)} for code, name in countries]
-        return Response(serializers.CountrySerializer(data, many=True).data)
 
 
 # --- Records -------------------------------------------------------------------------------------------------
