@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from . import views
+from . import geo_views, views
 
 app_name = "records"
 
@@ -18,7 +18,7 @@ urlpatterns = [
     path("<int:pk>/decision/", views.decision_record, name="decision_record"),
     path("<int:pk>/information-request/", views.information_request, name="information_request"),
     path("<int:pk>/sharing/", views.application_sharing, name="application_sharing"),
-    path("geo/cantons/", views.cantons_for_province, name="cantons_for_province"),
-    path("geo/districts/", views.districts_for_canton, name="districts_for_canton"),
+    path("geo/cantons/", geo_views.cantons_for_province, name="cantons_for_province"),
+    path("geo/districts/", geo_views.districts_for_canton, name="districts_for_canton"),
     path("import/", include("records.imports.urls")),
 ]

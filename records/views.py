@@ -14,7 +14,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.http import HttpResponseNotAllowed, JsonResponse
+from django.http import HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -31,10 +31,8 @@ from .forms import (
     InformationRequestForm,
     ShareForm,
     WithdrawForm,
-    canton_choices,
-    district_choices,
 )
-from .models import Canton, Decision, Identity, Province, Status
+from .models import Decision, Identity, Status
 
 case_roles = access.require(access.reads_records)
 PAGE_SIZE = 50
@@ -491,38 +489,3 @@ def application_sharing(request, pk):
             "form": form,
         },
     )
-
-
-# --- Narrowing selects ---------------------------------------------------------------------------------------
-
-
-def _options(request, choices):
-    """JSON for records-geo.js, or <option> elements for whoever asks for HTML."""
-    flat: list[dict[str, str]] = []
-    for value, label in choices:
-        if isinstance(label, list | tuple):
-            flat.extend({"value": v, "label": lbl, "group": value} for v, lbl in label)
-        else:
-            flat.append({"value": value, "label": label})
-    if request.GET.get("format") == "html":
-        return render(request, "records/options.html", {"options": flat})
-    return JsonResponse({"options": flat})
-
-
-@case_roles
-@require_GET
-def cantons_for_province(request):
-    province = request.GET.get("province", "")
-    if province and not Province.objects.filter(code=province).exists():
-        province = ""
-    return _options(request, canton_choices(province or None))
-
-
-@case_roles
-@require_GET
-def districts_for_canton(request):
-    canton = request.GET.get("canton", "")
-    if canton and not Canton.objects.filter(code=canton).exists():
-        canton = ""
-    province = request.GET.get("province", "")
-    return _options(request, district_choices(canton=canton or None, province=province or None))
