@@ -22,7 +22,7 @@ from records.imports.forms import ImportUploadForm
 from records.imports.models import ImportJob
 from records.imports.parsing import ImportFileError
 
-from . import serializers
+from . import import_serializers, serializers
 
 TAG = "imports"
 
@@ -38,7 +38,7 @@ TAG = "imports"
 class ImportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     permission_classes = [CanImportRecords]
     parser_classes = [MultiPartParser]  # the upload; confirm and cancel take no body
-    serializer_class = serializers.ImportJobSerializer
+    serializer_class = import_serializers.ImportJobSerializer
     lookup_value_regex = "[^/]+"
     ordering_fields = ["created_at", "id"]
     ordering = ["-created_at"]
@@ -55,7 +55,7 @@ class ImportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
 
     def _job(self, job: ImportJob, *, status_code=status.HTTP_200_OK) -> Response:
         job.refresh_from_db()
-        return Response(serializers.ImportJobSerializer(job).data, status=status_code)
+        return Response(import_serializers.ImportJobSerializer(job).data, status=status_code)
 
     @extend_schema(
         tags=[TAG],
@@ -65,11 +65,11 @@ class ImportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
             "as new, updated or unchanged, writing nothing. A small file answers with the result (201); a large "
             "one with status 'previewing' (202) while a worker checks it."
         ),
-        request={"multipart/form-data": serializers.ImportUploadSerializer},
-        responses={201: serializers.ImportJobSerializer, 202: serializers.ImportJobSerializer},
+        request={"multipart/form-data": import_serializers.ImportUploadSerializer},
+        responses={201: import_serializers.ImportJobSerializer, 202: import_serializers.ImportJobSerializer},
     )
     def create(self, request, *args, **kwargs):
-        payload = serializers.ImportUploadSerializer(data=request.data)
+        payload = import_serializers.ImportUploadSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         mine = access.import_institutions(request.user)
         try:
@@ -98,8 +98,8 @@ class ImportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         ),
         request=None,
         responses={
-            200: serializers.ImportJobSerializer,
-            202: serializers.ImportJobSerializer,
+            200: import_serializers.ImportJobSerializer,
+            202: import_serializers.ImportJobSerializer,
             409: OpenApiResponse(serializers.ServiceErrorSerializer),
         },
     )
@@ -117,7 +117,7 @@ class ImportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         tags=[TAG],
         summary=_("Cancel: nothing is written"),
         request=None,
-        responses=serializers.ImportJobSerializer,
+        responses=import_serializers.ImportJobSerializer,
     )
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
