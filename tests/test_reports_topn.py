@@ -14,59 +14,18 @@ from indicators import catalogue, disclosure, selectors
 from indicators.catalogue.base import _measure_total, dimension_values
 from indicators.catalogue.breakdowns import dimension_report
 from indicators.forms import Filters
-from records.models import Status
 from tests.export_support import csv_table
-from tests.report_data import K, reset_report_caches
+from tests.report_data import K, seed_more_nationalities
 
 pytestmark = pytest.mark.xdist_group("report_data_topn")
 
 LONG_DIMENSIONS = ("nationality", "occupation", "residence_canton")
-# The shared data set has five nationalities: these make nationality a long list with small counts, so that
-# "Otros" holds rows, hidden ones among them. Accredited women of 30 living in 10101, in 2024.
-MORE_NATIONALITIES = {"DO": 8, "GT": 7, "HN": 6, "CU": 4, "SV": 3, "MX": 2, "US": 1}
 
 
 @pytest.fixture
 def long_data(report_data):
-    """The report data set with MORE_NATIONALITIES added (inside the test's savepoint) and recomputed."""
-    from indicators import services as indicator_services
-    from records.models import Application, ApplicationNationality, Decision, Person
-
-    template = Application.all_objects.filter(status=Status.ACCREDITED, received_on__year=2024, age_at_application=28)
-    model = template.select_related("sex", "residence_district").first()
-    for n, (country, how_many) in enumerate(MORE_NATIONALITIES.items()):
-        for i in range(how_many):
-            reference = f"TOPN-{n}-{i}"
-            person = Person.objects.create(institution=model.institution, person_key=f"topn-{reference}")
-            application = Application.all_objects.create(
-                institution=model.institution,
-                case_reference=reference,
-                person=person,
-                received_on=model.received_on,
-                status=Status.ACCREDITED,
-                submitted_at=model.submitted_at,
-                due_on=model.due_on,
-                decided_on=model.decided_on,
-                age_at_application=30,
-                age_at_recruitment=30,
-                sex=model.sex,
-                residence_district=model.residence_district,
-                recruitment_district=model.residence_district,
-            )
-            ApplicationNationality.objects.create(application=application, country=country)
-            Decision.objects.create(
-                application=application,
-                resolution_number=f"ERI-{reference}",
-                resolution_date=model.decided_on,
-                votes_in_favour=3,
-                votes_against=0,
-                outcome=Status.ACCREDITED,
-                reasons="Synthetic test decision.",
-                recorded_by=report_data.coordinator_a,
-            )
-    run = indicator_services.recompute_full(trigger="test")
-    assert run.outcome == "success", run.error
-    reset_report_caches()
+    """The report data set with more nationalities (inside the test's savepoint), recomputed."""
+    seed_more_nationalities(report_data)
     return report_data
 
 
