@@ -14,6 +14,7 @@ from indicators import catalogue, disclosure, selectors
 from indicators.catalogue.base import _measure_total, dimension_values
 from indicators.catalogue.breakdowns import dimension_report
 from indicators.forms import Filters
+from tests.api_support import token_client
 from tests.export_support import csv_table
 from tests.report_data import K, seed_more_nationalities
 
@@ -224,3 +225,28 @@ def test_total_less_shown_less_others_determines_no_hidden_count(long_data):
                     )
                     assert pinned == others_true, where
     assert targets > 0, "the data set has hidden counts behind 'Otros': the attack must try them"
+
+
+@pytest.mark.django_db
+def test_the_api_report_answers_the_same_rows(long_data):
+    client = token_client(long_data.analyst_a)[0]
+    url = reverse("api-indicators-report", args=["dimension-nationality"])
+    answer = client.get(url + "?measure=received&top=5", HTTP_ACCEPT="application/json").json()
+    report = _build(long_data.analyst_a, "nationality", "measure=received&top=5")
+    assert [row["cells"][0]["display"] for row in answer["rows"]] == [c[0].display for c in report.table.cells]
+    assert len(answer["rows"]) == 6
+    refused = client.get(url + "?top=7", HTTP_ACCEPT="application/json")
+    assert refused.status_code == 400
+
+
+@pytest.mark.django_db
+def test_a_saved_view_keeps_the_ranking_and_refuses_an_unknown_one(report_data):
+    from django.core.exceptions import ValidationError
+
+    from indicators import saved_views
+
+    assert saved_views.report_query_clean("measure=received&order=value&top=10") == (
+        "measure=received&order=value&top=10"
+    )
+    with pytest.raises(ValidationError, match="Mostrar"):
+        saved_views.report_query_clean("top=7")
