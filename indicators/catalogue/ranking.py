@@ -37,10 +37,6 @@ class Ranking:
     by_value: bool = False
     top: int | None = None
 
-    @property
-    def asked(self) -> bool:
-        return self.by_value or self.top is not None
-
 
 def ranking_from(query: Mapping) -> Ranking:
     """The ranking the address asks for; an unknown value is refused as an invalid filter (the filter form
