@@ -25,6 +25,12 @@ FIXED_FILTERS = (YEAR_FROM, YEAR_TO, INSTITUTION)
 # Read from the same address as the filters, by the pages' pickers (what to count, dimensions to cross).
 MEASURE = "measure"
 DIMS = "dims"
+# Read by the disaggregation page's ranking controls: rows by published value, and the largest N with the rest
+# as one "others" row (``indicators.catalogue.ranking``).
+ORDER = "order"
+ORDER_BY_VALUE = "value"
+TOP = "top"
+TOP_CHOICES = ("5", "10", "20")
 
 
 class GreyableSelect(forms.Select):
@@ -122,7 +128,8 @@ class ReportFilterForm(AccessibleFormMixin, forms.Form):
 
     ``measures`` and ``dimension_names``, when given, are the choices of the address's ``measure`` and
     ``dims`` (read by the pages' own pickers, so not fields of this form: they are checked here so that a
-    page, its chart and its files refuse them alike rather than fall back to the default)."""
+    page, its chart and its files refuse them alike rather than fall back to the default). The ranking
+    controls' ``order`` and ``top`` are checked the same way, always."""
 
     year_from = forms.TypedChoiceField(label=_("From year"), required=False, coerce=int, empty_value=None)
     year_to = forms.TypedChoiceField(label=_("To year"), required=False, coerce=int, empty_value=None)
@@ -257,6 +264,10 @@ class ReportFilterForm(AccessibleFormMixin, forms.Form):
                 dims = [dims]
             if any(d not in self.dimension_names for d in dims):
                 refused.append(str(_("Dimensions to cross")))
+        if self.data.get(ORDER) not in (None, "", ORDER_BY_VALUE):
+            refused.append(str(_("Sort")))
+        if self.data.get(TOP) not in (None, "", *TOP_CHOICES):
+            refused.append(str(_("Rows shown")))
         return refused
 
     def full_clean(self):

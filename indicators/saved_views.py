@@ -61,8 +61,14 @@ def _has_control_characters(text: str) -> bool:
 
 def report_parameters() -> frozenset[str]:
     """The parameters a report page reads from its address: the filter panel's fields, what to count, the
-    dimensions to cross and the province a map zooms to. A parameter a page starts to read belongs here too."""
-    return frozenset(catalogue.filter_form(None).fields) | {"measure", "dims", catalogue.ZOOM}
+    dimensions to cross, the province a map zooms to and a disaggregation's ranking (by value, top N). A
+    parameter a page starts to read belongs here too."""
+    return frozenset(catalogue.filter_form(None).fields) | {
+        "measure",
+        "dims",
+        catalogue.ZOOM,
+        *catalogue.RANKING_PARAMETERS,
+    }
 
 
 def report_path_clean(path: str) -> str:

@@ -8,6 +8,7 @@ from rest_framework import serializers
 
 from indicators import dimensions
 from indicators.catalogue import COUNT_MEASURES, DEFAULT_MEASURE
+from indicators.forms import ORDER_BY_VALUE, TOP_CHOICES
 
 
 class ProtectedCellSerializer(serializers.Serializer):
@@ -172,6 +173,14 @@ class ReportQuerySerializer(TrendHeadlineQuerySerializer):
     measure = serializers.ChoiceField(choices=list(COUNT_MEASURES), required=False)
     zoom = serializers.RegexField(
         r"^[0-9]{1,2}$", required=False, help_text=_("A province's code: its cantons alone (canton maps).")
+    )
+    order = serializers.ChoiceField(
+        choices=[ORDER_BY_VALUE], required=False, help_text=_("Rows by published value (disaggregations).")
+    )
+    top = serializers.ChoiceField(
+        choices=list(TOP_CHOICES),
+        required=False,
+        help_text=_("The largest rows by published value and one row with the rest (disaggregations)."),
     )
 
 

@@ -345,6 +345,8 @@ class ReportView(_IndicatorView):
         parameters=[
             OpenApiParameter("measure", OpenApiTypes.STR, enum=list(catalogue.COUNT_MEASURES), required=False),
             OpenApiParameter("zoom", OpenApiTypes.STR, required=False),
+            OpenApiParameter("order", OpenApiTypes.STR, enum=["value"], required=False),
+            OpenApiParameter("top", OpenApiTypes.STR, enum=["5", "10", "20"], required=False),
             *_COMMON_PARAMETERS[1:],
             *_FILTER_PARAMETERS,
         ],
@@ -353,7 +355,7 @@ class ReportView(_IndicatorView):
     def get(self, request, slug: str):
         query = _validated(serializers.ReportQuerySerializer, request)
         report_query = QueryDict(mutable=True)
-        for name in ("measure", "zoom"):
+        for name in ("measure", "zoom", *catalogue.RANKING_PARAMETERS):
             if name in query:
                 report_query[name] = query[name]
         try:

@@ -44,6 +44,8 @@ from .international import INTERNATIONAL_SLUGS
 from .maps import CANTON_MAPS, RECRUITMENT, RESIDENCE, ZOOM
 from .overview import DASHBOARD_MEASURES, Kpi, Overview, dashboard
 from .profiles import RELATION_SLUGS
+from .ranking import OTHERS, ranking_query
+from .ranking import PARAMETERS as RANKING_PARAMETERS
 from .registry import BUILDERS, applied_filters, build, filters_not_applied_reason, report_measures
 
 __all__ = [
@@ -60,6 +62,9 @@ __all__ = [
     "STOCK_MEASURES",
     "VERSION_SECONDS",
     "ZOOM",
+    "OTHERS",
+    "RANKING_PARAMETERS",
+    "ranking_query",
     "Kpi",
     "Overview",
     "ReportUnavailable",

@@ -59,6 +59,11 @@ def dimension_label(key: str) -> str:
     return str(_dimension(key).label)
 
 
+def is_multi_valued(key: str) -> bool:
+    """Whether an application may hold several values of the dimension ``key`` (its cells are not additive)."""
+    return bool(_dimension(key).multi_valued)
+
+
 def dimension_values(key: str, *, with_not_recorded: bool = True) -> list[tuple[str, str]]:
     labels = _dimension(key).labels()
     return [(code, label) for code, label in labels.items() if with_not_recorded or code != NOT_RECORDED]

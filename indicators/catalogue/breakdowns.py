@@ -34,9 +34,11 @@ from .base import (
     crossable_dimensions,
     dimension_label,
     dimension_values,
+    is_multi_valued,
     measure_from,
     total_note,
 )
+from .ranking import by_value, ranking_from, top_with_others
 
 # --- One dimension, cross-tabs -------------------------------------------------------------------------------
 
@@ -59,20 +61,37 @@ def dimension_report(user, filters: Filters, query: Mapping, *, key: str) -> Rep
     # A code no longer in its list (retired, or recounted as "not recorded") still holds its cells until the
     # next full recompute: list it rather than refuse the whole table.
     keys += sorted(present - set(keys))
-    return protect_series_report(
-        user,
-        slug=f"dimension-{key}",
-        title=_("%(measure)s by %(dimension)s")
-        % {"measure": _measure_label(measure_key), "dimension": dimension_label(key).lower()},
-        definition=_measure_definition(measure_key),
-        keys=keys,
-        counts={_one(k): n for k, n in counts.items()},
-        labels=dict(values),
-        dimension_label=dimension_label(key),
-        value_label=_measure_label(measure_key),
-        note=total_note(measure_key, [key]),
-        total=_measure_total(measure_key, filters),
-    )
+    ranking = ranking_from(query)
+    series_counts = {_one(k): n for k, n in counts.items()}
+    labels = dict(values)
+    total = _measure_total(measure_key, filters)
+
+    def series(row_keys, row_counts, extra_labels=None) -> Report:
+        return protect_series_report(
+            user,
+            slug=f"dimension-{key}",
+            title=_("%(measure)s by %(dimension)s")
+            % {"measure": _measure_label(measure_key), "dimension": dimension_label(key).lower()},
+            definition=_measure_definition(measure_key),
+            keys=row_keys,
+            counts=row_counts,
+            labels={**labels, **(extra_labels or {})},
+            dimension_label=dimension_label(key),
+            value_label=_measure_label(measure_key),
+            note=total_note(measure_key, [key]),
+            total=total,
+        )
+
+    report = series(keys, series_counts)
+    if ranking.top is not None:
+        return top_with_others(
+            report,
+            top=ranking.top,
+            counts=series_counts,
+            multi_valued=is_multi_valued(key),
+            rebuild=series,
+        )
+    return by_value(report) if ranking.by_value else report
 
 
 def crosstab_report(user, filters: Filters, query) -> Report:

@@ -12,7 +12,7 @@ from django.core.cache import cache
 from django.utils.translation import gettext as _
 
 from ..dimensions import PROFILE_SET
-from ..forms import Filters
+from ..forms import ORDER, TOP, Filters
 from ..reporting import Report, ReportUnavailable, audience
 from . import breakdowns, international, maps, overview, profiles, quality
 from .base import DEFAULT_MEASURE, UnknownReport, _any_measure, measure_from, profile_dimensions
@@ -157,7 +157,7 @@ def build(slug: str, user, filters: Filters, query: Mapping) -> Report:
 
 def _query_key(query: Mapping) -> str:
     pairs: list[tuple[str, str]] = []
-    for name in ("measure", "dims", ZOOM):
+    for name in ("measure", "dims", ZOOM, ORDER, TOP):
         values = query.getlist(name) if hasattr(query, "getlist") else ([query[name]] if name in query else [])
         pairs.extend((name, v) for v in values)
     return urlencode(pairs)

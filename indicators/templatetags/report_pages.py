@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from django import template
 
+from ..forms import TOP_CHOICES
+
 register = template.Library()
 
 
@@ -33,3 +35,10 @@ def page_content(parser, token) -> PageContentNode:
     nodelist = parser.parse(("endpage_content",))
     parser.delete_first_token()
     return PageContentNode(nodelist)
+
+
+@register.simple_tag
+def ranking_top_choices() -> tuple[str, ...]:
+    """The numbers of rows the disaggregation page's "Rows shown" control offers: the ones the filter form and the
+    catalogue accept, declared once in ``indicators.forms``."""
+    return TOP_CHOICES

@@ -108,7 +108,7 @@ def dimension(request, key: str):
         f"dimension-{key}",
         request,
         filters,
-        export_query=_join(filters.querystring(), f"measure={measure}"),
+        export_query=_join(filters.querystring(), f"measure={measure}", catalogue.ranking_query(request.GET)),
         chart_kind="bar",
         horizontal=True,
         show_shares=True,
