@@ -65,25 +65,32 @@ def _measure(name: str) -> dict:
 
 
 def _build(request, slug: str, *, measure: str | None, query: dict, dims: list[str] | None = None):
-    """Build the report ``slug`` through the report catalogue (the same builders, caching and disclosure as
-    the pages, charts and exports). The filters are parsed by the catalogue (``catalogue.api_filters``: the
-    pages' form and refusal); invalid filters, and a combination that is not published, are a 400
-    ``{"detail": reason}``. Returns the report and the filters the request named."""
+    """Build the report ``slug`` asked for with ``measure`` and ``dims`` (``_build_report``). Returns the report
+    and the filters the request named."""
     report_query = QueryDict(mutable=True)
     if measure:
         report_query["measure"] = measure
     if dims:
         report_query.setlist("dims", dims)
+    report, _filters = _build_report(request, slug, report_query=report_query, query=query)
+    filters = {name: request.query_params[name] for name in dimensions.DIMENSIONS if name in request.query_params}
+    return report, filters
+
+
+def _build_report(request, slug: str, *, report_query: QueryDict, query: dict):
+    """Build the report ``slug`` through the report catalogue (the same builders, caching and disclosure as
+    the pages, charts and exports). The filters are parsed by the catalogue (``catalogue.api_filters``: the
+    pages' form and refusal); invalid filters, and a combination that is not published, are a 400
+    ``{"detail": reason}``; a name the catalogue does not hold is a 404. Returns the report and its Filters."""
     try:
-        report_filters = catalogue.api_filters(
+        filters = catalogue.api_filters(
             request.query_params, year_from=query.get("year_from"), year_to=query.get("year_to")
         )
-        report = catalogue.build(slug, request.user, report_filters, report_query)
+        report = catalogue.build(slug, request.user, filters, report_query)
     except catalogue.ReportUnavailable as refused:  # invalid filters (InvalidFilters) or an unpublished table
         raise exceptions.ValidationError({"detail": str(refused)}) from None
     except catalogue.UnknownReport:
         raise exceptions.NotFound from None
-    filters = {name: request.query_params[name] for name in dimensions.DIMENSIONS if name in request.query_params}
     return report, filters
 
 
@@ -358,14 +365,6 @@ class ReportView(_IndicatorView):
         for name in ("measure", "zoom", *catalogue.RANKING_PARAMETERS):
             if name in query:
                 report_query[name] = query[name]
-        try:
-            filters = catalogue.api_filters(
-                request.query_params, year_from=query.get("year_from"), year_to=query.get("year_to")
-            )
-            report = catalogue.build(slug, request.user, filters, report_query)
-        except catalogue.UnknownReport:
-            raise exceptions.NotFound from None
-        except catalogue.ReportUnavailable as refused:  # invalid filters (InvalidFilters) or an unpublished table
-            raise exceptions.ValidationError({"detail": str(refused)}) from None
+        report, filters = _build_report(request, slug, report_query=report_query, query=query)
         about = exports.describe(report, slug=slug, filters=filters, query=report_query)
         return Response(_report(report, slug=slug, about=about, query=report_query))
