@@ -4,6 +4,7 @@ Playwright's own browser download). Where either is missing the tests are skippe
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import shutil
 
@@ -36,3 +37,19 @@ needs_browser = [
     pytest.mark.skipif(bool(missing()), reason=missing() or "available"),
     pytest.mark.xdist_group("browser"),
 ]
+
+
+@contextlib.contextmanager
+def watched_page(browser, **context_options):
+    """A page in a fresh browser context (its own cookies) whose script errors and console errors (a CSP
+    violation is one) are collected in ``page.errors``, for a test to assert there are none."""
+    context = browser.new_context(**context_options)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.errors = errors
+    try:
+        yield page
+    finally:
+        context.close()

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser_support import needs_browser
+from tests.browser_support import needs_browser, watched_page
 from tests.report_data import K, seed_report_data
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,16 +28,9 @@ def visitor(live_server, chromium_browser):
     if not AXE.exists():
         pytest.skip("needs axe-core from npm (npm ci)")
     ARTIFACTS.mkdir(exist_ok=True)
-    context = chromium_browser.new_context(
-        viewport={"width": 1280, "height": 1000}, accept_downloads=True, locale="es-CR"
-    )
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-    page.errors = errors
-    yield page
-    context.close()
+    options = {"viewport": {"width": 1280, "height": 1000}, "accept_downloads": True, "locale": "es-CR"}
+    with watched_page(chromium_browser, **options) as page:
+        yield page
 
 
 def _axe(page) -> list[dict]:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser_support import needs_browser
+from tests.browser_support import needs_browser, watched_page
 from tests.cast import PASSWORD
 from tests.export_support import csv_table
 from tests.report_data import K, seed_report_data
@@ -23,16 +23,9 @@ pytestmark = needs_browser
 @pytest.fixture
 def browser_page(live_server, chromium_browser):
     ARTIFACTS.mkdir(exist_ok=True)
-    context = chromium_browser.new_context(
-        viewport={"width": 1400, "height": 1000}, accept_downloads=True, locale="es-CR"
-    )
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-    page.errors = errors
-    yield page
-    context.close()
+    options = {"viewport": {"width": 1400, "height": 1000}, "accept_downloads": True, "locale": "es-CR"}
+    with watched_page(chromium_browser, **options) as page:
+        yield page
 
 
 def _shot(page, name: str) -> None:

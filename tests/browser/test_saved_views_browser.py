@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from indicators.models import SavedView
-from tests.browser_support import needs_browser
+from tests.browser_support import needs_browser, watched_page
 from tests.cast import PASSWORD
 from tests.report_data import K, seed_report_data
 
@@ -23,16 +23,10 @@ pytestmark = needs_browser
 @pytest.fixture
 def browser_page(live_server, chromium_browser):
     ARTIFACTS.mkdir(exist_ok=True)
-    context = chromium_browser.new_context(viewport={"width": 1400, "height": 1000}, locale="es-CR")
-    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    # A CSP violation (an inline script or style) is reported on the console as an error.
-    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-    page.errors = errors
-    yield page
-    context.close()
+    # A CSP violation (an inline script or style) is reported on the console as an error: page.errors has it.
+    with watched_page(chromium_browser, viewport={"width": 1400, "height": 1000}, locale="es-CR") as page:
+        page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
+        yield page
 
 
 def _shot(page, name: str) -> None:
